@@ -1,0 +1,1 @@
+"""cxpredict: models."""
