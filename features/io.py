@@ -69,7 +69,13 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
         return None, [_parser_problem(path, exc)]
     if frame.empty:
         return None, [Problem(path.name, None, None, "the file has a header but no data rows")]
-    return frame, []
+    return frame.apply(_blank_to_missing), []
+
+
+def _blank_to_missing(values: pd.Series) -> pd.Series:
+    """Surrounding spaces are not data; a cell of only spaces is empty (spreadsheets write them)."""
+    stripped = values.str.strip()
+    return stripped.mask(stripped == "")
 
 
 def _check_encoding(path: Path) -> Problem | None:

@@ -1,1 +1,1 @@
-"""cxpredict: training."""
+"""Training sets to fitted, evaluated, reported and registered models, behind a promotion gate."""

@@ -240,3 +240,10 @@ def test_load_workspace_raises_with_every_problem(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError) as caught:
         load_workspace(folder)
     assert len(caught.value.problems) == 2
+
+
+def test_a_cell_of_only_spaces_is_empty_and_numbers_keep_their_type(tmp_path: Path) -> None:
+    customers = {**VALID_TABLES["customers"], "total_spent": ["10.5", " ", "3"]}
+    report = load_workspace(write_workspace(tmp_path, {"customers": customers}))
+    spent = report.tables["customers"]["total_spent"]
+    assert spent.dtype == float and spent.isna().tolist() == [False, True, False]
