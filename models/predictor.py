@@ -1,0 +1,146 @@
+"""The packaged predictor: a feature row in, scores and reasons out, saved without pickles.
+
+`Predictor` holds the fitted models with everything they need at serving time (feature list and
+feature-set version, category levels, calibrators, descriptions for the reasons). It saves to a
+folder of LightGBM text models and one JSON manifest, which `CxPyfuncModel` loads for MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from mlflow.pyfunc import PythonModel, PythonModelContext
+
+from models.reasons import Reason, top_reasons
+from models.satisfaction import NPS_CLASSES, MetricModel
+from models.tabular import ChurnModel, RiskClassifier
+
+Kind = Literal["churn", "satisfaction"]
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Predictor:
+    """Fitted models of one kind plus what serving needs to explain them.
+
+    Attributes:
+        churn: the churn model (kind `churn`).
+        metrics: survey metric -> its model (kind `satisfaction`).
+        top: reasons kept per direction (risk up, risk down) for each prediction.
+    """
+
+    kind: Kind
+    feature_set: str
+    descriptions: dict[str, str]
+    churn: ChurnModel | None = None
+    metrics: dict[str, MetricModel] = field(default_factory=dict)
+    top: int = 3
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The feature columns an input row must have."""
+        first = self.churn if self.churn is not None else next(iter(self.metrics.values())).negative_
+        return first.schema_.features
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Scores and reasons per input row (same index).
+
+        Churn gives `churn_probability` and `churn_reasons`; each metric gives `<metric>_score`,
+        `<metric>_negative_probability` and `<metric>_reasons`, NPS also `nps_detractor`,
+        `nps_passive` and `nps_promoter`. Reasons are JSON lists of `Reason` dicts.
+        """
+        out = pd.DataFrame(index=frame.index)
+        if self.churn is not None:
+            out["churn_probability"] = self.churn.predict_proba(frame)
+            out["churn_reasons"] = self._reasons(self.churn, frame)
+        for name, model in self.metrics.items():
+            out[f"{name}_score"] = model.score_.predict(frame)
+            out[f"{name}_negative_probability"] = model.negative_.predict_proba(frame)
+            if model.classes_ is not None:
+                out[[f"nps_{c}" for c in NPS_CLASSES]] = model.classes_.predict_proba(frame)
+            out[f"{name}_reasons"] = self._reasons(model.negative_, frame)
+        return out
+
+    def _reasons(self, model: RiskClassifier, frame: pd.DataFrame) -> list[str]:
+        rows = top_reasons(model.contributions(frame), frame, self.descriptions, self.top)
+        return [json.dumps([r.to_dict() for r in reasons]) for reasons in rows]
+
+    def explain(self, frame: pd.DataFrame, metric: str | None = None) -> list[list[Reason]]:
+        """Reasons per row for the churn model, or for the negative side of `metric`."""
+        model = self.churn if metric is None else self.metrics[metric].negative_
+        if model is None:
+            raise ValueError("this predictor holds no churn model; name a survey metric")
+        return top_reasons(model.contributions(frame), frame, self.descriptions, self.top)
+
+    def save(self, folder: Path) -> Path:
+        """Write the manifest and one LightGBM text model per booster into `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = {"churn": self.churn} if self.churn is not None else self.metrics
+        models_meta, files = {}, {}
+        for name, model in parts.items():
+            models_meta[name], texts = model.to_state()
+            files[name] = {part: f"{name}.{part}.txt" for part in texts}
+            for part, text in texts.items():
+                (folder / files[name][part]).write_text(text, encoding="utf-8")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "kind": self.kind,
+            "feature_set": self.feature_set,
+            "features": list(self.features),
+            "descriptions": self.descriptions,
+            "top": self.top,
+            "models": models_meta,
+            "files": files,
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> Predictor:
+        """The predictor saved by `save`; needs only `models/` and LightGBM."""
+        manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        predictor = cls(
+            manifest["kind"], manifest["feature_set"], manifest["descriptions"], top=manifest["top"]
+        )
+        for name, meta in manifest["models"].items():
+            texts = {
+                p.name.split(".")[1]: p.read_text(encoding="utf-8") for p in folder.glob(f"{name}.*.txt")
+            }
+            if predictor.kind == "churn":
+                predictor.churn = ChurnModel.from_state(meta, texts)
+            else:
+                predictor.metrics[name] = MetricModel.from_state(meta, texts)
+        return predictor
+
+
+class CxPyfuncModel(PythonModel):
+    """MLflow's face of a `Predictor`: its state arrives as the `predictor` artifact folder."""
+
+    def load_context(self, context: PythonModelContext) -> None:
+        """Load the predictor from the model's artifacts."""
+        self.predictor = Predictor.load(Path(context.artifacts["predictor"]))
+
+    def predict(
+        self, context: PythonModelContext, model_input: pd.DataFrame, params: Any = None
+    ) -> pd.DataFrame:
+        """Scores and reasons for each feature row (see `Predictor.predict`)."""
+        return self.predictor.predict(model_input)
+
+
+def plain_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """Feature rows as a client sends them: categories as plain strings, numbers as floats.
+
+    The pyfunc signature is written from this form, so callers need no pandas `category` dtype.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype(object).where(out[column].notna(), None)
+        elif pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].astype("float64")
+    return out

@@ -1,0 +1,100 @@
+"""Calibrated risk models over a feature frame: churn, and the negative side of a survey metric.
+
+Each is a small scikit-learn style estimator over a feature frame (categoricals as `category`
+dtype): `__init__` stores arguments, `fit(X, y, times)` learns state ending in `_` and returns
+self. `times` orders the rows for the time slices of `models.boosting`; without it, row order is
+taken as time order. Learned state leaves as JSON plus LightGBM text models (`to_state`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from models.boosting import (
+    DEFAULT_PARAMS,
+    BoosterParams,
+    booster_from_text,
+    lgb_params,
+    row_times,
+    slice_rows,
+    time_slices,
+    train_booster,
+)
+from models.calibration import Calibrator, Method, calibrator_from_dict, fit_calibrator
+from models.schema import FeatureSchema
+
+State = tuple[dict[str, Any], dict[str, str]]  # (JSON-ready metadata, LightGBM text models by name)
+
+
+class RiskClassifier:
+    """Calibrated probability of a bad outcome (churn, a negative survey answer).
+
+    Args:
+        monotone: feature -> +1 (never lowers risk) or -1 (never raises it).
+        calibration: `isotonic`, `platt` or `auto` (by calibration slice size).
+    """
+
+    def __init__(
+        self,
+        params: BoosterParams = DEFAULT_PARAMS,
+        monotone: Mapping[str, int] | None = None,
+        calibration: Method = "auto",
+        random_state: int = 0,
+    ) -> None:
+        self.params = params
+        self.monotone = monotone
+        self.calibration = calibration
+        self.random_state = random_state
+
+    def fit(self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None) -> Self:
+        """Grow trees on the earliest rows, stop early on the next, calibrate on the latest."""
+        fit_idx, stop_idx, cal_idx = time_slices(row_times(X, times), self.params.slices)
+        self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
+        Xp, labels = self.schema_.prepare(X), np.asarray(y, dtype=int)
+        # is_unbalance reweights the rare class for the trees; the calibrator undoes the bias it adds
+        extra = {"is_unbalance": True, "metric": "binary_logloss"}
+        parameters = lgb_params(
+            "binary", self.params, self.random_state, self.schema_.features, self.monotone, **extra
+        )
+        self.booster_ = train_booster(
+            parameters, self.params, slice_rows(Xp, labels, fit_idx), slice_rows(Xp, labels, stop_idx)
+        )
+        cal_scores = self.booster_.predict(Xp.iloc[cal_idx], raw_score=True)
+        self.calibrator_: Calibrator = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)
+        return self
+
+    def raw_score(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """The trees' log-odds (before calibration)."""
+        return np.asarray(self.booster_.predict(self.schema_.prepare(X), raw_score=True), dtype=float)
+
+    def predict_proba(self, X: pd.DataFrame) -> NDArray[np.float64]:
+        """Calibrated probability of the bad outcome, one per row."""
+        return self.calibrator_.predict(self.raw_score(X))
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Per row and feature, the push on the log-odds (SHAP values); column `bias` is the base."""
+        values = self.booster_.predict(self.schema_.prepare(X), pred_contrib=True)
+        return pd.DataFrame(values, columns=[*self.schema_.features, "bias"], index=X.index)
+
+    def to_state(self) -> State:
+        """JSON metadata (schema, calibrator) and the booster as LightGBM text."""
+        meta = {"schema": self.schema_.to_dict(), "calibrator": self.calibrator_.to_dict()}
+        return meta, {"booster": self.booster_.model_to_string()}
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], texts: Mapping[str, str]) -> Self:
+        """A fitted model from `to_state` output; needs no training data."""
+        model = cls()
+        model.schema_ = FeatureSchema.from_dict(meta["schema"])
+        model.calibrator_ = calibrator_from_dict(meta["calibrator"])
+        model.booster_ = booster_from_text(texts["booster"])
+        return model
+
+
+class ChurnModel(RiskClassifier):
+    """Calibrated probability that a customer churns within the horizon after a cutoff."""

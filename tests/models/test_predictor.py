@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.contract import DEFAULT_METRICS
+from models.predictor import Predictor
+from models.satisfaction import MetricModel
+from models.tabular import ChurnModel
+from tests.models.synthetic import DESCRIPTIONS, FEATURES, churn_frame, satisfaction_frame
+
+
+def fit_churn(seed: int = 0) -> Predictor:
+    train = churn_frame(1500, seed=0)
+    model = ChurnModel(random_state=seed).fit(train[list(FEATURES)], train["churned"], train["cutoff"])
+    return Predictor("churn", "churn_v1", DESCRIPTIONS, churn=model)
+
+
+def fit_satisfaction() -> Predictor:
+    answers = satisfaction_frame(2000, seed=0)
+    metrics = {
+        m: MetricModel(DEFAULT_METRICS[m]).fit(rows[list(FEATURES)], rows["score"], rows["responded_at"])
+        for m, rows in answers.groupby("metric")
+    }
+    return Predictor("satisfaction", "satisfaction_v1", DESCRIPTIONS, metrics=metrics)
+
+
+@pytest.mark.parametrize("fit", [fit_churn, fit_satisfaction])
+def test_a_saved_predictor_loads_back_with_identical_outputs(fit, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    predictor = fit()
+    rows = churn_frame(200, seed=5)[list(FEATURES)]
+    loaded = Predictor.load(predictor.save(tmp_path / "predictor"))
+    pd.testing.assert_frame_equal(predictor.predict(rows), loaded.predict(rows))
+    assert loaded.feature_set == predictor.feature_set and loaded.features == FEATURES
+
+
+def test_a_saved_predictor_is_lightgbm_text_and_json_without_pickles(tmp_path: Path) -> None:
+    folder = fit_satisfaction().save(tmp_path / "predictor")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "csat.negative.txt",
+        "csat.score.txt",
+        "manifest.json",
+        "nps.classes.txt",
+        "nps.negative.txt",
+        "nps.score.txt",
+    ]
+    assert (folder / "nps.score.txt").read_text().startswith("tree\n")
+
+
+def test_satisfaction_output_has_score_risk_classes_and_reasons_per_metric() -> None:
+    out = fit_satisfaction().predict(churn_frame(50, seed=5)[list(FEATURES)])
+    expected = {"csat_score", "csat_negative_probability", "csat_reasons", "nps_score"}
+    assert expected | {"nps_detractor", "nps_passive", "nps_promoter", "nps_reasons"} <= set(out.columns)
+    assert out["nps_score"].between(0, 10).all() and out["csat_score"].between(1, 5).all()
+
+
+def test_a_missing_feature_column_is_named_in_the_error() -> None:
+    with pytest.raises(KeyError, match="late_deliveries_30d"):
+        fit_churn().predict(churn_frame(5, seed=5)[["tickets_90d", "tenure_days", "plan", "noise"]])
+
+
+def test_the_same_seed_grows_the_same_trees() -> None:
+    first, second = fit_churn(seed=7), fit_churn(seed=7)
+    assert first.churn is not None and second.churn is not None
+    assert first.churn.booster_.model_to_string() == second.churn.booster_.model_to_string()

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from models.predictor import plain_input
+from tests.training.conftest import churn_set, satisfaction_set, temporary_mlflow
+from tests.training.test_evaluate import CHURN_KEYS, SATISFACTION_KEYS
+from training.fitting import FitOptions, fit_churn
+from training.pipeline import HoldoutSpec, train_workspace
+from training.registry import promote_model
+from training.tracking import MlflowConfig, log_training_run
+
+HOLDOUT = HoldoutSpec(holdout_from=dt.date(2024, 10, 1))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[MlflowConfig, dict[str, Any]]:
+    """Both models trained once with the default holdout (latest 20%, then refit on everything)."""
+    config = temporary_mlflow(tmp_path_factory.mktemp("mlflow"))
+    return config, train_workspace(satisfaction_set(2000), churn_set(2000), HoldoutSpec(), config)
+
+
+def test_metrics_have_exactly_the_contract_shape(trained: tuple[MlflowConfig, dict[str, Any]]) -> None:
+    _, metrics = trained
+    assert set(metrics) == {"satisfaction", "churn"}
+    assert set(metrics["churn"]) == CHURN_KEYS
+    assert set(metrics["satisfaction"]) == {"nps", "csat"}
+    assert all(set(m) == SATISFACTION_KEYS for m in metrics["satisfaction"].values())
+    assert metrics["churn"]["auc"] > 0.65 and metrics["satisfaction"]["csat"]["auc_negative"] > 0.75
+
+
+def test_every_run_logs_data_digests_sizes_metrics_report_and_model(
+    trained: tuple[MlflowConfig, dict[str, Any]],
+) -> None:
+    config, _ = trained
+    client = MlflowClient(config.tracking_uri)
+    version = client.get_model_version_by_alias("cx-churn", "champion")
+    run = client.get_run(version.run_id)
+    assert run.data.params["feature_set"] == "churn_v1" and run.data.params["refit"] == "True"
+    assert len(run.data.params["data.train.sha256"]) == 64
+    assert int(run.data.params["data.fitted_on.rows"]) == 2000
+    assert {"auc", "ece", "n_test"} <= set(run.data.metrics)
+    report = {a.path for a in client.list_artifacts(run.info.run_id, "report")}
+    assert {"report/report.html", "report/churn_roc.png", "report/churn_gain.png"} <= report
+    assert str(client.get_model_version_by_alias("cx-satisfaction", "champion").version) == "1"
+
+
+def test_a_model_that_was_not_trained_is_absent(mlflow_config: MlflowConfig) -> None:
+    metrics = train_workspace(churn=churn_set(1000), holdout=HOLDOUT, config=mlflow_config)
+    assert set(metrics) == {"churn"}
+
+
+def test_the_champion_loaded_from_the_registry_predicts_as_in_memory(mlflow_config: MlflowConfig) -> None:
+    ts = churn_set(1500)
+    predictor = fit_churn(ts, FitOptions())
+    info = log_training_run(mlflow_config, predictor, {"train": ts}, {}, {}, _empty_folder(mlflow_config))
+    promote_model("cx-churn", str(info.registered_model_version), "first model")
+
+    loaded = mlflow.pyfunc.load_model("models:/cx-churn@champion")
+    rows = churn_set(300, seed=9).X
+    pd.testing.assert_frame_equal(loaded.predict(plain_input(rows)), predictor.predict(rows))
+    files = Path(mlflow.artifacts.download_artifacts("models:/cx-churn@champion"))
+    assert (files / "artifacts" / "predictor" / "churn.booster.txt").read_text().startswith("tree\n")
+    assert not list(files.rglob("*.pkl"))
+
+
+def test_a_retrain_with_the_same_seed_reproduces_the_metrics(tmp_path: Path) -> None:
+    first = train_workspace(churn=churn_set(1500), holdout=HOLDOUT, config=temporary_mlflow(tmp_path / "a"))
+    second = train_workspace(churn=churn_set(1500), holdout=HOLDOUT, config=temporary_mlflow(tmp_path / "b"))
+    assert first == second
+
+
+def test_a_customer_holdout_scores_customers_the_model_never_saw(mlflow_config: MlflowConfig) -> None:
+    holdout = HoldoutSpec(customers=0.3, seed=1)
+    metrics = train_workspace(churn=churn_set(1500), holdout=holdout, config=mlflow_config)
+    assert metrics["churn"]["n_test"] + metrics["churn"]["n_train"] == 1500
+    assert 300 < metrics["churn"]["n_test"] < 600
+
+
+def _empty_folder(config: MlflowConfig) -> Path:
+    folder = Path(config.artifact_location or ".") / "empty-report"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

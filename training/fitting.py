@@ -1,0 +1,80 @@
+"""Training sets to fitted predictors: the churn model, and one satisfaction model per metric."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from features.contract import MetricScale
+from models.boosting import DEFAULT_PARAMS, BoosterParams
+from models.predictor import Predictor
+from models.satisfaction import MetricModel
+from models.tabular import ChurnModel, RiskClassifier
+from training.datasets import METRIC_COLUMN, TrainingSet
+
+log = logging.getLogger(__name__)
+# below this many answers a metric's three time slices are too thin to fit and calibrate
+MIN_ANSWERS = 100
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How models are fitted.
+
+    Attributes:
+        monotone: feature -> +1 (never lowers risk) or -1 (never raises it), for both models.
+        top_reasons: reasons kept per direction for each prediction.
+    """
+
+    seed: int = 0
+    params: BoosterParams = DEFAULT_PARAMS
+    monotone: Mapping[str, int] = field(default_factory=dict)
+    top_reasons: int = 3
+
+
+def fit_churn(ts: TrainingSet, options: FitOptions) -> Predictor:
+    """The churn predictor fitted on every row of `ts` (label: churned within the horizon, 0/1)."""
+    model = ChurnModel(options.params, dict(options.monotone) or None, random_state=options.seed)
+    model.fit(ts.X, ts.y.astype(int), ts.times)
+    return Predictor("churn", ts.feature_set, dict(ts.descriptions), churn=model, top=options.top_reasons)
+
+
+def fit_satisfaction(ts: TrainingSet, scales: Mapping[str, MetricScale], options: FitOptions) -> Predictor:
+    """One model per survey metric with enough answers; metrics too thin to fit are logged and left out.
+
+    Raises:
+        KeyError: for a metric without a known scale.
+        ValueError: when no metric could be fitted.
+    """
+    predictor = Predictor("satisfaction", ts.feature_set, dict(ts.descriptions), top=options.top_reasons)
+    for metric, rows in ts.frame.groupby(METRIC_COLUMN, sort=True, observed=True):
+        name = str(metric)
+        if name not in scales:
+            raise KeyError(f"survey metric {name!r} has no scale; declare it under `metrics:` in cx.yml")
+        if len(rows) < MIN_ANSWERS:
+            log.warning("metric %s: %d answers, fewer than %d; not trained", name, len(rows), MIN_ANSWERS)
+            continue
+        model = MetricModel(scales[name], options.params, dict(options.monotone) or None, options.seed)
+        try:
+            predictor.metrics[name] = model.fit(rows[list(ts.features)], rows[ts.label], rows[ts.time_column])
+        except ValueError as exc:  # a time slice without both outcomes cannot be calibrated
+            log.warning("metric %s: not trained: %s", name, exc)
+    if not predictor.metrics:
+        raise ValueError(f"no survey metric of {ts.feature_set!r} has enough answers to train on")
+    return predictor
+
+
+def answers_per_metric(ts: TrainingSet, predictor: Predictor) -> dict[str, int]:
+    """Training rows of each metric the predictor holds."""
+    counts = ts.frame[METRIC_COLUMN].astype(str).value_counts()
+    return {m: int(counts.get(m, 0)) for m in predictor.metrics}
+
+
+def importance(model: RiskClassifier) -> pd.Series:
+    """Total split gain per feature of a risk model's trees."""
+    gains = np.asarray(model.booster_.feature_importance(importance_type="gain"), dtype=float)
+    return pd.Series(gains, index=list(model.schema_.features))

@@ -1,0 +1,198 @@
+"""`train_workspace`: fit -> evaluate -> report -> log -> register -> gate, for each model given.
+
+The wiring only: every step lives in its own module, and this one names what flows between them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from features.contract import DEFAULT_METRICS, MetricScale
+from models.predictor import Predictor, plain_input
+from training.datasets import METRIC_COLUMN, TrainingSet, split_by_customers, split_by_time, split_latest
+from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline
+from training.fitting import FitOptions, answers_per_metric, fit_churn, fit_satisfaction, importance
+from training.registry import Decision, Score, champion_version, decide_promotion, promote_model, record_gate
+from training.report import ReportSection, write_report
+from training.tracking import MlflowConfig, activate, log_training_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HoldoutSpec:
+    """Which examples judge the model.
+
+    Attributes:
+        holdout_from: examples from this date on are the holdout.
+        customers: else, this fraction of customers (seeded by `seed`) is held out.
+        seed: seeds the customer draw.
+    When neither is given the latest 20% of the time range is held out, and the registered
+    model is then refitted on every example.
+    """
+
+    holdout_from: dt.date | None = None
+    customers: float | None = None
+    seed: int = 0
+
+    @property
+    def refit(self) -> bool:
+        """Whether the registered model is refitted on all examples after evaluation."""
+        return self.holdout_from is None and self.customers is None
+
+    def split(self, ts: TrainingSet) -> tuple[TrainingSet, TrainingSet]:
+        """(train, holdout) of `ts` under this spec."""
+        if self.holdout_from is not None:
+            return split_by_time(ts, self.holdout_from)
+        if self.customers is not None:
+            return split_by_customers(ts, self.customers, self.seed)
+        return split_latest(ts)
+
+    def as_params(self) -> dict[str, Any]:
+        """The spec as run parameters."""
+        return {f"holdout.{k}": v for k, v in dataclasses.asdict(self).items()} | {"refit": self.refit}
+
+
+def train_workspace(
+    satisfaction: TrainingSet | None = None,
+    churn: TrainingSet | None = None,
+    holdout: HoldoutSpec = HoldoutSpec(),
+    config: MlflowConfig | None = None,
+    scales: Mapping[str, MetricScale] = DEFAULT_METRICS,
+    options: FitOptions | None = None,
+) -> dict[str, Any]:
+    """Train, evaluate, log, register and gate each model whose training set is given.
+
+    Returns:
+        Holdout metrics in the `--metrics-out` contract's shape: `{"satisfaction": {metric: ...},
+        "churn": ...}`, a model that was not trained being absent.
+    """
+    config, options = config or MlflowConfig(), options or FitOptions()
+    activate(config)
+    result: dict[str, Any] = {}
+    for kind, ts in (("satisfaction", satisfaction), ("churn", churn)):
+        if ts is not None:
+            result[kind] = _train_one(kind, ts, holdout, config, scales, options)
+    return result
+
+
+def _fit(kind: str, ts: TrainingSet, scales: Mapping[str, MetricScale], options: FitOptions) -> Predictor:
+    return fit_churn(ts, options) if kind == "churn" else fit_satisfaction(ts, scales, options)
+
+
+def _train_one(
+    kind: str,
+    ts: TrainingSet,
+    holdout: HoldoutSpec,
+    config: MlflowConfig,
+    scales: Mapping[str, MetricScale],
+    options: FitOptions,
+) -> Metrics:
+    train, test = holdout.split(ts)
+    if not len(train) or not len(test):
+        raise ValueError(
+            f"{kind}: the holdout ({holdout}) leaves {len(train)} training and {len(test)} holdout "
+            f"examples of {len(ts)}; both must be non-empty"
+        )
+    predictor = _fit(kind, train, scales, options)
+    predictions = predictor.predict(test.X)
+    metrics = _evaluate(predictor, predictions, train, test, scales)
+    sections = _sections(predictor, predictions, test, metrics)
+    data = {"train": train, "holdout": test}
+    if holdout.refit:
+        predictor, data["fitted_on"] = _fit(kind, ts, scales, options), ts
+    params = {**holdout.as_params(), "seed": options.seed, **_prefixed(options)}
+    with tempfile.TemporaryDirectory() as folder:
+        report = write_report(sections, Path(folder), f"{kind} model on holdout")
+        info = log_training_run(config, predictor, data, params, metrics, report.parent)
+    _gate(config, kind, str(info.registered_model_version), metrics, test, scales)
+    return metrics
+
+
+def _evaluate(
+    predictor: Predictor,
+    predictions: pd.DataFrame,
+    train: TrainingSet,
+    test: TrainingSet,
+    scales: Mapping[str, MetricScale],
+) -> Metrics:
+    if predictor.kind == "churn":
+        return evaluate_churn(predictions, test, len(train))
+    return evaluate_satisfaction(predictions, test, answers_per_metric(train, predictor), scales)
+
+
+def _sections(
+    predictor: Predictor, predictions: pd.DataFrame, test: TrainingSet, metrics: Metrics
+) -> list[ReportSection]:
+    if predictor.churn is not None:
+        churned, p_churn = test.y.astype(int), predictions["churn_probability"]
+        return [ReportSection("churn", churned, p_churn, importance(predictor.churn), metrics)]
+    sections = []
+    for name, model in predictor.metrics.items():
+        rows = test.frame[METRIC_COLUMN] == name
+        y = test.y[rows].map(model.scale.is_negative).astype(int)
+        p = predictions.loc[rows, f"{name}_negative_probability"]
+        sections.append(ReportSection(f"{name}_negative", y, p, importance(model.negative_), metrics[name]))
+    return sections
+
+
+def _gate(
+    config: MlflowConfig,
+    kind: str,
+    version: str,
+    metrics: Metrics,
+    test: TrainingSet,
+    scales: Mapping[str, MetricScale],
+) -> Decision:
+    """Compare the new version with the champion on the same holdout; move the alias if it wins."""
+    name, alias = config.model_name(kind), config.serving_alias
+    champion = champion_version(name, alias)
+    if champion is None:
+        decision = decide_promotion(Score(*headline(metrics, kind)), None, config.promotion)
+    else:
+        decision = _versus_champion(f"models:/{name}@{alias}", kind, metrics, test, scales, config)
+    record_gate(name, version, decision)
+    log.info("%s version %s: %s", name, version, decision.reason)
+    if decision.promote:
+        promote_model(name, version, f"gate: {decision.reason}", alias)
+    return decision
+
+
+def _versus_champion(
+    uri: str,
+    kind: str,
+    metrics: Metrics,
+    test: TrainingSet,
+    scales: Mapping[str, MetricScale],
+    config: MlflowConfig,
+) -> Decision:
+    try:
+        predictions = mlflow.pyfunc.load_model(uri).predict(plain_input(test.X))
+    except Exception as exc:  # a champion on another feature set cannot score this holdout at all
+        return Decision(False, f"champion cannot score this holdout ({exc}); promote by hand if intended")
+    if kind == "churn":
+        champion_metrics = evaluate_churn(predictions, test, 0)
+        return decide_promotion(
+            Score(*headline(metrics, kind)), Score(*headline(champion_metrics, kind)), config.promotion
+        )
+    common = {m: 0 for m in metrics if f"{m}_negative_probability" in predictions.columns}
+    if not common:
+        return Decision(False, "champion predicts none of these survey metrics; promote by hand if intended")
+    champion_metrics = evaluate_satisfaction(predictions, test, common, scales)
+    candidate = Score(*headline({m: metrics[m] for m in common}, kind))
+    return decide_promotion(candidate, Score(*headline(champion_metrics, kind)), config.promotion)
+
+
+def _prefixed(options: FitOptions) -> dict[str, Any]:
+    params = {f"lgb.{k}": v for k, v in dataclasses.asdict(options.params).items()}
+    return params | {"monotone": dict(options.monotone), "top_reasons": options.top_reasons}
