@@ -1,1 +1,1 @@
-"""The data contract and its validation, feature definitions, the point-in-time engine and the online store."""
+"""The data contract and its validation, feature definitions, the point-in-time engine, the online store."""

@@ -1,0 +1,201 @@
+"""Run the catalogue's SQL over a spine of (customer, moment) pairs, on DuckDB or Spark.
+
+Tables reach the engines as Arrow with every timestamp turned into microseconds since the epoch:
+time arithmetic becomes integer arithmetic, which both dialects share, and no session time zone
+can shift a moment. The engines differ only in where the one generated query runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from features.catalogue import Catalogue, SourceColumn
+from features.sql import SPINE, feature_sql, source_table, spark_sql
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+KEYS = ("customer_id", "as_of")
+_EPOCH = pd.Timestamp(0, tz="UTC")
+CHUNK_ROWS = 1_000_000
+_ARROW_TYPES = {"time": pa.int64(), "number": pa.float64(), "text": pa.string()}
+
+
+class Engine(Protocol):
+    """Somewhere the generated SQL runs: Arrow tables in, a pandas frame out."""
+
+    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+        """Run the DuckDB-dialect `sql` over `tables` registered under their names."""
+        ...
+
+
+class DuckDBEngine:
+    """The embedded default: a fresh in-memory DuckDB per query, reading Arrow without copying."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
+        self.config = dict(config or {})
+
+    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+        """Run `sql` over `tables`; see `Engine.run`."""
+        import duckdb
+
+        # Insertion order is irrelevant (rows carry `_row`), and keeping it costs memory at scale.
+        with duckdb.connect(config={"preserve_insertion_order": False, **self.config}) as con:
+            for name, table in tables.items():
+                con.register(name, table)
+            return con.execute(sql).df()
+
+
+class SparkEngine:
+    """Spark SQL on a given session (local mode in tests), running the transpiled query."""
+
+    def __init__(self, session: SparkSession) -> None:
+        self.session = session
+
+    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+        """Run `sql`, transpiled to Spark SQL, over `tables`; see `Engine.run`."""
+        for name, table in tables.items():
+            self.session.createDataFrame(table).createOrReplaceTempView(name)
+        return self.session.sql(spark_sql(sql)).toPandas()
+
+
+def get_engine(engine: str | Engine) -> Engine:
+    """An engine by name (`duckdb`, `spark` in local mode), or the engine given."""
+    if not isinstance(engine, str):
+        return engine
+    if engine == "duckdb":
+        return DuckDBEngine()
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+
+        return SparkEngine(SparkSession.builder.master("local[*]").appName("cxpredict").getOrCreate())
+    raise ValueError(f"unknown feature engine {engine!r}: use 'duckdb' or 'spark'")
+
+
+def compute_features(
+    tables: Mapping[str, pd.DataFrame],
+    keys: pd.DataFrame,
+    catalogue: Catalogue,
+    engine: str | Engine = "duckdb",
+    chunk_rows: int = CHUNK_ROWS,
+) -> pd.DataFrame:
+    """Every feature of `catalogue` for each row of `keys`, as known strictly before its `as_of`.
+
+    Args:
+        tables: typed tables as `load_workspace` returns them.
+        keys: `customer_id` and `as_of` (UTC timestamps) per row, plus any columns to keep.
+        catalogue: the features to compute (a model's, to score as it was trained).
+        engine: `duckdb`, `spark`, or an engine object.
+        chunk_rows: spine rows per query; bounds the engine's memory on millions of examples.
+
+    Returns:
+        `keys` (index reset), then the numeric features (float32), then the categorical ones
+        (`category`); each (customer, moment) pair is computed once however often it appears.
+    """
+    keys = keys.reset_index(drop=True)
+    codes = keys.groupby(list(KEYS), sort=False, dropna=False).ngroup().to_numpy()
+    spine = keys.loc[~pd.Series(codes).duplicated().to_numpy(), list(KEYS)]
+    runner, sql, sources = get_engine(engine), feature_sql(catalogue), prepare_tables(tables, catalogue)
+    output = _Output(catalogue, len(spine))
+    for start in range(0, len(spine), chunk_rows):
+        part = spine.iloc[start : start + chunk_rows]
+        output.fill(start, finish(runner.run(sql, {**sources, SPINE: spine_table(part)}), catalogue))
+    features = output.frame()
+    if not np.array_equal(codes, np.arange(len(codes))):
+        features = features.iloc[codes].reset_index(drop=True)
+    return pd.concat([keys, features], axis=1)
+
+
+class _Output:
+    """The feature frame, filled chunk by chunk without ever holding it twice."""
+
+    def __init__(self, catalogue: Catalogue, rows: int) -> None:
+        self.numbers = [f.name for f in catalogue.features if f.dtype != "category"]
+        self.texts = [f.name for f in catalogue.features if f.dtype == "category"]
+        self.values = np.empty((len(self.numbers), rows), dtype=np.float32)
+        self.parts: dict[str, list[pd.Series]] = {name: [] for name in self.texts}
+
+    def fill(self, start: int, chunk: pd.DataFrame) -> None:
+        self.values[:, start : start + len(chunk)] = chunk[self.numbers].to_numpy(np.float32).T
+        for name in self.texts:
+            self.parts[name].append(chunk[name].astype("string"))
+
+    def frame(self) -> pd.DataFrame:
+        numbers = pd.DataFrame(self.values.T, columns=self.numbers, copy=False)
+        texts = {
+            name: pd.concat(parts, ignore_index=True).astype("category") for name, parts in self.parts.items()
+        }
+        return pd.concat([numbers, pd.DataFrame(texts, index=numbers.index)], axis=1)
+
+
+def finish(result: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """An engine's output in spine order with the catalogue's dtypes (the same for every engine)."""
+    ordered = result.sort_values("_row").reset_index(drop=True)
+    columns: dict[str, pd.Series] = {}
+    for feature in catalogue.features:
+        values = ordered[feature.name]
+        if feature.dtype == "category":
+            columns[feature.name] = values.astype("string").astype("category")
+        else:
+            columns[feature.name] = values.astype("float32")
+    return pd.DataFrame(columns, index=ordered.index)
+
+
+def spine_table(spine: pd.DataFrame) -> pa.Table:
+    """The spine as Arrow: `_row` (its order), `customer_id`, `as_of` in microseconds."""
+    return pa.table(
+        {
+            "_row": pa.array(np.arange(len(spine), dtype=np.int64)),
+            "customer_id": _arrow(spine["customer_id"], "text"),
+            "as_of": _arrow(spine["as_of"], "time"),
+        }
+    )
+
+
+def prepare_tables(tables: Mapping[str, pd.DataFrame], catalogue: Catalogue) -> dict[str, pa.Table]:
+    """Each source's table as the SQL reads it: `customer_id` and its columns, times in microseconds."""
+    prepared = {}
+    used = {f.source for f in catalogue.features}
+    for source in catalogue.sources:
+        frame = tables.get(source.name)
+        if frame is not None and source.name in used:
+            prepared[source_table(source.name)] = source_arrow(frame, source.columns)
+    return prepared
+
+
+def source_arrow(frame: pd.DataFrame, columns: tuple[SourceColumn, ...]) -> pa.Table:
+    """One source's rows as Arrow with the catalogue's column kinds (missing columns are all null)."""
+    data = {"customer_id": _arrow(frame["customer_id"], "text")}
+    for column in columns:
+        if column.name in frame.columns:
+            data[column.name] = _arrow(frame[column.name], column.kind)
+        else:
+            data[column.name] = pa.nulls(len(frame), _ARROW_TYPES[column.kind])
+    return pa.table(data)
+
+
+def _arrow(values: pd.Series, kind: str) -> pa.Array:
+    if kind == "time":
+        return pa.array(to_micros(values), type=pa.int64())
+    if kind == "number":
+        return pa.array(pd.to_numeric(values, errors="coerce").astype("Float64"), type=pa.float64())
+    return pa.array(values.astype("string"), type=pa.string())
+
+
+def to_micros(values: pd.Series) -> pd.Series:
+    """UTC timestamps as integer microseconds since the epoch (nullable)."""
+    stamps = pd.to_datetime(values, utc=True).dt.tz_convert(None).astype("datetime64[us]")
+    return pd.Series(stamps.to_numpy().view(np.int64), index=values.index).mask(stamps.isna()).astype("Int64")
+
+
+def timestamp_micros(moment: pd.Timestamp | dt.datetime) -> int:
+    """One moment as microseconds since the epoch (naive means UTC)."""
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return int((stamp - _EPOCH) // pd.Timedelta(microseconds=1))

@@ -1,0 +1,95 @@
+"""The catalogue: defaults, what richer tables and config add, and its round trip to JSON."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.catalogue import FEATURE_SERVICES, Catalogue
+from features.config import EventAggregation, EventTableConfig, WorkspaceConfig
+from features.discover import build_catalogue
+from features.training_sets import build_scoring_set
+from tests.features.conftest import CONFIG, T, at, random_tables, typed
+
+TICKETS = {"customer_id": ["C1", "C1"], "ticket_id": ["T1", "T2"], "opened_at": [at("-2D"), at("-40D")]}
+
+
+def names(catalogue: Catalogue) -> set[str]:
+    return {f.name for f in catalogue.features}
+
+
+def test_an_extra_numeric_column_gets_window_sums_means_maxima_and_its_latest_value() -> None:
+    tables = typed(tickets={**TICKETS, "minutes_spent": ["5", "7"]})
+    row = build_scoring_set(tables, CONFIG, as_of=T).set_index("customer_id").loc["C1"]
+    assert row["tickets_minutes_spent_sum_7d"] == 5
+    assert row["tickets_minutes_spent_sum_all"] == 12
+    assert row["tickets_minutes_spent_max_30d"] == 5
+    assert row["tickets_minutes_spent_last"] == 5
+
+
+def test_an_extra_low_cardinality_text_column_gets_its_latest_value_and_value_counts() -> None:
+    tables = typed(tickets={**TICKETS, "team": ["billing", "returns"]})
+    row = build_scoring_set(tables, CONFIG, as_of=T).set_index("customer_id").loc["C1"]
+    assert row["tickets_team_last"] == "billing"
+    assert row["tickets_team_returns_count_all"] == 1
+    assert row["tickets_team_returns_count_30d"] == 0
+
+
+def test_free_text_and_high_cardinality_text_give_no_features() -> None:
+    many = {
+        "customer_id": ["C1"] * 30,
+        "ticket_id": [f"T{i}" for i in range(30)],
+        "opened_at": [at("-1D")] * 30,
+    }
+    tables = typed(tickets={**many, "text": ["words"] * 30, "agent": [f"agent {i}" for i in range(30)]})
+    assert not {n for n in names(build_catalogue(tables, CONFIG)) if "agent" in n or "text" in n}
+
+
+def test_a_declared_event_table_is_featurised_without_code() -> None:
+    config = WorkspaceConfig(
+        windows_days=(7,),
+        events={
+            "logins": EventTableConfig(
+                time_column="logged_at",
+                aggregations=(
+                    EventAggregation(column="*", aggs=("count", "days_since_last")),
+                    EventAggregation(column="minutes", aggs=("sum",)),
+                ),
+            )
+        },
+    )
+    logins = {"customer_id": ["C1", "C1"], "logged_at": [at("-1D"), at("-9D")], "minutes": ["3", "4"]}
+    row = build_scoring_set(typed(config, logins=logins), config, as_of=T).set_index("customer_id").loc["C1"]
+    assert row["logins_count_7d"] == 1
+    assert row["logins_count_all"] == 2
+    assert row["logins_minutes_sum_all"] == 7
+    assert row["logins_days_since_last"] == 1
+
+
+def test_churn_records_are_labels_never_features() -> None:
+    catalogue = build_catalogue(random_tables(50, seed=1), CONFIG)
+    assert not any(f.source == "churn" or "churn" in f.name for f in catalogue.features)
+
+
+def test_every_feature_has_a_unique_name_and_a_description() -> None:
+    catalogue = build_catalogue(random_tables(50, seed=1), CONFIG)
+    assert len(names(catalogue)) == len(catalogue.features)
+    assert all(f.description for f in catalogue.features)
+    assert catalogue.descriptions()["deliveries_late_count_30d"] == "late deliveries in the last 30 days"
+
+
+def test_the_catalogue_survives_a_json_round_trip() -> None:
+    catalogue = build_catalogue(random_tables(50, seed=1), CONFIG)
+    assert Catalogue.from_json(catalogue.to_json()) == catalogue
+
+
+def test_feature_services_are_named_and_versioned() -> None:
+    assert set(FEATURE_SERVICES) == {"satisfaction_v1", "churn_v1"}
+    catalogue = build_catalogue(random_tables(50, seed=1), CONFIG)
+    assert FEATURE_SERVICES["churn_v1"].select(catalogue) == catalogue.features
+
+
+def test_scoring_leaves_out_customers_who_join_later() -> None:
+    customers = {"customer_id": ["C1", "C2"], "created_at": [at("-1D"), at("+1D")]}
+    frame = build_scoring_set(typed(customers=customers), CONFIG, as_of=T)
+    assert list(frame["customer_id"]) == ["C1"]
+    assert (frame["as_of"] == pd.Timestamp(T)).all()
