@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,9 +12,19 @@ from features.discover import build_catalogue
 from features.engine import SparkEngine, compute_features
 from features.engine_sqlite import SQLiteEngine
 from features.training_sets import build_churn_set, build_satisfaction_set
-from tests.features.conftest import CONFIG, random_tables
+from features.validation import load_workspace
+from pipelines.synthetic import generate_company
+from tests.features.conftest import CONFIG
 
-TABLES = random_tables(300, seed=7)
+Tables = dict[str, pd.DataFrame]
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Tables:
+    """A small generated company: every contract table, evolving events, texts and churn."""
+    folder: Path = tmp_path_factory.mktemp("company")
+    generate_company(folder, customers=300, seed=7)
+    return dict(load_workspace(folder, CONFIG).tables)
 
 
 @pytest.fixture(scope="module")
@@ -37,26 +48,27 @@ def assert_same_features(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 
 @pytest.mark.slow
-def test_spark_builds_the_same_churn_set_as_duckdb(spark: SparkEngine) -> None:
-    duck = build_churn_set(TABLES, CONFIG, engine="duckdb").frame
+def test_spark_builds_the_same_churn_set_as_duckdb(spark: SparkEngine, company: Tables) -> None:
+    duck = build_churn_set(company, CONFIG, engine="duckdb").frame
     assert len(duck) > 300 and duck["churned"].sum() > 0  # several cutoffs, some churn: a real comparison
-    assert_same_features(build_churn_set(TABLES, CONFIG, engine=spark).frame, duck)
+    assert_same_features(build_churn_set(company, CONFIG, engine=spark).frame, duck)
 
 
 @pytest.mark.slow
-def test_spark_builds_the_same_satisfaction_set_as_duckdb(spark: SparkEngine) -> None:
-    duck = build_satisfaction_set(TABLES, CONFIG, engine="duckdb").frame
-    assert_same_features(build_satisfaction_set(TABLES, CONFIG, engine=spark).frame, duck)
+def test_spark_builds_the_same_satisfaction_set_as_duckdb(spark: SparkEngine, company: Tables) -> None:
+    duck = build_satisfaction_set(company, CONFIG, engine="duckdb").frame
+    assert len(duck) > 300
+    assert_same_features(build_satisfaction_set(company, CONFIG, engine=spark).frame, duck)
 
 
-def test_sqlite_builds_the_same_churn_set_as_duckdb() -> None:
-    duck = build_churn_set(TABLES, CONFIG, engine="duckdb").frame
-    assert_same_features(build_churn_set(TABLES, CONFIG, engine=SQLiteEngine()).frame, duck)
+def test_sqlite_builds_the_same_churn_set_as_duckdb(company: Tables) -> None:
+    duck = build_churn_set(company, CONFIG, engine="duckdb").frame
+    assert_same_features(build_churn_set(company, CONFIG, engine=SQLiteEngine()).frame, duck)
 
 
-def test_computing_in_chunks_gives_the_same_features_as_in_one_go() -> None:
-    surveys = TABLES["surveys"]
+def test_computing_in_chunks_gives_the_same_features_as_in_one_go(company: Tables) -> None:
+    surveys = company["surveys"]
     keys = surveys[["customer_id"]].assign(as_of=surveys["responded_at"])
-    catalogue = build_catalogue(TABLES, CONFIG)
-    whole = compute_features(TABLES, keys, catalogue)
-    pd.testing.assert_frame_equal(compute_features(TABLES, keys, catalogue, chunk_rows=97), whole)
+    catalogue = build_catalogue(company, CONFIG)
+    whole = compute_features(company, keys, catalogue)
+    pd.testing.assert_frame_equal(compute_features(company, keys, catalogue, chunk_rows=97), whole)

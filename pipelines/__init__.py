@@ -1,0 +1,1 @@
+"""End-to-end flows, the `cxpredict` CLI and the synthetic company generator."""

@@ -1,0 +1,322 @@
+"""The `cxpredict` command line: thin commands that call the packages.
+
+Exit codes: 0 success, 2 invalid input (workspace, config, arguments), 3 capability not built yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from features.config import ConfigError, WorkspaceConfig, load_config
+from features.problems import Problem
+from features.summary import summarise
+from features.validation import validate_workspace
+from pipelines import demo as demo_flow
+from pipelines.render import print_problems, print_summary
+
+app = typer.Typer(
+    help="cxpredict: predict every customer's satisfaction and churn risk from what the company observes.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+@app.callback()
+def _quiet_libraries() -> None:
+    """Keep the CLI's output to what the user asked for: no library progress bars or INFO logs."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for name in ("mlflow", "alembic", "py4j"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+Workspace = Annotated[
+    Path,
+    typer.Argument(help="Workspace folder: one <table>.csv or <table>.parquet per table, optional cx.yml."),
+]
+EXIT_INVALID = 2
+EXIT_NOT_BUILT = 3
+
+
+@app.command()
+def demo(
+    workspace: Annotated[Path, typer.Argument(help="Where the demo company lives.")] = Path("demo-workspace"),
+    customers: Annotated[
+        int, typer.Option(min=100, help="Customers to generate (empty workspace only).")
+    ] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed generates the same company.")] = 0,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Start the service when the steps are done.")
+    ] = False,
+) -> None:
+    """Generate a synthetic company (if WORKSPACE has no tables) and run every built step on it.
+
+    Steps: generate → validate → features → train → register → score → report. Ground truth lands
+    in WORKSPACE/_truth/ so results can be judged; nothing else ever reads it.
+    """
+    code = demo_flow.run_demo(console, workspace, customers=customers, seed=seed, serve=serve)
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(
+    workspace: Workspace,
+    now: Annotated[
+        dt.datetime | None,
+        typer.Option(help="Treat timestamps after this moment as in the future (default: now)."),
+    ] = None,
+    problems_out: Annotated[
+        Path | None, typer.Option(help="Also write every problem to this CSV file (outside the workspace).")
+    ] = None,
+) -> None:
+    """Check a workspace against the data contract and summarise what it holds.
+
+    Reports every problem at once, each with file, row (as a spreadsheet shows it), column and
+    rule. Exit code 0 when valid, 2 when not. Never writes into the workspace.
+    """
+    try:
+        config = load_config(workspace)
+    except ConfigError as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    report = validate_workspace(workspace, config, now=None if now is None else _utc(now))
+    print_summary(console, summarise(report))
+    if report.ignored:
+        console.print(f"Ignored (not tables of the contract or cx.yml): {', '.join(report.ignored)}")
+    if report.ok:
+        console.print(f"[green]✓ {workspace} is valid.[/]")
+        return
+    print_problems(console, report.problems)
+    if problems_out is not None:
+        _write_problems(report.problems, problems_out)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _write_problems(problems: list[Problem], path: Path) -> None:
+    import csv  # only this rare path needs it
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "row", "column", "rule", "value"])
+        writer.writerows([p.file, p.row or "", p.column or "", p.rule, p.value or ""] for p in problems)
+    console.print(f"Wrote {len(problems):,} problems to {path}")
+
+
+def _not_built(what: str) -> None:
+    console.print(f"[yellow]cxpredict {what}: not built yet.[/]")
+    raise typer.Exit(EXIT_NOT_BUILT)
+
+
+@app.command()
+def features(
+    workspace: Workspace,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            help="Features as known strictly before this moment (default: just after the latest event)."
+        ),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where the feature SQL runs: duckdb (embedded) or spark.")
+    ] = "duckdb",
+    out: Annotated[
+        Path | None, typer.Option(help="Parquet file to write (default: features.parquet beside WORKSPACE).")
+    ] = None,
+) -> None:
+    """Build point-in-time features: one row per customer as of a moment, written to Parquet."""
+    from features.problems import WorkspaceError
+    from features.training_sets import build_scoring_set
+    from features.validation import load_workspace
+
+    try:
+        loaded = load_workspace(workspace, load_config(workspace))
+    except (ConfigError, WorkspaceError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    with console.status(f"Computing features of every customer on {engine}…"):
+        frame = build_scoring_set(
+            loaded.tables, loaded.config, None if as_of is None else _utc(as_of), engine=engine
+        )
+    target = out or workspace.resolve().parent / "features.parquet"
+    frame.to_parquet(target, index=False)
+    console.print(f"[green]✓ {len(frame):,} customers × {frame.shape[1] - 2} features → {target}[/]")
+
+
+MlflowFile = Annotated[
+    Path, typer.Option("--mlflow-config", help="MLflow settings file; MLFLOW_TRACKING_URI wins over it.")
+]
+ModelKind = Annotated[str, typer.Option(help="Which model: churn or satisfaction.")]
+
+
+@app.command()
+def train(
+    workspace: Workspace,
+    holdout_from: Annotated[
+        dt.datetime | None, typer.Option(help="Hold out examples from this date on (default: latest 20%).")
+    ] = None,
+    metrics_out: Annotated[
+        Path | None, typer.Option(help="Write the holdout metrics to this JSON file.")
+    ] = None,
+    holdout_customers: Annotated[
+        float | None, typer.Option(help="Instead, hold out this fraction of customers (0-1).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the trees and the customer holdout.")] = 0,
+    churn_cutoffs: Annotated[
+        list[dt.datetime] | None, typer.Option(help="A churn cutoff date; repeat for several.")
+    ] = None,
+    churn_horizon_days: Annotated[int | None, typer.Option(help="Churn within this many days.")] = None,
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
+) -> None:
+    """Train the satisfaction and churn models, evaluate them by time and log them to MLflow.
+
+    Each new version is registered; the promotion gate moves @champion only when it beats the
+    champion on the same holdout.
+    """
+    from training.fitting import FitOptions  # training pulls in LightGBM and MLflow: load on use
+    from training.pipeline import HoldoutSpec
+    from training.tracking import load_mlflow_config
+    from training.workspace import train_from_tables
+
+    churn = {
+        "horizon_days": churn_horizon_days,
+        "cutoffs": tuple(c.date() for c in churn_cutoffs or ()) or None,
+    }
+    config = _config(workspace).with_overrides(churn=churn)
+    report = validate_workspace(workspace, config)
+    if not report.ok:
+        print_problems(console, report.problems)
+        raise typer.Exit(EXIT_INVALID)
+    holdout = HoldoutSpec(None if holdout_from is None else holdout_from.date(), holdout_customers, seed)
+    try:
+        metrics = train_from_tables(
+            report.tables, config, load_mlflow_config(mlflow_config), holdout, FitOptions(seed=seed)
+        )
+    except ValueError as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    _print_trained(metrics, metrics_out)
+
+
+def _config(workspace: Path) -> WorkspaceConfig:
+    try:
+        return load_config(workspace)
+    except ConfigError as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+
+
+def _print_trained(metrics: dict[str, Any], metrics_out: Path | None) -> None:
+    for kind, table in (("satisfaction", "surveys"), ("churn", "churn")):
+        if kind not in metrics:
+            console.print(f"[yellow]No {table} table: no {kind} model trained.[/]")
+    console.print_json(json.dumps(metrics))
+    if metrics_out is not None:
+        metrics_out.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        console.print(f"Wrote metrics to {metrics_out}")
+
+
+@app.command()
+def promote(
+    workspace: Workspace,
+    version: Annotated[str, typer.Option(help="The registered model version to serve.")],
+    reason: Annotated[str, typer.Option(help="Why; recorded on the version.")],
+    model: ModelKind = "churn",
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
+) -> None:
+    """Move a model's @champion alias to a version, with a recorded reason."""
+    from training.registry import promote_model
+    from training.tracking import activate, load_mlflow_config
+
+    settings = load_mlflow_config(mlflow_config)
+    activate(settings)
+    try:
+        promote_model(settings.model_name(model), version, reason, settings.serving_alias)
+    except ValueError as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(EXIT_INVALID) from exc
+    console.print(f"{settings.model_name(model)}@{settings.serving_alias} -> version {version}")
+
+
+@app.command()
+def rollback(
+    workspace: Workspace,
+    reason: Annotated[str, typer.Option(help="Why; recorded on both versions.")],
+    model: ModelKind = "churn",
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
+) -> None:
+    """Move @champion back to the version it pointed at before."""
+    from training.registry import rollback_model
+    from training.tracking import activate, load_mlflow_config
+
+    settings = load_mlflow_config(mlflow_config)
+    activate(settings)
+    try:
+        version = rollback_model(settings.model_name(model), reason, settings.serving_alias)
+    except ValueError as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(EXIT_INVALID) from exc
+    console.print(f"{settings.model_name(model)}@{settings.serving_alias} -> version {version}")
+
+
+@app.command()
+def score(workspace: Workspace) -> None:
+    """Score every customer with the @champion models: satisfaction, churn risk, flags, reasons."""
+    _not_built("score")
+
+
+@app.command()
+def serve(
+    workspace: Workspace,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+) -> None:
+    """Start the real-time service: scores with reasons, events, rules and actions."""
+    _not_built("serve")
+
+
+@app.command()
+def report(workspace: Workspace) -> None:
+    """Write the CX report: predicted NPS of the whole base, drivers, themes and a worklist."""
+    _not_built("report")
+
+
+@app.command()
+def monitor(workspace: Workspace) -> None:
+    """Compare live data and predictions with training: drift, calibration, survey agreement."""
+    _not_built("monitor")
+
+
+@app.command()
+def text(workspace: Workspace) -> None:
+    """Score texts: redacted text, predicted satisfaction, sentiment and theme."""
+    _not_built("text")
+
+
+@app.command()
+def rules(workspace: Workspace) -> None:
+    """Check the workspace's rules.yml and show what each rule would do."""
+    _not_built("rules")
+
+
+@app.command()
+def actions(workspace: Workspace) -> None:
+    """List the actions outbox: queued, delivered, failed and dead-lettered actions."""
+    _not_built("actions")
+
+
+@app.command()
+def keys(workspace: Workspace) -> None:
+    """Create and revoke API keys for the service's roles."""
+    _not_built("keys")

@@ -1,0 +1,105 @@
+"""The demo flow: generate a company when the workspace has none, then run every built step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from features.io import find_tables
+from features.summary import summarise
+from features.validation import ValidationReport, validate_workspace
+from pipelines.render import headline_lines, print_problems, print_summary, score_lines
+from pipelines.synthetic import generate_company
+
+Step = Callable[[Console, ValidationReport], None]
+MLFLOW_FILE = Path("mlflow.yml")  # beside the working directory; MLFLOW_TRACKING_URI wins over it
+
+
+def build_features(console: Console, report: ValidationReport) -> None:
+    """Every customer's features as of the data's end, into WORKSPACE/_out/ (never read as a table)."""
+    from features.training_sets import build_scoring_set
+
+    frame = build_scoring_set(report.tables, report.config)
+    target = report.workspace / "_out" / "features.parquet"
+    target.parent.mkdir(exist_ok=True)
+    frame.to_parquet(target, index=False)
+    console.print(f"  {len(frame):,} customers × {frame.shape[1] - 2} features → {target}")
+
+
+def train_models(console: Console, report: ValidationReport) -> None:
+    """Train, evaluate on the latest 20% of time, refit, register and gate both models."""
+    from training.pipeline import HoldoutSpec
+    from training.tracking import load_mlflow_config
+    from training.workspace import train_from_tables
+
+    settings = load_mlflow_config(MLFLOW_FILE)
+    metrics = train_from_tables(report.tables, report.config, settings, HoldoutSpec())
+    for line in headline_lines(metrics):
+        console.print(f"  {line}")
+    console.print(f"  runs and models: mlflow ui --backend-store-uri {settings.tracking_uri}")
+
+
+def score_all(console: Console, report: ValidationReport) -> None:
+    """Score every customer with the @champion models into WORKSPACE/_out/scores.parquet."""
+    from pipelines.scoring import score_customers
+    from training.tracking import load_mlflow_config
+
+    scores = score_customers(report.tables, report.config, load_mlflow_config(MLFLOW_FILE))
+    target = report.workspace / "_out" / "scores.parquet"
+    scores.to_parquet(target, index=False)
+    console.print(f"  {len(scores):,} customers scored → {target}")
+    for line in score_lines(scores):
+        console.print(f"  {line}")
+
+
+# Steps run in this order after validation; None marks a step that is not built yet.
+STEPS: tuple[tuple[str, Step | None], ...] = (
+    ("features", build_features),
+    ("train, register and gate", train_models),
+    ("score", score_all),
+    ("report", None),
+)
+
+
+def run_demo(console: Console, workspace: Path, *, customers: int, seed: int, serve: bool) -> int:
+    """Generate (if needed), validate and run the built steps; returns the process exit code."""
+    tables, _ = find_tables(workspace) if workspace.is_dir() else ({}, [])
+    if tables:
+        console.print(f"Using the company already in {workspace} ({len(tables)} tables).")
+    else:
+        _generate(console, workspace, customers, seed)
+    report = validate_workspace(workspace)
+    print_summary(console, summarise(report))
+    if not report.ok:
+        print_problems(console, report.problems)
+        return 2
+    console.print("[green]✓ validate[/]")
+    for name, step in STEPS:
+        if step is None:
+            console.print(f"[yellow]· {name}: not built yet[/]")
+        else:
+            step(console, report)
+            console.print(f"[green]✓ {name}[/]")
+    if serve:
+        console.print("[yellow]cxpredict serve: not built yet.[/]")
+        return 3
+    return 0
+
+
+def _generate(console: Console, workspace: Path, customers: int, seed: int) -> None:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"Generating {customers:,} customers", total=None)
+
+        def show(step: str) -> None:
+            progress.update(task, description=f"Generating {customers:,} customers: {step}")
+
+        truth = generate_company(workspace, customers=customers, seed=seed, progress=show)
+    console.print(
+        f"Generated {customers:,} customers into {workspace} (seed {seed}); "
+        f"true NPS {truth['nps_true']:.1f} vs surveyed {truth['nps_surveyed']:.1f}; "
+        f"ground truth in {workspace / '_truth'}."
+    )

@@ -1,0 +1,57 @@
+"""Batch scoring: every customer's features as of a moment, through the @champion models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
+
+from features.config import WorkspaceConfig
+from features.training_sets import build_scoring_set
+from models.predictor import plain_input
+from training.tracking import MlflowConfig, activate
+
+MODEL_KINDS = ("satisfaction", "churn")
+
+
+def score_customers(
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    mlflow_config: MlflowConfig,
+    as_of: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """One row per customer: the scores and reasons of every model that has a champion.
+
+    Args:
+        tables: the validated, typed tables of a workspace.
+        config: the workspace config the features are computed under.
+        mlflow_config: where the registered models and their serving alias live.
+        as_of: the moment of the features (default: just after the latest event).
+
+    Raises:
+        LookupError: when no model has a champion yet (train first).
+    """
+    features = build_scoring_set(tables, config, as_of)
+    activate(mlflow_config)
+    scored = [features[["customer_id"]].reset_index(drop=True)]
+    for kind in MODEL_KINDS:
+        model = _champion(mlflow_config, kind)
+        if model is not None:
+            columns = model.metadata.get_input_schema().input_names()
+            rows = plain_input(features[columns].reset_index(drop=True))
+            scored.append(pd.DataFrame(model.predict(rows)).reset_index(drop=True))
+    if len(scored) == 1:
+        raise LookupError("no model has a @champion yet: run `cxpredict train WORKSPACE` first")
+    return pd.concat(scored, axis=1)
+
+
+def _champion(settings: MlflowConfig, kind: str) -> PyFuncModel | None:
+    uri = f"models:/{settings.model_name(kind)}@{settings.serving_alias}"
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except MlflowException:
+        return None  # this model was never trained or promoted for this workspace

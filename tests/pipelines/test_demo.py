@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+
+
+@pytest.fixture
+def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)  # artifacts of a new experiment land beside the store
+    return uri
+
+
+@pytest.mark.slow
+def test_demo_generates_validates_trains_registers_and_scores_every_customer(
+    tmp_path: Path, tracking: str
+) -> None:
+    workspace = tmp_path / "company"
+    result = CliRunner().invoke(app, ["demo", str(workspace), "--customers", "600", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    for step in ("validate", "features", "train, register and gate", "score"):
+        assert f"✓ {step}" in result.output
+    scores = pd.read_parquet(workspace / "_out" / "scores.parquet")
+    customers = pd.read_parquet(workspace / "customers.parquet")
+    assert set(scores["customer_id"]) <= set(customers["customer_id"]) and len(scores) > 0.9 * len(customers)
+    assert scores["churn_probability"].between(0, 1).all()
+    assert scores["nps_detractor"].between(0, 1).all() and scores["nps_score"].between(0, 10).all()
+    client = MlflowClient(tracking)
+    for name in ("cx-churn", "cx-satisfaction"):
+        assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+
+
+def test_demo_reuses_a_workspace_that_already_has_tables(tmp_path: Path, tracking: str) -> None:
+    workspace = tmp_path / "broken"
+    workspace.mkdir()
+    (workspace / "customers.csv").write_text("customer_id\nC1\nC1\n")
+    result = CliRunner().invoke(app, ["demo", str(workspace)])
+    assert result.exit_code == 2
+    assert "Using the company already in" in result.output and "must be unique" in result.output
+    assert sorted(p.name for p in workspace.iterdir()) == ["customers.csv"]
