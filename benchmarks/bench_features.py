@@ -1,6 +1,6 @@
 """Feature engine at scale: training sets on a generated company, online refresh latency, pandas baseline.
 
-    python benchmarks/bench_features.py --customers 1000000 --workspace bench-out/company-1m
+    python -m benchmarks.bench_features --customers 1000000 --workspace bench-out/company-1m
 
 Generates the company first when the workspace holds no tables (about 3 minutes at 1M customers).
 """
@@ -144,6 +144,12 @@ def report(
         f"pandas baseline: {versus['features']:.0f} delivery counts, {versus['rows']:,.0f} survey moments"
     )
     refresh = f"p50 {online['p50_ms']:.2f} ms, p99 {online['p99_ms']:.2f} ms"
+    both_s = sets["satisfaction_s"] + sets["churn_s"]
+    verdicts = [
+        f"both sets in {both_s:.0f} s: {'met' if both_s < 300 else 'NOT met'}",
+        f"peak {sets['peak_gib']:.1f} GiB: {'met' if sets['peak_gib'] < 12 else 'NOT met'}",
+        f"refresh p99 {online['p99_ms']:.2f} ms: {'met' if online['p99_ms'] < 5 else 'NOT met'}",
+    ]
     return f"""
 Company: {sets["customers"]:,} customers in `{args.workspace}`; {sets["features"]} features per example.
 
@@ -160,6 +166,7 @@ Company: {sets["customers"]:,} customers in `{args.workspace}`; {sets["features"
 
 The pandas baseline and the online store use the first {args.slice:,} customers of the company.
 Targets: both training sets under 5 minutes with peak memory under 12 GB; refresh under 5 ms p99.
+Verdict: {"; ".join(verdicts)}.
 The refresh runs the catalogue's one generated SQL on an in-memory SQLite over the customer's stored
 events (DuckDB spends tens of milliseconds planning the same query, whatever the data size).
 """

@@ -1,6 +1,6 @@
 """Time the synthetic company generator and compare its text assembly with a per-row Python loop.
 
-    python benchmarks/bench_generator.py --customers 1000000
+    python -m benchmarks.bench_generator --customers 1000000
 
 Generates in this process (peak memory is this process's), then writes the figures to the
 `generator` section of docs/benchmarks.md.

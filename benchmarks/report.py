@@ -44,7 +44,7 @@ def peak_rss_gib() -> float:
 
 def write_section(name: str, title: str, body: str) -> None:
     """Replace (or append) the section `name` of docs/benchmarks.md."""
-    command = " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+    command = " ".join([f"-m benchmarks.{Path(sys.argv[0]).stem}", *sys.argv[1:]])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"<!-- bench:{name} -->\n## {title}\n\n"

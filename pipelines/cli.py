@@ -20,7 +20,7 @@ from features.problems import Problem
 from features.summary import summarise
 from features.validation import validate_workspace
 from pipelines import demo as demo_flow
-from pipelines.render import print_problems, print_summary
+from pipelines.render import print_problems, print_summary, score_lines
 
 app = typer.Typer(
     help="cxpredict: predict every customer's satisfaction and churn risk from what the company observes.",
@@ -272,9 +272,42 @@ def rollback(
 
 
 @app.command()
-def score(workspace: Workspace) -> None:
-    """Score every customer with the @champion models: satisfaction, churn risk, flags, reasons."""
-    _not_built("score")
+def score(
+    workspace: Workspace,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            help="Score with what was known strictly before this moment (default: after the latest event)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Parquet file to write (default: scores.parquet beside WORKSPACE).")
+    ] = None,
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
+) -> None:
+    """Score every customer with the @champion models: satisfaction, churn risk and their reasons."""
+    from features.problems import WorkspaceError
+    from features.validation import load_workspace
+    from pipelines.scoring import score_customers
+    from training.tracking import load_mlflow_config
+
+    try:
+        loaded = load_workspace(workspace, load_config(workspace))
+        with console.status("Computing features and scoring every customer…"):
+            scores = score_customers(
+                loaded.tables,
+                loaded.config,
+                load_mlflow_config(mlflow_config),
+                None if as_of is None else _utc(as_of),
+            )
+    except (ConfigError, WorkspaceError, LookupError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    target = out or workspace.resolve().parent / "scores.parquet"
+    scores.to_parquet(target, index=False)
+    console.print(f"[green]✓ {len(scores):,} customers scored → {target}[/]")
+    for line in score_lines(scores):
+        console.print(f"  {line}")
 
 
 @app.command()

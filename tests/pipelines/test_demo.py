@@ -32,6 +32,10 @@ def test_demo_generates_validates_trains_registers_and_scores_every_customer(
     assert set(scores["customer_id"]) <= set(customers["customer_id"]) and len(scores) > 0.9 * len(customers)
     assert scores["churn_probability"].between(0, 1).all()
     assert scores["nps_detractor"].between(0, 1).all() and scores["nps_score"].between(0, 10).all()
+    rescored = tmp_path / "rescored.parquet"
+    result = CliRunner().invoke(app, ["score", str(workspace), "--out", str(rescored)])
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_parquet(rescored), scores)  # the CLI scores as the demo did
     client = MlflowClient(tracking)
     for name in ("cx-churn", "cx-satisfaction"):
         assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
@@ -45,3 +49,11 @@ def test_demo_reuses_a_workspace_that_already_has_tables(tmp_path: Path, trackin
     assert result.exit_code == 2
     assert "Using the company already in" in result.output and "must be unique" in result.output
     assert sorted(p.name for p in workspace.iterdir()) == ["customers.csv"]
+
+
+def test_score_before_any_training_says_to_train_first(tmp_path: Path, tracking: str) -> None:
+    from tests.features.workspace_factory import write_workspace
+
+    result = CliRunner().invoke(app, ["score", str(write_workspace(tmp_path / "ws"))])
+    assert result.exit_code == 2
+    assert "no model has a @champion yet" in result.output
