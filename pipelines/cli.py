@@ -35,7 +35,8 @@ console = Console()
 def _quiet_libraries() -> None:
     """Keep the CLI's output to what the user asked for: no library progress bars or INFO logs."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    for name in ("mlflow", "alembic", "py4j"):
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # MLflow sets its level when imported
+    for name in ("alembic", "py4j"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
