@@ -66,7 +66,7 @@ def table_schema(spec: TableSpec, present: Iterable[str], ctx: Context) -> pa.Da
         _ordering_check(later, earlier) for later, earlier in spec.later_than if {later, earlier} <= present
     ]
     if spec.name == "surveys" and {"metric", "score"} <= present:
-        checks.append(_scale_check(ctx.scales))
+        checks.extend(_scale_checks(ctx.scales))
     return pa.DataFrameSchema(columns, checks=checks, name=spec.name)
 
 
@@ -94,7 +94,7 @@ def _kind_checks(column: Column, ctx: Context) -> Iterable[pa.Check]:
         latest = ctx.latest_allowed
         yield _check(
             lambda s: ~(parse_timestamps(s) > latest),
-            f"must not be in the future (after {latest.isoformat()})",
+            f"must not be in the future (after {latest.isoformat(timespec='seconds')})",
         )
     elif column.kind is Kind.NUMBER:
         yield _check(lambda s: parse_numbers(s).notna(), "must be a number")
@@ -120,17 +120,22 @@ def _ordering_check(later: str, earlier: str) -> pa.Check:
     return _wide_check(test, f"{later} must not be before {earlier}")
 
 
-def _scale_check(scales: dict[str, MetricScale]) -> pa.Check:
-    def test(frame: pd.DataFrame) -> pd.Series:
-        metric = normalise_metric(frame["metric"])
-        score = parse_numbers(frame["score"])
-        low = metric.map({k: s.low for k, s in scales.items()}).astype(float)
-        high = metric.map({k: s.high for k, s in scales.items()}).astype(float)
-        # Unknown metrics and unparseable scores are reported by their own column's rule.
-        return score.isna() | low.isna() | ((score >= low) & (score <= high))
+def _scale_checks(scales: dict[str, MetricScale]) -> list[pa.Check]:
+    """One check per metric, so each failure names the scale its row broke."""
+    return [_scale_check(name, scale) for name, scale in scales.items()]
 
-    known = ", ".join(f"{k} {s.low:g}-{s.high:g}" for k, s in scales.items())
-    return _wide_check(test, f"score must lie inside its metric's scale ({known}; others in cx.yml)")
+
+def _scale_check(name: str, scale: MetricScale) -> pa.Check:
+    def test(frame: pd.DataFrame) -> pd.Series:
+        score = parse_numbers(frame["score"])
+        # Other metrics and unparseable scores are judged by their own rules.
+        return (
+            (normalise_metric(frame["metric"]) != name).fillna(True)
+            | score.isna()
+            | score.between(scale.low, scale.high)
+        )
+
+    return _wide_check(test, f"score must lie inside the {name} scale {scale.low:g}-{scale.high:g}")
 
 
 def problems_from(error: pa.errors.SchemaErrors, file: str, first_row: int) -> list[Problem]:

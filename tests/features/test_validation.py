@@ -35,8 +35,18 @@ BROKEN_CELLS = [
         ["C1", "C9", "C3"],
         "surveys.csv, row 3, column customer_id: customer_id must exist",
     ),
-    ("surveys", "score", ["11", "2", "7"], "surveys.csv, row 2, column score: score must lie inside"),
-    ("surveys", "score", ["9", "0", "7"], "surveys.csv, row 3, column score: score must lie inside"),
+    (
+        "surveys",
+        "score",
+        ["11", "2", "7"],
+        "surveys.csv, row 2, column score: score must lie inside the nps scale 0-10",
+    ),
+    (
+        "surveys",
+        "score",
+        ["9", "0", "7"],
+        "surveys.csv, row 3, column score: score must lie inside the csat scale 1-5",
+    ),
     ("surveys", "score", ["9", "two", "7"], "surveys.csv, row 3, column score: must be a number"),
     (
         "surveys",

@@ -48,7 +48,7 @@ def test_validate_reports_all_ten_planted_problems_exits_2_and_writes_nothing(tm
     assert result.exit_code == 2
     expected = [
         ("customers.csv", "3", "created_at", "ISO 8601"),
-        ("surveys.csv", "2", "score", "inside its metric's scale"),
+        ("surveys.csv", "2", "score", "inside the nps scale 0-10"),
         ("surveys.csv", "3", "customer_id", "must exist in customers"),
         ("surveys.csv", "4", "metric", "must be one of"),
         ("deliveries.csv", "3", "order_id", "must be unique"),
