@@ -320,37 +320,24 @@ def serve(
     _not_built("serve")
 
 
-@app.command()
-def report(workspace: Workspace) -> None:
-    """Write the CX report: predicted NPS of the whole base, drivers, themes and a worklist."""
-    _not_built("report")
+# Commands whose capability is not built yet: each explains itself and exits with EXIT_NOT_BUILT.
+NOT_BUILT_YET = {
+    "report": "Write the CX report: predicted NPS of the whole base, drivers, themes and a worklist.",
+    "monitor": "Compare live data and predictions with training: drift, calibration, survey agreement.",
+    "text": "Score texts: redacted text, predicted satisfaction, sentiment and theme.",
+    "rules": "Check the workspace's rules.yml and show what each rule would do.",
+    "actions": "List the actions outbox: queued, delivered, failed and dead-lettered actions.",
+    "keys": "Create and revoke API keys for the service's roles.",
+}
 
 
-@app.command()
-def monitor(workspace: Workspace) -> None:
-    """Compare live data and predictions with training: drift, calibration, survey agreement."""
-    _not_built("monitor")
+def _register_not_built(name: str, summary: str) -> None:
+    def command(workspace: Workspace) -> None:
+        _not_built(name)
+
+    command.__doc__ = summary
+    app.command(name)(command)
 
 
-@app.command()
-def text(workspace: Workspace) -> None:
-    """Score texts: redacted text, predicted satisfaction, sentiment and theme."""
-    _not_built("text")
-
-
-@app.command()
-def rules(workspace: Workspace) -> None:
-    """Check the workspace's rules.yml and show what each rule would do."""
-    _not_built("rules")
-
-
-@app.command()
-def actions(workspace: Workspace) -> None:
-    """List the actions outbox: queued, delivered, failed and dead-lettered actions."""
-    _not_built("actions")
-
-
-@app.command()
-def keys(workspace: Workspace) -> None:
-    """Create and revoke API keys for the service's roles."""
-    _not_built("keys")
+for _name, _summary in NOT_BUILT_YET.items():
+    _register_not_built(_name, _summary)
