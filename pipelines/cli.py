@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -239,16 +240,12 @@ def promote(
 ) -> None:
     """Move a model's @champion alias to a version, with a recorded reason."""
     from training.registry import promote_model
-    from training.tracking import activate, load_mlflow_config
 
-    settings = load_mlflow_config(mlflow_config)
-    activate(settings)
-    try:
-        promote_model(settings.model_name(model), version, reason, settings.serving_alias)
-    except ValueError as exc:
-        console.print(str(exc), style="red", markup=False)
-        raise typer.Exit(EXIT_INVALID) from exc
-    console.print(f"{settings.model_name(model)}@{settings.serving_alias} -> version {version}")
+    def to_version(name: str, alias: str) -> str:
+        promote_model(name, version, reason, alias)
+        return version
+
+    _move_alias(mlflow_config, model, to_version)
 
 
 @app.command()
@@ -260,16 +257,23 @@ def rollback(
 ) -> None:
     """Move @champion back to the version it pointed at before."""
     from training.registry import rollback_model
+
+    _move_alias(mlflow_config, model, lambda name, alias: rollback_model(name, reason, alias))
+
+
+def _move_alias(mlflow_config: Path, model: str, move: Callable[[str, str], str]) -> None:
+    """Run `move(registered name, alias)` against the configured registry; it returns the new version."""
     from training.tracking import activate, load_mlflow_config
 
     settings = load_mlflow_config(mlflow_config)
     activate(settings)
+    name, alias = settings.model_name(model), settings.serving_alias
     try:
-        version = rollback_model(settings.model_name(model), reason, settings.serving_alias)
+        version = move(name, alias)
     except ValueError as exc:
-        console.print(str(exc), style="red", markup=False)
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from exc
-    console.print(f"{settings.model_name(model)}@{settings.serving_alias} -> version {version}")
+    console.print(f"{name}@{alias} -> version {version}")
 
 
 @app.command()

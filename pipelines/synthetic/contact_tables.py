@@ -11,6 +11,7 @@ from pipelines.synthetic.surveys import METRICS, TONES
 from pipelines.synthetic.tables import (
     Context,
     Rows,
+    TextMaker,
     labels,
     observable,
     record_pii,
@@ -28,15 +29,26 @@ def _with_mood(ctx: Context, rows: Rows) -> Rows:
     return {**rows, "mood": moods(ctx.rng, rows["latent"])}
 
 
+def _contact(
+    ctx: Context, rows: Rows, table: str, time: str, prefix: str, make: TextMaker
+) -> tuple[Rows, pa.Array, pa.ChunkedArray]:
+    """The observable rows of a ticket or call table, their keys and texts, truth recorded.
+
+    Every such text is about its issue in a mood, so all of them are recorded with a theme.
+    """
+    rows = _with_mood(ctx, observable(ctx, rows, time))
+    keys, planted = row_ids(prefix, rows["row"]), Planted()
+    text = texts_in_chunks(ctx, rows, make, planted)
+    n = len(keys)
+    record_texts(ctx, table, keys, rows, labels(MOODS, rows["mood"]), np.zeros(n, int), np.ones(n, bool))
+    record_pii(ctx, table, keys, planted)
+    return rows, keys, text
+
+
 def build_tickets(ctx: Context, rows: Rows) -> pa.Table:
     """Tickets; a ticket still open at the end has no closing time and cannot have been reopened."""
-    rows = _with_mood(ctx, observable(ctx, rows, "opened"))
+    rows, keys, text = _contact(ctx, rows, "tickets", "opened", "TKT-", ticket_texts)
     closed = rows["closed"] < ctx.grid.end
-    keys, planted = row_ids("TKT-", rows["row"]), Planted()
-    text = texts_in_chunks(ctx, rows, ticket_texts, planted)
-    n = len(keys)
-    record_texts(ctx, "tickets", keys, rows, labels(MOODS, rows["mood"]), np.zeros(n, int), np.ones(n, bool))
-    record_pii(ctx, "tickets", keys, planted)
     return pa.table(
         {
             "customer_id": ctx.ids.take(pa.array(rows["cust"])),
@@ -54,12 +66,7 @@ def build_tickets(ctx: Context, rows: Rows) -> pa.Table:
 
 def build_calls(ctx: Context, rows: Rows) -> pa.Table:
     """Calls with waiting time, duration and transcript."""
-    rows = _with_mood(ctx, observable(ctx, rows, "started"))
-    keys, planted = row_ids("CALL-", rows["row"]), Planted()
-    text = texts_in_chunks(ctx, rows, transcripts, planted)
-    n = len(keys)
-    record_texts(ctx, "calls", keys, rows, labels(MOODS, rows["mood"]), np.zeros(n, int), np.ones(n, bool))
-    record_pii(ctx, "calls", keys, planted)
+    rows, keys, text = _contact(ctx, rows, "calls", "started", "CALL-", transcripts)
     return pa.table(
         {
             "customer_id": ctx.ids.take(pa.array(rows["cust"])),
