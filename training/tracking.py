@@ -1,88 +1,49 @@
-"""MLflow settings from `mlflow.yml`, and the logging of one training run.
+"""The logging of one training run (the `mlflow.yml` settings live in `models.mlflow_config`).
 
-Nothing talks to MLflow on import: `load_mlflow_config` reads the file, `log_training_run`
-is the only place that opens a run.
+Nothing talks to MLflow on import: `log_training_run` is the only place that opens a run.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import mlflow
-import yaml
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
-from pydantic import BaseModel, ConfigDict, Field
 
 from models import predictor as predictor_module
+from models.mlflow_config import (
+    DEFAULT_TRACKING_URI,
+    MlflowConfig,
+    PromotionRule,
+    RegisteredModels,
+    activate,
+    load_mlflow_config,
+)
 from models.predictor import Predictor, plain_input
 from training.datasets import TrainingSet
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+# The settings moved to models/ so that serving can read them; re-exported for training and its callers.
+__all__ = [
+    "DEFAULT_TRACKING_URI",
+    "MlflowConfig",
+    "PromotionRule",
+    "RegisteredModels",
+    "activate",
+    "flatten_metrics",
+    "load_mlflow_config",
+    "log_predictor",
+    "log_training_run",
+]
+
 MODEL_NAME = "model"  # artifact name of the pyfunc model inside a run
 # logged as "models from code": MLflow runs this file on load, so no pickle enters the model
 PYFUNC_ENTRY = Path(predictor_module.__file__).with_name("pyfunc_entry.py")
 _REQUIREMENTS = ("lightgbm", "mlflow", "numpy", "pandas", "scikit-learn")
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RegisteredModels(_Frozen):
-    """Registry names of the two models."""
-
-    satisfaction: str = "cx-satisfaction"
-    churn: str = "cx-churn"
-
-
-class PromotionRule(_Frozen):
-    """When a new version may take the serving alias from the champion on the same holdout."""
-
-    min_auc_gain: Annotated[float, Field(ge=0)] = 0.002
-    max_ece_increase: Annotated[float, Field(ge=0)] = 0.005
-
-
-class MlflowConfig(_Frozen):
-    """The contents of `mlflow.yml`; every key has a default."""
-
-    tracking_uri: str = DEFAULT_TRACKING_URI
-    experiment: str = "cxpredict"
-    registered_models: RegisteredModels = RegisteredModels()
-    serving_alias: str = "champion"
-    promotion: PromotionRule = PromotionRule()
-    artifact_location: str | None = None  # for a new experiment; None: the tracking server's default
-
-    def model_name(self, kind: str) -> str:
-        """The registry name for `churn` or `satisfaction`."""
-        return str(getattr(self.registered_models, kind))
-
-
-def load_mlflow_config(path: Path | None = None, environ: Mapping[str, str] = os.environ) -> MlflowConfig:
-    """Read `mlflow.yml` (absent: defaults); `MLFLOW_TRACKING_URI` in `environ` wins over the file.
-
-    Raises:
-        pydantic.ValidationError: on an unknown key or a bad value.
-    """
-    data: dict[str, Any] = {}
-    if path is not None and path.exists():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if environ.get("MLFLOW_TRACKING_URI"):
-        data["tracking_uri"] = environ["MLFLOW_TRACKING_URI"]
-    return MlflowConfig.model_validate(data)
-
-
-def activate(config: MlflowConfig) -> None:
-    """Point MLflow at the configured tracking URI and experiment (created when missing)."""
-    mlflow.set_tracking_uri(config.tracking_uri)
-    if mlflow.get_experiment_by_name(config.experiment) is None:
-        mlflow.create_experiment(config.experiment, artifact_location=config.artifact_location)
-    mlflow.set_experiment(config.experiment)
 
 
 def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
