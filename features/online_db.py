@@ -61,6 +61,10 @@ class Database:
         """Make the writes so far durable."""
         self.connection.commit()
 
+    def rollback(self) -> None:
+        """Drop the writes since the last commit (Postgres needs it after a failed statement)."""
+        self.connection.rollback()
+
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()

@@ -1,0 +1,39 @@
+"""Where the service keeps its state: one database per workspace, shared by every part of it."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from features.online import URL_VARIABLE
+from features.online_db import Database, connect
+
+SERVICE_FOLDER = "_service"
+DATABASE_FILE = "cx.db"
+
+
+def database_url(workspace: Path) -> str:
+    """`CX_DATABASE_URL` when set, else the SQLite file `WORKSPACE/_service/cx.db` (its folder created)."""
+    url = os.environ.get(URL_VARIABLE)
+    if url:
+        return url
+    folder = Path(workspace) / SERVICE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / DATABASE_FILE)
+
+
+def open_database(workspace: Path) -> Database:
+    """A new connection to the workspace's service database."""
+    return connect(database_url(workspace))
+
+
+def checked_prefix(prefix: str) -> str:
+    """A table prefix safe to paste into SQL: lower-case letters, digits and `_`.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", prefix):
+        raise ValueError(f"table prefix {prefix!r}: use lower-case letters, digits and _")
+    return prefix
