@@ -1,0 +1,153 @@
+"""Rules files: every problem reported with its line and column; conditions evaluated safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serving.conditions import ConditionError, compile_condition
+from serving.rules import FlagAction, RulesError, load_rules
+
+CONTEXT: dict[str, Any] = {
+    "customer_id": "C1",
+    "churn": {"probability": 0.62, "horizon_days": 90},
+    "scores": {"nps": {"score": 4.0, "negative": 0.8, "detractor": 0.8}},
+    "flags": ["vip"],
+    "features": {"deliveries_late_count_30d": 2, "tickets_open": 0},
+    "attributes": {"segment": "retail"},
+    "value": 120.0,
+}
+
+GOOD = """\
+rules:
+  - name: churn-alert
+    when: churn.probability > 0.4 and features.deliveries_late_count_30d >= 1
+    cooldown_days: 7
+    actions:
+      - notify: {team: retention, url: "http://127.0.0.1:9000/hook"}
+      - worklist: {team: retention, priority: 90}
+      - flag: churn-risk
+      - survey: {metric: nps, url: "http://127.0.0.1:9000/survey", fatigue_days: 30, quota_per_day: 5}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(tmp_path: Path, text: str) -> list[tuple[int, int, str]]:
+    with pytest.raises(RulesError) as caught:
+        load_rules(write(tmp_path, text))
+    return [(p.line, p.column, p.message) for p in caught.value.problems]
+
+
+def test_a_valid_file_loads_its_rules_and_actions(tmp_path: Path) -> None:
+    [rule] = load_rules(write(tmp_path, GOOD))
+    assert rule.spec.name == "churn-alert"
+    assert [a.kind for a in rule.spec.actions] == ["notify", "worklist", "flag", "survey"]
+    assert rule.spec.actions[2].spec == FlagAction(name="churn-risk")
+    assert rule.cooldown_days(rule.spec.actions[0]) == 7
+
+
+def test_a_missing_file_means_no_rules(tmp_path: Path) -> None:
+    assert load_rules(tmp_path / "rules.yml") == []
+
+
+def test_a_condition_error_names_the_line_and_column_in_the_file(tmp_path: Path) -> None:
+    text = GOOD.replace("features.deliveries", "features.__class__.deliveries")
+    [(line, column, message)] = problems_of(tmp_path, text)
+    assert (line, column) == (3, 48)
+    assert "__class__" in message and "churn-alert" in message
+
+
+def test_a_quoted_condition_counts_its_quote(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "when: churn.probability > 0.4 and features.deliveries_late_count_30d >= 1",
+        'when: "scores.nps.negative > 0.5 and open(1)"',
+    )
+    [(line, column, message)] = problems_of(tmp_path, text)
+    assert (line, column) == (3, 42)
+    assert "calls are not allowed" in message
+
+
+def test_a_syntax_error_in_a_block_condition_names_its_line(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "when: churn.probability > 0.4 and features.deliveries_late_count_30d >= 1",
+        "when: |\n      churn.probability > 0.4\n        and and value > 1",
+    )
+    [(line, column, message)] = problems_of(tmp_path, text)
+    assert (line, column) == (5, 13)
+    assert "syntax error" in message
+
+
+def test_every_problem_is_reported_at_once_in_file_order(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("priority: 90}", "priority: 90, colour: red}")
+        .replace(', url: "http://127.0.0.1:9000/survey"', "")
+        .replace(">= 1", ">= 1 and features.x(1)")
+    )
+    found = problems_of(tmp_path, text)
+    assert [(line, column) for line, column, _ in found] == [(3, 83), (7, 51), (9, 17)]
+    assert "unknown key" in found[1][2] and "url: Field required" in found[2][2]
+
+
+def test_broken_yaml_names_where_it_breaks(tmp_path: Path) -> None:
+    [(line, _, message)] = problems_of(tmp_path, GOOD.replace("cooldown_days: 7", "cooldown_days: [7"))
+    assert line >= 4 and "not valid YAML" in message
+
+
+def test_an_action_has_exactly_one_kind_and_names_are_unique(tmp_path: Path) -> None:
+    text = GOOD + GOOD.split("\n", 1)[1].replace("- flag: churn-risk", "- {flag: x, worklist: {team: t}}")
+    found = problems_of(tmp_path, text)
+    assert [(line, message.split(":")[0]) for line, _, message in found] == [
+        (10, "rule 'churn-alert'"),
+        (16, "rules.1.actions.2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("churn.probability > 0.4 and features.deliveries_late_count_30d >= 1", True),
+        ("churn.probability > 0.7", False),
+        ('"vip" in flags and not "churn-risk" in flags', True),
+        ('scores.nps.negative >= 0.8 or attributes.segment == "business"', True),
+        ('features["tickets_open"] in [1, 2]', False),
+        ("churn.probability * value > 50", True),
+        ("churn.probability > 0.4 and\n  value < 100", False),
+    ],
+)
+def test_conditions_evaluate_over_the_context(text: str, expected: bool) -> None:
+    assert compile_condition(text).holds(CONTEXT) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('__import__("os").system("true")', "calls are not allowed"),
+        ("churn.__class__", "private"),
+        ("features._secret > 1", "private"),
+        ("open", "unknown name"),
+        ("(lambda: 1)", "lambdas"),
+        ("[f for f in flags]", "ListComp"),
+        ("(x := 1)", "assignments"),
+        ("flags[0:1]", "literal key"),
+        ("features[customer_id]", "literal key"),
+        ("2 ** 1000000", "Pow"),
+        ("import os", "syntax error"),
+    ],
+)
+def test_unsafe_conditions_are_refused_before_they_run(text: str, why: str) -> None:
+    with pytest.raises(ConditionError, match=why):
+        compile_condition(text)
+
+
+def test_a_missing_field_is_an_evaluation_error_not_a_python_attribute() -> None:
+    with pytest.raises(ConditionError, match="keys"):
+        compile_condition("churn.keys").holds(CONTEXT)
+    with pytest.raises(ConditionError, match="nope"):
+        compile_condition("features.nope > 1").holds(CONTEXT)
