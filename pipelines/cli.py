@@ -21,6 +21,7 @@ from features.problems import Problem
 from features.summary import summarise
 from features.validation import validate_workspace
 from pipelines import demo as demo_flow
+from pipelines.cli_admin import actions_app, keys_app, rules_app
 from pipelines.render import print_problems, print_summary, score_lines
 
 app = typer.Typer(
@@ -329,9 +330,6 @@ NOT_BUILT_YET = {
     "report": "Write the CX report: predicted NPS of the whole base, drivers, themes and a worklist.",
     "monitor": "Compare live data and predictions with training: drift, calibration, survey agreement.",
     "text": "Score texts: redacted text, predicted satisfaction, sentiment and theme.",
-    "rules": "Check the workspace's rules.yml and show what each rule would do.",
-    "actions": "List the actions outbox: queued, delivered, failed and dead-lettered actions.",
-    "keys": "Create and revoke API keys for the service's roles.",
 }
 
 
@@ -345,3 +343,7 @@ def _register_not_built(name: str, summary: str) -> None:
 
 for _name, _summary in NOT_BUILT_YET.items():
     _register_not_built(_name, _summary)
+
+app.add_typer(rules_app, name="rules")
+app.add_typer(actions_app, name="actions")
+app.add_typer(keys_app, name="keys")

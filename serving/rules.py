@@ -43,6 +43,10 @@ class NotifyAction(_Frozen):
     url: Url
     cooldown_days: Days | None = None
 
+    def summary(self) -> str:
+        """The action in a few words."""
+        return f"notify {self.team}"
+
 
 class SurveyAction(_Frozen):
     """Invite the customer to a survey, at most once per `fatigue_days` and `quota_per_day` in all."""
@@ -53,6 +57,11 @@ class SurveyAction(_Frozen):
     quota_per_day: Annotated[int, Field(ge=0)] | None = None
     cooldown_days: Days | None = None
 
+    def summary(self) -> str:
+        """The action in a few words."""
+        quota = "" if self.quota_per_day is None else f", {self.quota_per_day} a day"
+        return f"survey {self.metric} (once per {self.fatigue_days:g} d{quota})"
+
 
 class WorklistAction(_Frozen):
     """Put the customer on a team's worklist; higher priority is contacted first."""
@@ -61,12 +70,20 @@ class WorklistAction(_Frozen):
     priority: Annotated[int, Field(ge=0, le=1000)] = 50
     cooldown_days: Days | None = None
 
+    def summary(self) -> str:
+        """The action in a few words."""
+        return f"worklist {self.team} priority {self.priority}"
+
 
 class FlagAction(_Frozen):
     """Mark the customer with a flag that agents see."""
 
     name: Name
     cooldown_days: Days | None = None
+
+    def summary(self) -> str:
+        """The action in a few words."""
+        return f"flag {self.name}"
 
 
 class ActionItem(_Frozen):
@@ -228,3 +245,13 @@ def _condition_mark(node: yaml.Node | None, exc: ConditionError, lines: list[str
     if exc.line > 1:
         return line + exc.line - 1, exc.column
     return line, column + exc.column - 1 + (style in ("'", '"'))
+
+
+def describe(rule: Rule) -> dict[str, str]:
+    """A rule in plain words: its name, condition and each action with its cooldown."""
+    parts = []
+    for action in rule.spec.actions:
+        cooldown = rule.cooldown_days(action)
+        parts.append(action.spec.summary() + (f", cooldown {cooldown:g} d" if cooldown else ""))
+    state = "" if rule.spec.enabled else " (disabled)"
+    return {"rule": rule.spec.name + state, "when": rule.spec.when, "actions": "; ".join(parts)}

@@ -1,0 +1,80 @@
+"""`cxpredict rules check`, `actions list` and `keys create|list|revoke` on a workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from features.online_db import connect
+from pipelines.cli import app
+from serving.actions import ActionCenter
+from serving.keys import KeyStore, Principal, Role
+from serving.state import database_url
+
+runner = CliRunner()
+RULES = """\
+rules:
+  - name: churn-alert
+    when: churn.probability > 0.4 and features.late >= 1
+    actions:
+      - notify: {team: retention, url: "http://127.0.0.1:9/hook"}
+      - flag: churn-risk
+"""
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CX_DATABASE_URL", raising=False)
+
+
+def test_rules_check_shows_valid_rules_in_plain_words(tmp_path: Path) -> None:
+    (tmp_path / "rules.yml").write_text(RULES)
+    result = runner.invoke(app, ["rules", "check", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "1 rules, valid" in result.output and "churn-risk" in result.output
+
+
+def test_rules_check_names_line_and_column_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "rules.yml").write_text(RULES.replace("features.late", "features.late.__class__"))
+    result = runner.invoke(app, ["rules", "check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "rules.yml:3:" in result.output and "__class__" in result.output
+
+
+def test_rules_check_without_a_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["rules", "check", str(tmp_path)])
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_a_created_key_is_printed_once_and_stored_as_a_hash(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["keys", "create", str(tmp_path), "--role", "ingest", "--name", "loader"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    keys = KeyStore(connect(database_url(tmp_path)))
+    assert keys.authenticate(token) == Principal("loader", Role.INGEST)
+    assert token not in (tmp_path / "_service" / "cx.db").read_bytes().decode("latin-1")
+    listed = runner.invoke(app, ["keys", "list", str(tmp_path)])
+    assert "loader" in listed.output and "ingest" in listed.output and token not in listed.output
+    assert runner.invoke(app, ["keys", "revoke", str(tmp_path), "--name", "loader"]).exit_code == 0
+    assert keys.authenticate(token) is None
+    assert runner.invoke(app, ["keys", "revoke", str(tmp_path), "--name", "loader"]).exit_code == 2
+
+
+def test_a_key_with_an_unknown_role_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["keys", "create", str(tmp_path), "--role", "boss", "--name", "x"])
+    assert result.exit_code == 2
+
+
+def test_actions_list_shows_queued_deliveries_by_status(tmp_path: Path) -> None:
+    (tmp_path / "rules.yml").write_text(RULES)
+    center = ActionCenter.open(connect(database_url(tmp_path)), tmp_path / "rules.yml")
+    context = {"churn": {"probability": 0.9}, "features": {"late": 2}}
+    center.apply("C42", context, dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
+    queued = runner.invoke(app, ["actions", "list", str(tmp_path), "--status", "queued"])
+    assert queued.exit_code == 0, queued.output
+    assert "C42" in queued.output and "queued 1" in queued.output
+    assert "C42" not in runner.invoke(app, ["actions", "list", str(tmp_path), "--status", "dead"]).output
+    assert runner.invoke(app, ["actions", "list", str(tmp_path), "--status", "lost"]).exit_code == 2
