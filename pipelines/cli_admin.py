@@ -40,19 +40,25 @@ def rules_check(
     ] = None,
 ) -> None:
     """Validate the rules file: every problem with its line and column; exit code 2 when invalid."""
-    from serving.rules import RULES_FILE, RulesError, describe, load_rules
+    from serving.rules import describe
+    from serving.rules_file import RULES_FILE, RulesError, load_rules
+    from serving.rules_names import workspace_names
 
     path = file or workspace / RULES_FILE
     if not path.exists():
         console.print(f"{path}: no such file", style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID)
+    known = workspace_names(workspace)
     try:
-        rules = load_rules(path)
+        rules = load_rules(path, known)
     except RulesError as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from exc
     _print_rows("Rules", [describe(rule) for rule in rules])
-    console.print(f"✓ {path}: {len(rules)} rules, valid", style="green", markup=False, soft_wrap=True)
+    checked = "names checked against the workspace" if known else "feature names not checked (no tables)"
+    console.print(
+        f"✓ {path}: {len(rules)} rules, valid; {checked}", style="green", markup=False, soft_wrap=True
+    )
 
 
 @actions_app.command("list")

@@ -43,6 +43,16 @@ class ConditionError(ValueError):
 
 
 @dataclass(frozen=True)
+class FieldRef:
+    """A field a condition reads (`features.tickets_open` is root features, name tickets_open) and where."""
+
+    root: str
+    name: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class Condition:
     """A checked condition, ready to evaluate."""
 
@@ -61,6 +71,16 @@ class Condition:
             return bool(evaluator.eval(self.text, previously_parsed=self.tree))
         except (InvalidExpression, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
             raise ConditionError(f"cannot evaluate {self.text!r}: {exc}", 1, 1) from exc
+
+    def fields(self) -> list[FieldRef]:
+        """The context fields read by name, as `features.x` or `features["x"]`."""
+        found = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.value, ast.Name):
+                key = node.attr if isinstance(node, ast.Attribute) else getattr(node.slice, "value", None)
+                if isinstance(key, str):
+                    found.append(FieldRef(node.value.id, key, *_position(node)))
+        return sorted(found, key=lambda f: (f.line, f.column))
 
 
 def compile_condition(text: str) -> Condition:
@@ -83,11 +103,16 @@ def compile_condition(text: str) -> Condition:
     return Condition(text, tree.body)
 
 
-def _check(node: ast.AST) -> None:
+def _position(node: ast.AST) -> tuple[int, int]:
+    """The 1-based line and column of a node in the condition as written (of the field, for `.field`)."""
     line, column = getattr(node, "lineno", 1), getattr(node, "col_offset", 1)
-    if isinstance(node, ast.Attribute) and node.end_col_offset is not None:  # point at the field
+    if isinstance(node, ast.Attribute) and node.end_col_offset is not None:
         line, column = node.end_lineno or line, node.end_col_offset - len(node.attr)
-    column += line != 1  # col_offset is 0-based and line 1 carries the added "("
+    return line, column + (line != 1)  # col_offset is 0-based and line 1 carries the added "("
+
+
+def _check(node: ast.AST) -> None:
+    line, column = _position(node)
 
     def refuse(message: str) -> None:
         raise ConditionError(message, line, column)

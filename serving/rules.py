@@ -12,21 +12,18 @@ rules:
       - survey: {metric: nps, url: "https://surveys.example.com/invite", fatigue_days: 30, quota_per_day: 500}
 ```
 
-Every problem is reported at once, each with the line and column it is at.
+`serving.rules_file` reads the file and reports every problem at once, with its line and column.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serving.conditions import Condition, ConditionError, compile_condition
+from serving.conditions import Condition
 
-RULES_FILE = "rules.yml"
 Days = Annotated[float, Field(ge=0)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s/]+")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -140,111 +137,6 @@ class Rule:
         """The action's own cooldown, else the rule's."""
         own = action.spec.cooldown_days
         return self.spec.cooldown_days if own is None else own
-
-
-@dataclass(frozen=True)
-class RuleProblem:
-    """One problem in a rules file, at a 1-based line and column."""
-
-    line: int
-    column: int
-    message: str
-
-
-class RulesError(ValueError):
-    """A rules file that cannot be used; `problems` holds every problem found."""
-
-    def __init__(self, path: Path, problems: list[RuleProblem]) -> None:
-        self.path, self.problems = path, problems
-        super().__init__("\n".join(f"{path}:{p.line}:{p.column}: {p.message}" for p in problems))
-
-
-def load_rules(path: Path) -> list[Rule]:
-    """Read and check a rules file; a missing file means no rules.
-
-    Raises:
-        RulesError: naming every problem with its line and column.
-    """
-    if not path.exists():
-        return []
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise RulesError(path, [RuleProblem(line, column, f"not valid YAML: {exc}")]) from exc
-    problems = _condition_problems(data, root, text.splitlines())
-    try:
-        spec = RulesSpec.model_validate(data)
-    except ValidationError as exc:
-        problems += [_problem(root, err) for err in exc.errors()]
-    if problems:
-        raise RulesError(path, sorted(problems, key=lambda p: (p.line, p.column)))
-    return [Rule(rule, compile_condition(rule.when)) for rule in spec.rules]
-
-
-def _problem(root: yaml.Node | None, err: Any) -> RuleProblem:
-    loc = tuple(err["loc"])
-    line, column = _mark(_node_at(root, loc, key=err["type"] == "extra_forbidden"))
-    where = ".".join(str(p) for p in loc) or "(top level)"
-    problem = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-    return RuleProblem(line, column, f"{where}: {problem}")
-
-
-def _condition_problems(data: Any, root: yaml.Node | None, lines: list[str]) -> list[RuleProblem]:
-    """Problems of the conditions and names, found even where the rest of a rule is broken."""
-    rules = data.get("rules") if isinstance(data, dict) else None
-    problems, seen = [], set()
-    for index, rule in enumerate(rules if isinstance(rules, list) else []):
-        name, when = (rule.get("name"), rule.get("when")) if isinstance(rule, dict) else (None, None)
-        if isinstance(name, str) and name in seen:
-            line, column = _mark(_node_at(root, ("rules", index, "name")))
-            problems.append(RuleProblem(line, column, f"rule {name!r}: name used twice"))
-        seen.add(name)
-        if not isinstance(when, str):
-            continue
-        try:
-            compile_condition(when)
-        except ConditionError as exc:
-            line, column = _condition_mark(_node_at(root, ("rules", index, "when")), exc, lines)
-            problems.append(RuleProblem(line, column, f"rule {name!r}: when: {exc.message}"))
-    return problems
-
-
-def _node_at(node: yaml.Node | None, loc: tuple[Any, ...], key: bool = False) -> yaml.Node | None:
-    """The deepest YAML node that `loc` (a pydantic error location) reaches; the key's node if `key`."""
-    for depth, part in enumerate(loc, 1):
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
-            match = None if pair is None else pair[0 if key and depth == len(loc) else 1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            match = node.value[part]
-        else:
-            match = None
-        if match is None:
-            break
-        node = match
-    return node
-
-
-def _mark(node: yaml.Node | None) -> tuple[int, int]:
-    return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
-
-
-def _condition_mark(node: yaml.Node | None, exc: ConditionError, lines: list[str]) -> tuple[int, int]:
-    """Where in the file a position inside a condition is, for plain, quoted and block scalars."""
-    if node is None:
-        return 1, 1
-    line, column = _mark(node)
-    style = getattr(node, "style", None)
-    if style in ("|", ">"):  # the text starts on the next line, at that line's indentation
-        first = lines[line] if line < len(lines) else ""
-        return line + exc.line, len(first) - len(first.lstrip()) + exc.column
-    if exc.line > 1:
-        return line + exc.line - 1, exc.column
-    return line, column + exc.column - 1 + (style in ("'", '"'))
 
 
 def describe(rule: Rule) -> dict[str, str]:

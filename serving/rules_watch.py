@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from serving.rules import Rule, RulesError, load_rules
+from serving.rules import Rule
+from serving.rules_file import RulesError, load_rules
 
 log = logging.getLogger(__name__)
 

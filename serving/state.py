@@ -13,13 +13,19 @@ SERVICE_FOLDER = "_service"
 DATABASE_FILE = "cx.db"
 
 
-def database_url(workspace: Path) -> str:
-    """`CX_DATABASE_URL` when set, else the SQLite file `WORKSPACE/_service/cx.db` (its folder created)."""
+def database_url(workspace: Path, create: bool = True) -> str:
+    """`CX_DATABASE_URL` when set, else the SQLite file `WORKSPACE/_service/cx.db`.
+
+    Args:
+        workspace: the workspace folder.
+        create: create the `_service` folder when it is missing.
+    """
     url = os.environ.get(URL_VARIABLE)
     if url:
         return url
     folder = Path(workspace) / SERVICE_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return str(folder / DATABASE_FILE)
 
 

@@ -13,6 +13,7 @@ from pipelines.cli import app
 from serving.actions import ActionCenter
 from serving.keys import KeyStore, Principal, Role
 from serving.state import database_url
+from tests.features.workspace_factory import write_workspace
 
 runner = CliRunner()
 RULES = """\
@@ -42,6 +43,17 @@ def test_rules_check_names_line_and_column_and_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["rules", "check", str(tmp_path)])
     assert result.exit_code == 2
     assert "rules.yml:3:" in result.output and "__class__" in result.output
+
+
+def test_rules_check_knows_the_workspace_feature_names(tmp_path: Path) -> None:
+    workspace = write_workspace(tmp_path / "ws")
+    (workspace / "rules.yml").write_text(RULES.replace("features.late", "features.deliveries_late_count_30d"))
+    valid = runner.invoke(app, ["rules", "check", str(workspace)])
+    assert valid.exit_code == 0 and "names checked" in valid.output, valid.output
+    (workspace / "rules.yml").write_text(RULES.replace("features.late", "features.deliveries_late_30d"))
+    invalid = runner.invoke(app, ["rules", "check", str(workspace)])
+    assert invalid.exit_code == 2 and "did you mean 'deliveries_late_count_30d'" in invalid.output
+    assert not (workspace / "_service").exists()  # checking writes nothing
 
 
 def test_rules_check_without_a_file_exits_2(tmp_path: Path) -> None:

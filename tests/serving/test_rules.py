@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from serving.conditions import ConditionError, compile_condition
-from serving.rules import FlagAction, RulesError, load_rules
+from serving.rules import FlagAction
+from serving.rules_file import RulesError, load_rules
 
 CONTEXT: dict[str, Any] = {
     "customer_id": "C1",
@@ -151,3 +152,16 @@ def test_a_missing_field_is_an_evaluation_error_not_a_python_attribute() -> None
         compile_condition("churn.keys").holds(CONTEXT)
     with pytest.raises(ConditionError, match="nope"):
         compile_condition("features.nope > 1").holds(CONTEXT)
+
+
+def test_a_misspelt_feature_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    known = {"features": {"deliveries_late_count_30d", "tickets_open_count"}, "scores": {"nps"}}
+    path = write(tmp_path, GOOD.replace("deliveries_late_count_30d", "deliveries_late_count_3d"))
+    with pytest.raises(RulesError) as caught:
+        load_rules(path, known)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.column) == (3, 48)
+    assert (
+        "'deliveries_late_count_3d'" in problem.message and "'deliveries_late_count_30d'" in problem.message
+    )
+    assert len(load_rules(write(tmp_path, GOOD), known)) == 1
