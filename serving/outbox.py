@@ -37,19 +37,24 @@ class DeliveryPolicy:
     lease_s: float = 60.0
     poll_s: float = 0.5
 
+    @property
+    def batch(self) -> int:
+        """How many deliveries one claim takes: few enough to be sent well within the lease."""
+        return max(1, int(self.lease_s // (2 * self.timeout_s)))
+
     def delay(self, attempts: int) -> float:
         """The wait after the `attempts`-th failed try."""
         return float(min(self.backoff_max_s, self.backoff_s * 2 ** max(0, attempts - 1)))
 
 
 def load_delivery_policy(environ: Mapping[str, str]) -> DeliveryPolicy:
-    """The policy with `CX_OUTBOX_MAX_ATTEMPTS`, `CX_OUTBOX_BACKOFF_S`, `CX_OUTBOX_BACKOFF_MAX_S` applied.
+    """The default policy changed by `CX_OUTBOX_MAX_ATTEMPTS`, `_BACKOFF_S`, `_BACKOFF_MAX_S`, `_LEASE_S`.
 
     Raises:
         ValueError: when a variable is not a positive number.
     """
     names = {"max_attempts": "CX_OUTBOX_MAX_ATTEMPTS", "backoff_s": "CX_OUTBOX_BACKOFF_S"}
-    names["backoff_max_s"] = "CX_OUTBOX_BACKOFF_MAX_S"
+    names |= {"backoff_max_s": "CX_OUTBOX_BACKOFF_MAX_S", "lease_s": "CX_OUTBOX_LEASE_S"}
     changes: dict[str, Any] = {}
     for field, variable in names.items():
         if variable in environ:
@@ -101,8 +106,9 @@ class Outbox:
         )
         return str(self.db.scalar(f"SELECT id FROM {self.table} WHERE idempotency_key = ?", (key,)))
 
-    def claim(self, now: float, limit: int = 20) -> list[Delivery]:
-        """Claim up to `limit` due deliveries for one lease, oldest due first."""
+    def claim(self, now: float, limit: int | None = None) -> list[Delivery]:
+        """Claim up to `limit` (default: the policy's batch) due deliveries for one lease, oldest first."""
+        limit = limit or self.policy.batch
         token, free = (
             uuid.uuid4().hex,
             "status IN ('queued', 'failed') AND (claim_until IS NULL OR claim_until < ?)",

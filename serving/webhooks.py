@@ -16,6 +16,16 @@ SIGNATURE_HEADER = "X-Cx-Signature"
 KEY_HEADER = "Idempotency-Key"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed delivery: following one would turn the POST into a GET without its body."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def sign(secret: str, body: bytes) -> str:
     """The signature header's value for `body`."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
@@ -36,8 +46,8 @@ def post(
         headers[SIGNATURE_HEADER] = sign(secret, body)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # rules accept http(s) URLs only
-            response.read()
+        with _OPENER.open(request, timeout=timeout_s) as response:  # rules accept http(s) URLs only
+            response.read(65_536)
             return None
     except urllib.error.HTTPError as exc:
         return f"HTTP {exc.code} {exc.reason}"

@@ -23,6 +23,7 @@ class Receiver:
 
     port: int = 0
     failing: bool = False
+    redirect: str | None = None  # answer 307 to this location instead
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -41,10 +42,12 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status = 503 if receiver.failing else 200
+            status = 503 if receiver.failing else 307 if receiver.redirect else 200
             with receiver.lock:
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body, status))
             self.send_response(status)
+            if receiver.redirect:
+                self.send_header("Location", receiver.redirect)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -183,6 +183,22 @@ def test_two_senders_never_send_the_same_delivery(place: tuple[str, str], receiv
     assert sorted(receiver.accepted_keys()) == sorted(keys)
 
 
+def test_by_default_a_receiver_may_be_down_for_ten_minutes_before_anything_is_dead() -> None:
+    policy = DeliveryPolicy()
+    assert sum(policy.delay(n) for n in range(1, policy.max_attempts)) > 10 * 60
+    assert policy.batch * policy.timeout_s < policy.lease_s  # a claimed batch is sent within its lease
+
+
+def test_a_redirect_is_a_failed_delivery(place: tuple[str, str]) -> None:
+    with serving(Receiver(redirect="/elsewhere")) as moved:
+        outbox, clock = outbox_at(place), Clock()
+        enqueue(outbox, "k1", moved.url(), clock.now)
+        Deliverer(outbox, threading.RLock(), SECRET, clock).run_once()
+    [row] = outbox.list()
+    assert (row["status"], row["last_error"]) == ("failed", "HTTP 307 Temporary Redirect")
+    assert [r.path for r in moved.requests] == ["/hook"]  # never followed
+
+
 def test_the_policy_reads_its_environment_variables() -> None:
     policy = load_delivery_policy({"CX_OUTBOX_MAX_ATTEMPTS": "3", "CX_OUTBOX_BACKOFF_S": "0.5"})
     assert (policy.max_attempts, policy.backoff_s) == (3, 0.5)
