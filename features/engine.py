@@ -16,21 +16,22 @@ import pandas as pd
 import pyarrow as pa
 
 from features.catalogue import Catalogue, SourceColumn
-from features.sql import SPINE, feature_sql, source_table, spark_sql
+from features.partition import CustomerPartition
+from features.sql import feature_sql, source_table, spark_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 KEYS = ("customer_id", "as_of")
 _EPOCH = pd.Timestamp(0, tz="UTC")
-CHUNK_ROWS = 500_000  # spine rows per query: bounds per-chunk copies; smaller only adds scans
+CHUNK_ROWS = 250_000  # spine rows per query: bounds each query's memory; each event is joined once anyway
 _ARROW_TYPES = {"time": pa.int64(), "number": pa.float64(), "text": pa.string()}
 
 
 class Engine(Protocol):
-    """Somewhere the generated SQL runs: Arrow tables in, a pandas frame out."""
+    """Somewhere the generated SQL runs: Arrow tables in, an Arrow table out."""
 
-    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
         """Run the DuckDB-dialect `sql` over `tables` registered under their names."""
         ...
 
@@ -41,7 +42,7 @@ class DuckDBEngine:
     def __init__(self, config: Mapping[str, Any] | None = None) -> None:
         self.config = dict(config or {})
 
-    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
         """Run `sql` over `tables`; see `Engine.run`."""
         import duckdb
 
@@ -49,8 +50,7 @@ class DuckDBEngine:
         with duckdb.connect(config={"preserve_insertion_order": False, **self.config}) as con:
             for name, table in tables.items():
                 con.register(name, table)
-            # Through Arrow: DuckDB's own pandas conversion is several times slower on wide results.
-            return con.sql(sql).to_arrow_table().to_pandas()
+            return con.sql(sql).to_arrow_table()
 
 
 class SparkEngine:
@@ -59,11 +59,11 @@ class SparkEngine:
     def __init__(self, session: SparkSession) -> None:
         self.session = session
 
-    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
         """Run `sql`, transpiled to Spark SQL, over `tables`; see `Engine.run`."""
         for name, table in tables.items():
             self.session.createDataFrame(table).createOrReplaceTempView(name)
-        return self.session.sql(spark_sql(sql)).toPandas()
+        return self.session.sql(spark_sql(sql)).toArrow()
 
 
 def get_engine(engine: str | Engine) -> Engine:
@@ -102,11 +102,11 @@ def compute_features(
     keys = keys.reset_index(drop=True)
     codes = keys.groupby(list(KEYS), sort=False, dropna=False).ngroup().to_numpy()
     spine = keys.loc[~pd.Series(codes).duplicated().to_numpy(), list(KEYS)]
-    runner, sql, sources = get_engine(engine), feature_sql(catalogue), prepare_tables(tables, catalogue)
+    runner, sql = get_engine(engine), feature_sql(catalogue)
+    partition = CustomerPartition(spine_table(spine), prepare_tables(tables, catalogue))
     output = _Output(catalogue, len(spine))
-    for start in range(0, len(spine), chunk_rows):
-        part = spine.iloc[start : start + chunk_rows]
-        output.fill(start, finish(runner.run(sql, {**sources, SPINE: spine_table(part)}), catalogue))
+    for chunk in partition.chunks(chunk_rows):
+        output.fill(chunk.rows, runner.run(sql, chunk.tables))
     features = output.frame()
     if not np.array_equal(codes, np.arange(len(codes))):
         features = features.iloc[codes].reset_index(drop=True)
@@ -114,48 +114,53 @@ def compute_features(
 
 
 class _Output:
-    """The feature frame, filled chunk by chunk without ever holding it twice."""
+    """The feature frame, filled chunk by chunk (rows in any order) without ever holding it twice.
+
+    Each engine's Arrow output goes column by column straight into its place: converting whole
+    chunks to pandas first would copy every value twice more.
+    """
 
     def __init__(self, catalogue: Catalogue, rows: int) -> None:
         self.numbers = [f.name for f in catalogue.features if f.dtype != "category"]
         self.texts = [f.name for f in catalogue.features if f.dtype == "category"]
         self.values = np.empty((len(self.numbers), rows), dtype=np.float32)
-        self.parts: dict[str, list[pd.Series]] = {name: [] for name in self.texts}
+        self.rows: list[np.ndarray] = []
+        self.parts: dict[str, list[pa.ChunkedArray]] = {name: [] for name in self.texts}
 
-    def fill(self, start: int, chunk: pd.DataFrame) -> None:
-        self.values[:, start : start + len(chunk)] = chunk[self.numbers].to_numpy(np.float32).T
+    def fill(self, rows: np.ndarray, result: pa.Table) -> None:
+        """Place `result` (one row per query `_row`) at the spine positions `rows[_row]`."""
+        order = np.argsort(np.asarray(result["_row"]), kind="stable")
+        for index, name in enumerate(self.numbers):
+            self.values[index, rows] = _floats(result[name])[order]
+        self.rows.append(rows)
         for name in self.texts:
-            self.parts[name].append(chunk[name].astype("string"))
+            self.parts[name].append(result[name].cast(pa.string()).take(pa.array(order)))
 
     def frame(self) -> pd.DataFrame:
         numbers = pd.DataFrame(self.values.T, columns=self.numbers, copy=False)
+        order = pa.array(np.argsort(np.concatenate(self.rows)) if self.rows else np.empty(0, np.int64))
         texts = {
-            name: pd.concat(parts, ignore_index=True).astype("category") for name, parts in self.parts.items()
+            name: _category(pa.chunked_array(parts, pa.string()).take(order))
+            for name, parts in self.parts.items()
         }
         return pd.concat([numbers, pd.DataFrame(texts, index=numbers.index)], axis=1)
 
 
-def finish(result: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """An engine's output in spine order with the catalogue's dtypes (the same for every engine)."""
-    # One reordering pass per column: sorting the whole frame first would copy it once more.
-    order = np.argsort(result["_row"].to_numpy(), kind="stable")
-    columns: dict[str, Any] = {}
-    for feature in catalogue.features:
-        values = result[feature.name]
-        if feature.dtype == "category":
-            columns[feature.name] = (
-                values.iloc[order].astype("string").astype("category").reset_index(drop=True)
-            )
-        else:
-            columns[feature.name] = values.to_numpy(dtype=np.float32, na_value=np.nan)[order]
-    return pd.DataFrame(columns, copy=False)
+def _category(column: pa.ChunkedArray) -> pd.Series:
+    """A text column as a pandas `category` with sorted levels (encoded by Arrow: far faster)."""
+    values = column.combine_chunks().dictionary_encode().to_pandas()
+    return values.cat.set_categories(sorted(values.cat.categories))
+
+
+def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    """A numeric result column as float32, nulls as NaN (whatever type the engine returned)."""
+    return np.asarray(column.cast(pa.float32()).to_numpy(), dtype=np.float32)
 
 
 def spine_table(spine: pd.DataFrame) -> pa.Table:
-    """The spine as Arrow: `_row` (its order), `customer_id`, `as_of` in microseconds."""
+    """The spine as Arrow: `customer_id`, `as_of` in microseconds."""
     return pa.table(
         {
-            "_row": pa.array(np.arange(len(spine), dtype=np.int64)),
             "customer_id": _arrow(spine["customer_id"], "text"),
             "as_of": _arrow(spine["as_of"], "time"),
         }

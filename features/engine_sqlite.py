@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 _SQL_TYPES = {pa.int64(): "INTEGER", pa.float64(): "REAL", pa.string(): "TEXT"}
@@ -52,10 +51,11 @@ class SQLiteEngine:
         self.connection.create_function("LEAST", -1, _least, deterministic=True)
         self._schemas: dict[str, pa.Schema] = {}
 
-    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pd.DataFrame:
+    def run(self, sql: str, tables: Mapping[str, pa.Table]) -> pa.Table:
         """Run `sql` over `tables`; see `features.engine.Engine.run`."""
         columns, rows = self.query(sql, {name: _rows(table) for name, table in tables.items()}, tables)
-        return pd.DataFrame.from_records(rows, columns=columns)
+        by_column = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+        return pa.table({name: list(values) for name, values in zip(columns, by_column, strict=True)})
 
     def query(
         self, sql: str, rows: Mapping[str, list[tuple[Any, ...]]], schemas: Mapping[str, pa.Table | pa.Schema]
