@@ -8,12 +8,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from features.config import WorkspaceConfig
+from features.online import OnlineStore
 from features.online_db import connect
 from pipelines.cli import app
 from serving.actions import ActionCenter
 from serving.keys import KeyStore, Principal, Role
 from serving.state import database_url
-from tests.features.workspace_factory import write_workspace
+from tests.features.conftest import typed
+from tests.features.workspace_factory import VALID_TABLES, write_workspace
 
 runner = CliRunner()
 RULES = """\
@@ -54,6 +57,18 @@ def test_rules_check_knows_the_workspace_feature_names(tmp_path: Path) -> None:
     invalid = runner.invoke(app, ["rules", "check", str(workspace)])
     assert invalid.exit_code == 2 and "did you mean 'deliveries_late_count_30d'" in invalid.output
     assert not (workspace / "_service").exists()  # checking writes nothing
+
+
+def test_rules_check_reads_the_names_of_the_service_online_store(tmp_path: Path) -> None:
+    workspace = write_workspace(tmp_path / "ws")
+    store = OnlineStore.open(database_url(workspace))
+    store.materialise(typed(WorkspaceConfig(), **VALID_TABLES), WorkspaceConfig())
+    store.close()
+    for table in workspace.glob("*.csv"):
+        table.unlink()  # only the store can tell the names now
+    (workspace / "rules.yml").write_text(RULES.replace("features.late", "attributes.plann"))
+    result = runner.invoke(app, ["rules", "check", str(workspace)])
+    assert result.exit_code == 2 and "did you mean 'plan'" in result.output, result.output
 
 
 def test_rules_check_without_a_file_exits_2(tmp_path: Path) -> None:
