@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import os
 import threading
 import time
@@ -26,7 +25,6 @@ from serving.rules import ActionItem, FlagAction, NotifyAction, Rule, SurveyActi
 from serving.rules_watch import RulesWatcher
 from serving.webhooks import SECRET_VARIABLE
 
-log = logging.getLogger(__name__)
 DAY_S = 86_400.0
 # What a webhook receiver is told about the customer (no raw features or attributes: they may be personal).
 _SHARED = ("churn", "scores", "flags", "value", "reasons")
@@ -43,6 +41,7 @@ class ActionCenter:
         self.db, self.watcher, self.outbox, self.ledger = db, watcher, outbox, ledger
         self.lock = threading.RLock()  # one connection: one statement sequence at a time
         self.deliverer = Deliverer(outbox, self.lock, secret)
+        self.unevaluated: dict[str, str] = {}
 
     @classmethod
     def open(
@@ -73,7 +72,7 @@ class ActionCenter:
             "queued" for deliveries (notify, survey) and "done" for flags and worklist entries.
         """
         at = _seconds(now)
-        fired = [rule for rule in self.watcher.current() if rule.spec.enabled and _holds(rule, context)]
+        fired = [rule for rule in self.watcher.current() if rule.spec.enabled and self._holds(rule, context)]
         taken: list[Taken] = []
         with self.lock:
             try:
@@ -140,10 +139,21 @@ class ActionCenter:
         with self.lock:
             return self.ledger.worklist(team, limit)
 
+    def _holds(self, rule: Rule, context: Context) -> bool:
+        try:
+            return rule.condition.holds(context)
+        except ConditionError as exc:  # a field this customer lacks: the rule does not fire
+            self.unevaluated[rule.spec.name] = exc.message
+            return False
+
     def rules_status(self) -> dict[str, Any]:
-        """{"path", "loaded_at", "rules", "error"} of the rules file."""
+        """{"path", "loaded_at", "rules", "error", "unevaluated"} of the rules file.
+
+        `unevaluated` maps a rule to the latest reason it could not be evaluated for some customer
+        (a field they lack, a value that cannot be compared): such a rule did not fire for them.
+        """
         self.watcher.current()
-        return self.watcher.status()
+        return self.watcher.status() | {"unevaluated": dict(self.unevaluated)}
 
     def counters(self) -> dict[str, int]:
         """How many deliveries are queued, delivered, failed (to be retried) and dead."""
@@ -157,14 +167,6 @@ class ActionCenter:
     def stop(self) -> None:
         """Stop delivering (the outbox keeps what is left for the next start)."""
         self.deliverer.stop()
-
-
-def _holds(rule: Rule, context: Mapping[str, Any]) -> bool:
-    try:
-        return rule.condition.holds(context)
-    except ConditionError as exc:  # a field this customer lacks: the rule does not fire
-        log.debug("rule %s not evaluated: %s", rule.spec.name, exc)
-        return False
 
 
 def _target(action: ActionItem) -> str:

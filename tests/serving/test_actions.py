@@ -96,6 +96,7 @@ def test_a_rule_whose_condition_fails_takes_nothing(center: ActionCenter) -> Non
     assert center.apply("C1", context("C1", late=0), T0) == []
     assert center.apply("C2", context("C2") | {"features": {}}, T0) == []  # a missing feature
     assert center.flags("C1") == [] and center.counters()["queued"] == 0
+    assert "deliveries_late_count_30d" in center.rules_status()["unevaluated"]["churn-alert"]
 
 
 def test_an_action_waits_out_its_cooldown(center: ActionCenter) -> None:
@@ -156,6 +157,7 @@ def test_a_broken_rules_file_keeps_the_last_good_rules(
         "path": str(rules),
         "loaded_at": None,
         "rules": 1,
+        "unevaluated": {},
         "error": None,
     }
 
