@@ -6,9 +6,11 @@ import os
 import re
 from pathlib import Path
 
-from features.online import URL_VARIABLE
 from features.online_db import Database, connect
 
+# The variable features.online reads too; importing it from there would load pandas and DuckDB into
+# every process that only needs the service database (the CLI's admin commands, delivery workers).
+URL_VARIABLE = "CX_DATABASE_URL"
 SERVICE_FOLDER = "_service"
 DATABASE_FILE = "cx.db"
 

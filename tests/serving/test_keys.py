@@ -79,3 +79,10 @@ def test_every_key_is_new(keys: KeyStore) -> None:
 )
 def test_roles_include_what_they_should_and_nothing_more(role: Role, needed: Role, allowed: bool) -> None:
     assert allows(role, needed) is allowed
+
+
+def test_the_service_database_is_chosen_by_the_online_store_variable() -> None:
+    from features import online
+    from serving import state
+
+    assert state.URL_VARIABLE == online.URL_VARIABLE
