@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -25,6 +26,7 @@ from serving.rules import ActionItem, FlagAction, NotifyAction, Rule, SurveyActi
 from serving.rules_watch import RulesWatcher
 from serving.webhooks import SECRET_VARIABLE
 
+log = logging.getLogger(__name__)
 DAY_S = 86_400.0
 # What a webhook receiver is told about the customer (no raw features or attributes: they may be personal).
 _SHARED = ("churn", "scores", "flags", "value", "reasons")
@@ -60,6 +62,8 @@ class ActionCenter:
         the `CX_OUTBOX_*` variables applied.
         """
         secret = webhook_secret or os.environ.get(SECRET_VARIABLE) or None
+        if secret is None:
+            log.warning("%s is not set: webhooks go out unsigned", SECRET_VARIABLE)
         outbox = Outbox(db, prefix, policy or load_delivery_policy(os.environ))
         watcher = RulesWatcher(rules_path, check_rules_every_s)
         return cls(db, watcher, outbox, Ledger(db, prefix), secret)

@@ -27,6 +27,7 @@ from serving.conditions import Condition
 Days = Annotated[float, Field(ge=0)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s/]+")]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Team = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class _Frozen(BaseModel):
@@ -36,7 +37,7 @@ class _Frozen(BaseModel):
 class NotifyAction(_Frozen):
     """POST a signed JSON body about the customer to a team's webhook."""
 
-    team: Name
+    team: Team
     url: Url
     cooldown_days: Days | None = None
 
@@ -63,7 +64,7 @@ class SurveyAction(_Frozen):
 class WorklistAction(_Frozen):
     """Put the customer on a team's worklist; higher priority is contacted first."""
 
-    team: Name
+    team: Team
     priority: Annotated[int, Field(ge=0, le=1000)] = 50
     cooldown_days: Days | None = None
 
