@@ -90,6 +90,7 @@ class KeyStore:
         if not token.startswith(KEY_PREFIX):
             return None
         rows = self.db.query(f"SELECT name, role FROM {self.table} WHERE key_hash = ?", (hash_key(token),))
+        self.db.commit()  # end the read: Postgres would otherwise keep a transaction open between requests
         return Principal(rows[0][0], Role(rows[0][1])) if rows else None
 
     def revoke(self, name: str) -> bool:
