@@ -71,16 +71,19 @@ class ActionCenter:
     def apply(self, customer_id: str, context: Context, now: dt.datetime) -> list[Taken]:
         """Evaluate the rules for one customer and take the actions that are due.
 
+        The rules see `context["flags"]` joined with the flags rules have set on the customer before.
+
         Returns:
             The actions taken: {"id", "rule", "kind", "team", "idempotency_key", "status"}, status
             "queued" for deliveries (notify, survey) and "done" for flags and worklist entries.
         """
-        at = _seconds(now)
-        fired = [rule for rule in self.watcher.current() if rule.spec.enabled and self._holds(rule, context)]
+        at, rules = _seconds(now), self.watcher.current()
         taken: list[Taken] = []
         with self.lock:
             try:
-                for rule in fired:
+                flags = set(context.get("flags") or ()) | set(self.ledger.flags(customer_id))
+                context = {**context, "flags": sorted(flags)}
+                for rule in (r for r in rules if r.spec.enabled and self._holds(r, context)):
                     for action in rule.spec.actions:
                         if self._due(rule, action, customer_id, at):
                             taken.append(self._take(rule, action, customer_id, context, at))

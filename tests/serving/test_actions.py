@@ -99,6 +99,17 @@ def test_a_rule_whose_condition_fails_takes_nothing(center: ActionCenter) -> Non
     assert "deliveries_late_count_30d" in center.rules_status()["unevaluated"]["churn-alert"]
 
 
+def test_rules_see_the_flags_earlier_rules_set(center: ActionCenter, place: tuple[str, str, Path]) -> None:
+    rules = place[2]
+    rules.write_text(
+        rules.read_text() + "  - name: escalate\n    when: '\"churn-risk\" in flags'\n"
+        "    actions:\n      - worklist: {team: escalations, priority: 100}\n"
+    )
+    assert "escalate" not in {t["rule"] for t in center.apply("C1", context("C1"), T0)}
+    later = center.apply("C1", context("C1", late=0), T0 + dt.timedelta(hours=1))
+    assert kinds(later) == [("escalate", "worklist")]
+
+
 def test_an_action_waits_out_its_cooldown(center: ActionCenter) -> None:
     assert len(center.apply("C1", context("C1"), T0)) == 3
     assert center.apply("C1", context("C1"), T0 + dt.timedelta(days=6, hours=23)) == []
