@@ -48,7 +48,8 @@ def write_section(name: str, title: str, body: str) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"<!-- bench:{name} -->\n## {title}\n\n"
-        f"Machine: {machine()}  \nCommand: `python {command}`  \nMeasured: {stamp}\n\n"
+        f"Machine: {machine()}  \nCommand: `python {command}`  \nMeasured: {stamp}; "
+        f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)\n\n"
         f"{body.strip()}\n<!-- /bench:{name} -->"
     )
     text = DOC.read_text() if DOC.exists() else HEADER
