@@ -11,6 +11,7 @@ keep exactly one.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,13 +91,14 @@ class Outbox:
             "delivered_at DOUBLE PRECISION, last_error TEXT, claim TEXT, claim_until DOUBLE PRECISION)"
         )
         db.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_due ON {self.table} (status, next_at)")
+        db.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_claim ON {self.table} (claim)")
         db.commit()
 
     def enqueue(self, key: str, action: Mapping[str, Any], payload: Mapping[str, Any], now: float) -> str:
         """Queue a delivery of `payload` to `action["url"]`; its id (an existing one for a known key)."""
         row = {c: None for c in _COLUMNS} | {k: action.get(k) for k in ("rule", "kind", "team", "url")}
         row |= {"id": uuid.uuid4().hex, "idempotency_key": key, "customer_id": action.get("customer_id")}
-        row |= {"payload": json.dumps(payload, sort_keys=True, default=str), "status": "queued"}
+        row |= {"payload": json.dumps(_finite(payload), sort_keys=True, default=str), "status": "queued"}
         row |= {"attempts": 0, "created_at": now, "next_at": now}
         marks = ", ".join("?" for _ in _COLUMNS)
         self.db.execute(
@@ -179,3 +181,14 @@ class Outbox:
         """Remove the outbox table."""
         self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
         self.db.commit()
+
+
+def _finite(value: Any) -> Any:
+    """`value` with NaN and infinities as None: JSON has no such numbers and receivers reject them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

@@ -78,6 +78,21 @@ def test_a_delivery_arrives_signed_with_its_idempotency_key(
     assert (row["status"], row["attempts"]) == ("delivered", 1)
 
 
+def test_a_body_is_strict_json_even_when_a_score_is_not_a_number(
+    place: tuple[str, str], receiver: Receiver
+) -> None:
+    outbox = outbox_at(place)
+    action = {"kind": "notify", "url": receiver.url()}
+    outbox.enqueue("k1", action, {"churn": {"probability": float("nan")}, "value": [float("inf")]}, 1.0)
+    outbox.db.commit()
+    Deliverer(outbox, threading.RLock(), SECRET, Clock()).run_once()
+    [request] = receiver.accepted()
+    assert json.loads(request.body, parse_constant=pytest.fail) == {
+        "churn": {"probability": None},
+        "value": [None],
+    }
+
+
 def test_the_same_key_is_queued_once(place: tuple[str, str], receiver: Receiver) -> None:
     outbox = outbox_at(place)
     assert enqueue(outbox, "k1", receiver.url(), 1.0) == enqueue(outbox, "k1", receiver.url(), 2.0)
