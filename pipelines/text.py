@@ -1,0 +1,155 @@
+"""Train the text models of a workspace and score its texts into a `text_scores` event table.
+
+Flow: redacted corpus → weak labels from the next survey answer → vectors (cached) → heads compared
+on a time split → the chosen head and the themes fitted on all labels → bundle saved → every text
+scored, out of fold where its label was used, so the scores can feed the tabular models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from features.contract import MetricScale
+from models.text.bundle import TextModels, fit_text_models, negative_mask
+from models.text.cache import CachedEncoder, EmbeddingCache
+from models.text.corpus import collect_texts
+from models.text.encoder import EncoderConfig, TextEncoder
+from models.text.fitting import HeadResult, compare_on_time_split, head_inputs, out_of_fold, predict_one
+from models.text.heads import HEAD_KINDS, HeadKind, make_head
+from models.text.labels import weak_labels
+
+TEXT_SCORES = "text_scores.parquet"
+VECTOR_CACHE = "vectors.sqlite"
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """How the text models are trained.
+
+    Attributes:
+        head: `auto` picks the head with the best holdout AUC; or `linear`, `mlp`, `tfidf`.
+        use_encoder: False trains the TF-IDF fallback only (no transformer is loaded).
+        encoder: encoder settings (model folder, window, batch size, quantisation).
+        holdout_from: start of the comparison's test period (default: the latest fifth of labels).
+        n_themes: number of themes of negative texts.
+        seed: seed of heads, folds and themes.
+    """
+
+    head: HeadKind | Literal["auto"] = "auto"
+    use_encoder: bool = True
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    holdout_from: pd.Timestamp | None = None
+    n_themes: int = 10
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class TextTraining:
+    """What training left: the bundle, the head comparison and the scored texts."""
+
+    models: TextModels
+    comparison: dict[HeadKind, HeadResult]
+    scores: pd.DataFrame
+
+
+def _holdout(labelled: pd.DataFrame, given: pd.Timestamp | None) -> pd.Timestamp:
+    if given is not None:
+        return given
+    answered = labelled["answered_at"].sort_values()
+    return pd.Timestamp(answered.iloc[int(0.8 * (len(answered) - 1))])
+
+
+def _compare(
+    labelled: pd.DataFrame, vectors: np.ndarray | None, options: TextOptions
+) -> dict[HeadKind, HeadResult]:
+    known = labelled["negative"].notna().to_numpy()
+    holdout = _holdout(labelled[known], options.holdout_from)
+    kinds: list[HeadKind] = [k for k in HEAD_KINDS if vectors is not None or k == "tfidf"]
+    if options.head != "auto":
+        kinds = [options.head]
+    rows = labelled[known].reset_index(drop=True)
+    part = None if vectors is None else vectors[known]
+    return {k: compare_on_time_split(k, rows, part, holdout, "source", options.seed) for k in kinds}
+
+
+def score_corpus(
+    labelled: pd.DataFrame, vectors: np.ndarray | None, models: TextModels, seed: int
+) -> pd.DataFrame:
+    """The `text_scores` table: each text's customer, moment, source, satisfaction, negativity, theme.
+
+    Labelled texts are scored out of fold (by customer), the others by the fitted heads.
+    """
+    X = head_inputs(models.head_kind, vectors, labelled["text"].tolist())
+    negative = predict_one(models.negative_head, X)
+    satisfaction = models.satisfaction_head.predict(X)
+    known = labelled["negative"].notna().to_numpy()
+    groups = labelled["customer_id"].to_numpy()[known]
+    negative[known] = out_of_fold(
+        make_head(models.head_kind, seed),
+        X[known],
+        labelled["negative"].to_numpy()[known].astype(int),
+        groups,
+    )
+    satisfaction[known] = out_of_fold(
+        models.satisfaction_head, X[known], labelled["satisfaction"].to_numpy()[known], groups
+    )
+    theme = pd.array([pd.NA] * len(labelled), dtype="Int64")
+    if models.themes is not None and vectors is not None:
+        chosen = negative_mask(labelled["source"], negative)
+        theme[chosen] = models.themes.predict(vectors[chosen], labelled["source"][chosen].tolist())
+    return pd.DataFrame(
+        {
+            "customer_id": labelled["customer_id"].to_numpy(),
+            "at": labelled["at"].to_numpy(),
+            "source": labelled["source"].to_numpy(),
+            "satisfaction": np.clip(satisfaction, 0.0, 1.0) * 10.0,
+            "negative": negative,
+            "theme": theme,
+        }
+    )
+
+
+def train_text(
+    tables: Mapping[str, pd.DataFrame], scales: Mapping[str, MetricScale], out: Path, options: TextOptions
+) -> TextTraining:
+    """Train, save into `out` (bundle, vector cache, `text_scores.parquet`) and score every text.
+
+    Raises:
+        ValueError: the workspace has no texts or no survey answer to learn from.
+    """
+    corpus = collect_texts(tables)
+    if corpus.empty or "surveys" not in tables:
+        raise ValueError("text models need texts (tickets, calls, verbatims, comments) and survey answers")
+    labelled = weak_labels(corpus, tables["surveys"], scales)
+    encoder_id, vectors = None, None
+    if options.use_encoder:
+        out.mkdir(parents=True, exist_ok=True)
+        encoder = CachedEncoder(TextEncoder(options.encoder), EmbeddingCache(out / VECTOR_CACHE))
+        encoder_id, vectors = encoder.model_id, encoder.encode(labelled["text"].tolist())
+    comparison = _compare(labelled, vectors, options)
+    kind: HeadKind = (
+        max(comparison, key=lambda k: comparison[k].auc) if options.head == "auto" else options.head
+    )
+    models = fit_text_models(kind, labelled, vectors, encoder_id, options.n_themes, options.seed)
+    models.metrics = _metrics(comparison, labelled)
+    scores = score_corpus(labelled, vectors, models, options.seed)
+    models.save(out)
+    scores.to_parquet(out / TEXT_SCORES, index=False)
+    return TextTraining(models, comparison, scores)
+
+
+def _metrics(comparison: dict[HeadKind, HeadResult], labelled: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "texts": len(labelled),
+        "labelled": int(labelled["negative"].notna().sum()),
+        "heads": {
+            k: {"auc": r.auc, "n_train": r.n_train, "n_test": r.n_test, "auc_by_source": r.auc_by_group}
+            for k, r in comparison.items()
+        },
+    }
