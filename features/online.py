@@ -137,10 +137,15 @@ class OnlineStore:
 
     def get(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's latest feature row, or None for a customer the store has never seen."""
-        text = self.db.scalar(
-            f"SELECT features FROM {self.prefix}features WHERE customer_id = ?", (customer_id,)
+        row = self.get_row(customer_id)
+        return None if row is None else row[1]
+
+    def get_row(self, customer_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The customer's latest feature row and its `as_of` (microseconds since the epoch), or None."""
+        rows = self.db.query(
+            f"SELECT as_of, features FROM {self.prefix}features WHERE customer_id = ?", (customer_id,)
         )
-        return None if text is None else dict(json.loads(text))
+        return None if not rows else (int(rows[0][0]), dict(json.loads(rows[0][1])))
 
     def drop(self) -> None:
         """Remove every table of this store (its prefix) from the database."""

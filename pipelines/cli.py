@@ -320,9 +320,24 @@ def score(
 def serve(
     workspace: Workspace,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
 ) -> None:
-    """Start the real-time service: scores with reasons, events, rules and actions."""
-    _not_built("serve")
+    """Start the real-time service: scores with reasons, events, rules and actions.
+
+    Loads the @champion models, materialises the online store from WORKSPACE when it is empty,
+    and serves the API (docs at /docs; keys from `cxpredict keys create`).
+    """
+    from serving.server import check_servable
+    from serving.server import serve as serve_workspace
+
+    try:
+        versions = check_servable(workspace, mlflow_config)
+    except (ValueError, LookupError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    console.print(f"Serving {workspace} on http://{host}:{port} with {versions}")
+    serve_workspace(workspace, mlflow_config, host=host, port=port)
 
 
 # Commands whose capability is not built yet: each explains itself and exits with EXIT_NOT_BUILT.

@@ -1,0 +1,141 @@
+"""New events in: stored, the customers' features refreshed, rescored, and the rules applied.
+
+A refreshed row is computed as of just after the latest event known for the customer (and never
+earlier than the row it replaces), the same moment batch scoring uses: scores then depend on what
+happened, not on when the request arrived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from serving.runtime import Runtime, customer_value
+from serving.schemas import Action, CustomerChange, CustomerScores, EventsResult
+from serving.scorer import Prediction
+
+Rows = Sequence[Mapping[str, Any]]
+
+
+class UnknownTable(ValueError):
+    """Events of a table the workspace's features were not built with."""
+
+
+def store_events(runtime: Runtime, tables: Mapping[str, Rows]) -> dict[str, tuple[int | None, int]]:
+    """Append the rows of each table and refresh every customer they name.
+
+    Returns:
+        customer id -> (as_of before, as_of after) of their feature row, in microseconds.
+
+    Raises:
+        UnknownTable: for a table the online store has no source for (nothing is stored then).
+    """
+    with runtime.write_lock:
+        known = {s.name for s in runtime.writer.catalogue.sources}
+        unknown = sorted(set(tables) - known)
+        if unknown:
+            raise UnknownTable(f"this workspace has no {', '.join(unknown)} table: its events cannot be used")
+        latest = _latest_times(tables)
+        before = {cid: runtime.writer.get_row(cid) for cid in latest}
+        for table, rows in tables.items():
+            runtime.writer.append_events(table, rows)
+        moments = {}
+        for cid, moment in latest.items():
+            old = before[cid][0] if before[cid] is not None else None  # type: ignore[index]
+            as_of = max(moment, (old or 0) + 1)  # time never runs backwards for a row
+            runtime.writer.refresh(cid, pd.Timestamp(as_of, unit="us", tz="UTC"))
+            moments[cid] = (old, as_of)
+    return moments
+
+
+def _latest_times(tables: Mapping[str, Rows]) -> dict[str, int]:
+    """Customer id -> microseconds just after the latest timestamp of their new rows."""
+    latest: dict[str, int] = {}
+    for rows in tables.values():
+        for row in rows:
+            stamps = [v for v in row.values() if isinstance(v, dt.datetime)]
+            micros = max(int(_utc(s).timestamp() * 1e6) for s in stamps) + 1
+            latest[row["customer_id"]] = max(latest.get(row["customer_id"], 0), micros)
+    return latest
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def ingest(runtime: Runtime, tables: Mapping[str, Rows], now: dt.datetime) -> EventsResult:
+    """Store events, rescore their customers, apply the rules; what changed and what was queued."""
+    champions = runtime.models()
+    before_rows = {cid: runtime.feature_row(cid) for cid in _customers(tables)}
+    moments = store_events(runtime, tables)
+    changes = []
+    for cid in moments:
+        after_row = runtime.feature_row(cid)
+        assert after_row is not None  # refreshed just now
+        old = before_rows[cid]
+        rows = [after_row[1]] + ([old[1]] if old is not None else [])
+        predictions = champions.predict(rows)
+        after = runtime.compose(cid, predictions[0], champions, after_row[0])
+        before = runtime.compose(cid, predictions[1], champions, old[0]) if old is not None else None
+        context = rule_context(cid, predictions[0], after, after_row[1], runtime.flags(cid))
+        taken = runtime.actions.apply(cid, context, now)
+        runtime.forget(cid)
+        changes.append(_change(runtime, cid, before, after, predictions, taken, after_row[0], old))
+    stored = {table: len(rows) for table, rows in tables.items()}
+    return EventsResult(stored=stored, customers=changes)
+
+
+def _customers(tables: Mapping[str, Rows]) -> list[str]:
+    return list(dict.fromkeys(str(row["customer_id"]) for rows in tables.values() for row in rows))
+
+
+def _change(
+    runtime: Runtime,
+    cid: str,
+    before: CustomerScores | None,
+    after: CustomerScores,
+    predictions: list[Prediction],
+    taken: list[dict[str, Any]],
+    as_of: int,
+    old: tuple[int, dict[str, Any]] | None,
+) -> CustomerChange:
+    after_values = predictions[0].values()
+    before_values = predictions[1].values() if len(predictions) > 1 else {}
+    deltas = {k: v - before_values[k] for k, v in after_values.items() if k in before_values}
+    actions = [Action.model_validate({k: a.get(k) for k in Action.model_fields}) for a in taken]
+    return CustomerChange(
+        customer_id=cid,
+        before=None if before is None or old is None else runtime.with_live_parts(before, old[0]),
+        after=runtime.with_live_parts(after, as_of),
+        changes=deltas,
+        actions=actions,
+    )
+
+
+def rule_context(
+    cid: str,
+    prediction: Prediction,
+    scores: CustomerScores,
+    features: Mapping[str, Any],
+    flags: list[str],
+) -> dict[str, Any]:
+    """What the rules see of a customer (the shape `rules.yml` conditions are written against)."""
+    metric_scores: dict[str, dict[str, float]] = {}
+    for name, metric in prediction.metrics.items():
+        metric_scores[name] = {"score": metric.score, "negative": metric.negative, **(metric.classes or {})}
+    churn = prediction.churn
+    return {
+        "customer_id": cid,
+        "churn": {"probability": churn.probability, "horizon_days": churn.horizon_days} if churn else {},
+        "scores": metric_scores,
+        "flags": flags,
+        "features": dict(features),
+        "attributes": {
+            k.removeprefix("customer_"): v for k, v in features.items() if k.startswith("customer_")
+        },
+        "value": customer_value(features),
+        "reasons": scores.top_reasons,
+    }

@@ -1,0 +1,242 @@
+"""Request and response models of the service, with an `EXAMPLE_INPUT` beside each request.
+
+Event models are built from the data contract (`features.contract.TABLES`), so a column added to
+the contract is accepted by `POST /events` with no change here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from features.contract import TABLES, Column, Kind
+
+EVENT_TABLES = ("deliveries", "warranty_claims", "tickets", "calls", "verbatims")
+CustomerId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+
+class Strict(BaseModel):
+    """A model that refuses unknown fields, so a typo is a 422 rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Reason(Strict):
+    """One feature's push on one prediction, in plain words."""
+
+    feature: str
+    sentence: str = Field(description="the reason as an agent reads it")
+    value: float | str | None
+    log_odds: float = Field(description="push on the log-odds of the bad outcome; positive raises risk")
+
+
+class MetricScore(Strict):
+    """A survey metric the customer was not asked about, predicted."""
+
+    score: float = Field(description="expected answer on the metric's scale")
+    negative: float = Field(ge=0, le=1, description="probability of an answer on the negative side")
+    classes: dict[str, float] | None = Field(None, description="NPS: detractor, passive, promoter")
+    reasons: list[Reason]
+
+
+class ChurnRisk(Strict):
+    """The probability of churning within the horizon."""
+
+    probability: float = Field(ge=0, le=1)
+    horizon_days: int
+    reasons: list[Reason]
+
+
+class Freshness(Strict):
+    """When the customer's features were computed."""
+
+    as_of: dt.datetime = Field(description="features see every event strictly before this moment")
+    age_seconds: float
+
+
+class CustomerScores(Strict):
+    """Everything the service predicts about one customer."""
+
+    customer_id: str
+    metrics: dict[str, MetricScore]
+    churn: ChurnRisk | None
+    flags: list[str]
+    top_reasons: list[str] = Field(description="the strongest reasons raising any risk, plain words")
+    model_versions: dict[str, str]
+    freshness: Freshness | None = Field(None, description="absent for feature rows sent by the caller")
+
+
+class ScoreRequest(Strict):
+    """Customers to score: by id (their stored features) or as feature rows."""
+
+    customer_ids: list[CustomerId] = Field(default_factory=list, max_length=1000)
+    rows: list[dict[str, float | str | None]] = Field(
+        default_factory=list, max_length=1000, description="feature name -> value; missing means unknown"
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScoreRequest:
+        if not self.customer_ids and not self.rows:
+            raise ValueError("send customer_ids or rows (feature name -> value)")
+        return self
+
+
+class ScoreResponse(Strict):
+    """The scores of each requested customer or row, in request order; ids not found are listed."""
+
+    results: list[CustomerScores]
+    not_found: list[str]
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    kinds: dict[Kind, Any] = {
+        Kind.ID: Annotated[str, Field(min_length=1, max_length=200)],
+        Kind.TIMESTAMP: dt.datetime,
+        Kind.NUMBER: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+        if column.non_negative
+        else Annotated[float, Field(allow_inf_nan=False)],
+        Kind.BOOL: bool,
+        Kind.TEXT: Annotated[str, Field(max_length=20_000)],
+    }
+    kind = kinds[column.kind]
+    if column.name == "customer_id":
+        return CustomerId, Field(description=column.description)
+    if column.required:
+        return kind, Field(description=column.description)
+    return kind | None, Field(None, description=column.description)
+
+
+def event_model(table: str) -> type[BaseModel]:
+    """The request model of one event table, field for field from the data contract."""
+    fields = {c.name: _field(c) for c in TABLES[table].columns}
+    name = "".join(part.title() for part in table.split("_")) + "Event"
+    return create_model(name, __base__=Strict, **fields)  # type: ignore[call-overload]
+
+
+EVENT_MODELS = {table: event_model(table) for table in EVENT_TABLES}
+EventBatch: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "EventBatch",
+    __base__=Strict,
+    **{t: (list[m], Field(default_factory=list, max_length=1000)) for t, m in EVENT_MODELS.items()},  # type: ignore[valid-type]
+)
+SurveyAnswer = event_model("surveys")
+
+
+class SurveyBatch(Strict):
+    """Survey answers: stored for monitoring and the next training."""
+
+    answers: list[SurveyAnswer] = Field(min_length=1, max_length=1000)  # type: ignore[valid-type]
+
+
+class SurveysStored(Strict):
+    """How many answers were stored."""
+
+    stored: int
+
+
+class Action(Strict):
+    """One action a rule queued."""
+
+    id: str
+    rule: str
+    kind: str
+    team: str | None = None
+    idempotency_key: str
+    status: str
+
+
+class CustomerChange(Strict):
+    """What one customer's new events changed."""
+
+    customer_id: str
+    before: CustomerScores | None
+    after: CustomerScores
+    changes: dict[str, float] = Field(description="score name -> after minus before")
+    actions: list[Action]
+
+
+class EventsResult(Strict):
+    """Events stored per table, and per customer what changed and which actions were queued."""
+
+    stored: dict[str, int]
+    customers: list[CustomerChange]
+
+
+class WorklistEntry(Strict):
+    """One customer to contact, with why."""
+
+    customer_id: str
+    team: str
+    priority: float = Field(description="the rule's priority; higher first")
+    score: float | None = Field(None, description="churn probability x customer value when added")
+    rule: str
+    reasons: list[str]
+    added_at: float | None = Field(None, description="seconds since the epoch")
+    flagged: bool
+
+
+class Worklist(Strict):
+    """Customers to contact first, highest priority first."""
+
+    entries: list[WorklistEntry]
+
+
+class TextRequest(Strict):
+    """One text to score (a call transcript, ticket, verbatim)."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class TextScoreResult(Strict):
+    """A text's redacted form, predicted satisfaction, sentiment and theme."""
+
+    redacted: str
+    satisfaction: float | None
+    negative: float | None
+    theme: str | None
+
+
+class Reloaded(Strict):
+    """The model versions now served."""
+
+    model_versions: dict[str, str]
+    changed: bool
+
+
+class Problem(Strict):
+    """An error answer: what went wrong, never how (no stack traces)."""
+
+    detail: Any
+
+
+EXAMPLE_SCORE = {"customer_ids": ["C000001"]}
+EXAMPLE_EVENTS = {
+    "deliveries": [
+        {
+            "customer_id": "C000001",
+            "order_id": "O-991",
+            "ordered_at": "2026-06-20T10:00:00Z",
+            "promised_at": "2026-06-23T18:00:00Z",
+            "delivered_at": "2026-06-29T12:00:00Z",
+            "amount": 129.0,
+        }
+    ],
+    "calls": [
+        {
+            "customer_id": "C000001",
+            "call_id": "K-551",
+            "started_at": "2026-06-29T13:00:00Z",
+            "duration_s": 640,
+            "wait_s": 900,
+            "transcript": "This is the third time my order is late. I want to cancel.",
+        }
+    ],
+}
+EXAMPLE_SURVEYS = {
+    "answers": [
+        {"customer_id": "C000001", "responded_at": "2026-06-29T15:00:00Z", "metric": "nps", "score": 3}
+    ]
+}
+EXAMPLE_TEXT = {"text": "I waited 40 minutes on the phone and my parcel is still missing."}

@@ -1,0 +1,147 @@
+"""The @champion models and how a feature row becomes scores with reasons.
+
+Models are loaded by version after resolving the serving alias, so one load sees one version even
+if the alias moves meanwhile. The packaged `Predictor` is unwrapped from its pyfunc model and
+called directly: the same code MLflow runs, without its per-call schema checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from models.mlflow_config import MlflowConfig
+from models.predictor import Predictor
+from models.satisfaction import NPS_CLASSES
+from serving.schemas import ChurnRisk, MetricScore, Reason
+
+MODEL_KINDS = ("satisfaction", "churn")
+TOP_REASONS = 3
+
+
+@dataclass(frozen=True)
+class Champion:
+    """One loaded champion model."""
+
+    kind: str
+    name: str
+    version: str
+    predictor: Predictor
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the models say about one feature row."""
+
+    metrics: dict[str, MetricScore]
+    churn: ChurnRisk | None
+
+    def top_reasons(self, top: int = TOP_REASONS) -> list[str]:
+        """The sentences of the strongest reasons raising any risk, one per feature."""
+        reasons = [r for m in self.metrics.values() for r in m.reasons]
+        reasons += self.churn.reasons if self.churn is not None else []
+        seen: dict[str, tuple[float, str]] = {}
+        for r in sorted((r for r in reasons if r.log_odds > 0), key=lambda r: -r.log_odds):
+            seen.setdefault(r.feature, (r.log_odds, r.sentence))
+        return [sentence for _, sentence in list(seen.values())[:top]]
+
+    def values(self) -> dict[str, float]:
+        """Flat score name -> value, for comparing two predictions."""
+        flat = {f"{m}.{k}": getattr(s, k) for m, s in self.metrics.items() for k in ("score", "negative")}
+        if self.churn is not None:
+            flat["churn.probability"] = self.churn.probability
+        return flat
+
+
+class Champions:
+    """The champion model of each kind, and the scoring of feature rows with them."""
+
+    def __init__(self, champions: Sequence[Champion], horizon_days: int) -> None:
+        self.models = {c.kind: c for c in champions}
+        self.horizon_days = horizon_days
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Registered model name -> version served."""
+        return {c.name: c.version for c in self.models.values()}
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Every feature column any of the models reads."""
+        return tuple(dict.fromkeys(f for c in self.models.values() for f in c.predictor.features))
+
+    def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[Prediction]:
+        """Scores and reasons of each feature row; a feature a row lacks counts as unknown."""
+        frame = pd.DataFrame.from_records([{f: row.get(f) for f in self.features} for row in rows])
+        frame = frame.reindex(columns=list(self.features))
+        outputs = [c.predictor.predict(frame) for c in self.models.values()]
+        merged = cast(list[dict[str, Any]], pd.concat(outputs, axis=1).to_dict("records"))
+        return [self._prediction(row) for row in merged]
+
+    def _prediction(self, row: Mapping[str, Any]) -> Prediction:
+        churn = None
+        if "churn" in self.models:
+            reasons = _reasons(row["churn_reasons"])
+            churn = ChurnRisk(
+                probability=row["churn_probability"], horizon_days=self.horizon_days, reasons=reasons
+            )
+        metrics = {}
+        if "satisfaction" in self.models:
+            for name in self.models["satisfaction"].predictor.metrics:
+                classes = {c: row[f"nps_{c}"] for c in NPS_CLASSES} if name == "nps" else None
+                metrics[name] = MetricScore(
+                    score=row[f"{name}_score"],
+                    negative=row[f"{name}_negative_probability"],
+                    classes=classes,
+                    reasons=_reasons(row[f"{name}_reasons"]),
+                )
+        return Prediction(metrics, churn)
+
+
+def _reasons(text: str) -> list[Reason]:
+    return [Reason.model_validate(r) for r in json.loads(text)]
+
+
+def load_champions(config: MlflowConfig, horizon_days: int) -> Champions:
+    """Load the model each registered name's serving alias points at.
+
+    Raises:
+        LookupError: when no model has the alias (nothing trained or promoted yet).
+    """
+    mlflow.set_tracking_uri(config.tracking_uri)
+    client = MlflowClient(config.tracking_uri)
+    champions = []
+    for kind in MODEL_KINDS:
+        name = config.model_name(kind)
+        try:
+            version = str(client.get_model_version_by_alias(name, config.serving_alias).version)
+        except MlflowException:
+            continue  # this model was never trained or promoted
+        model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        champions.append(Champion(kind, name, version, model.unwrap_python_model().predictor))
+    if not champions:
+        raise LookupError(
+            f"no model has a @{config.serving_alias} in {config.tracking_uri}: "
+            "run `cxpredict train WORKSPACE` first"
+        )
+    return Champions(champions, horizon_days)
+
+
+def champion_versions(config: MlflowConfig) -> dict[str, str]:
+    """Registered model name -> the version its serving alias points at now (cheap: no loading)."""
+    client = MlflowClient(config.tracking_uri)
+    versions = {}
+    for kind in MODEL_KINDS:
+        name = config.model_name(kind)
+        try:
+            versions[name] = str(client.get_model_version_by_alias(name, config.serving_alias).version)
+        except MlflowException:
+            continue
+    return versions

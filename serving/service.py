@@ -1,0 +1,180 @@
+"""The cxpredict service: one BentoML class, its endpoints on a FastAPI app mounted at the root.
+
+FastAPI carries the routes because they need what BentoML's `@bentoml.api` (POST-only, 400 on a
+bad body) does not give: GET routes with path parameters, 404/413/422/503 answers and response
+models in the OpenAPI document at `/docs`. BentoML runs the workers, the probes (`/livez`,
+`/readyz` through `__is_ready__`) and `/metrics` (request latency histograms, plus `__metrics__`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Annotated, Any
+
+import bentoml
+from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from serving import metrics
+from serving.auth import Authenticate, Guard
+from serving.events import UnknownTable, ingest, store_events
+from serving.keys import KeyStore, Principal
+from serving.runtime import NotReady, Runtime
+from serving.schemas import (
+    EVENT_TABLES,
+    EXAMPLE_EVENTS,
+    EXAMPLE_SCORE,
+    EXAMPLE_SURVEYS,
+    EXAMPLE_TEXT,
+    CustomerId,
+    CustomerScores,
+    EventBatch,
+    EventsResult,
+    Problem,
+    Reloaded,
+    ScoreRequest,
+    ScoreResponse,
+    SurveyBatch,
+    SurveysStored,
+    TextRequest,
+    TextScoreResult,
+    Worklist,
+    WorklistEntry,
+)
+from serving.settings import load_settings
+from serving.state import open_database
+from serving.text import TextService
+
+log = logging.getLogger(__name__)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text}
+    for code, text in (
+        (401, "no key, or an unknown one"),
+        (403, "the key's role may not call this endpoint"),
+        (413, "the body is too large"),
+        (422, "the request is malformed"),
+        (503, "the models are not loaded"),
+    )
+}
+app = FastAPI(
+    title="cxpredict",
+    description="Satisfaction and churn risk of every customer, with reasons; events in, actions out.",
+    version="1",
+    responses=ERRORS,
+)
+
+
+@app.exception_handler(NotReady)
+async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
+    return JSONResponse({"detail": f"not ready: {exc}"}, status_code=503)
+
+
+@app.exception_handler(UnknownTable)
+async def _unknown_table(request: Request, exc: UnknownTable) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+@bentoml.service(name="cxpredict", workers=1, traffic={"timeout": 60})
+@bentoml.asgi_app(app, path="/")
+class CxService:
+    """Scores, reasons, events and actions for one workspace (named by `CX_WORKSPACE`)."""
+
+    def __init__(self) -> None:
+        self.runtime = Runtime(load_settings())
+        self.text = TextService(self.runtime.settings.workspace)
+        # models load in the background: /livez answers at once, /readyz once they passed the canary
+        threading.Thread(target=self.runtime.start, name="cx-load", daemon=True).start()
+
+    def __is_ready__(self) -> bool:
+        return self.runtime.ready.is_set()
+
+    def __metrics__(self, content: str) -> str:
+        runtime = self.runtime
+        versions = runtime.champions.versions if runtime.champions is not None else {}
+        return content + metrics.state_lines(versions, runtime.actions.counters(), runtime.ready.is_set())
+
+    @app.get("/customers/{customer_id}", response_model=CustomerScores, tags=["agents"])
+    def customer(self, customer_id: CustomerId) -> CustomerScores:
+        """A customer's predicted metrics, churn risk, flags and reasons, from their latest features."""
+        scores = self.runtime.customer(customer_id)
+        if scores is None:
+            raise HTTPException(404, f"no customer {customer_id!r} in the online store")
+        metrics.count_scores("customers")
+        return scores
+
+    @app.post("/score", response_model=ScoreResponse, tags=["agents"])
+    def score(self, request: Annotated[ScoreRequest, Body(examples=[EXAMPLE_SCORE])]) -> ScoreResponse:
+        """Score many customers by id, or feature rows sent as they are."""
+        results, missing = [], []
+        for cid in request.customer_ids:
+            found = self.runtime.customer(cid)
+            results += [found] if found is not None else []
+            missing += [cid] if found is None else []
+        results += self.runtime.score_rows(request.rows)
+        metrics.count_scores("score", len(results))
+        return ScoreResponse(results=results, not_found=missing)
+
+    @app.post("/events", response_model=EventsResult, tags=["ingest"])
+    def events(
+        self,
+        batch: Annotated[EventBatch, Body(examples=[EXAMPLE_EVENTS])],
+    ) -> EventsResult:
+        """Store new events, refresh and rescore their customers, apply the rules."""
+        tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
+        tables = {t: rows for t, rows in tables.items() if rows}
+        if not tables:
+            raise HTTPException(422, f"send at least one event under one of {', '.join(EVENT_TABLES)}")
+        result = ingest(self.runtime, tables, dt.datetime.now(dt.UTC))
+        taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
+        metrics.count_events(result.stored, taken)
+        return result
+
+    @app.post("/surveys", response_model=SurveysStored, tags=["ingest"])
+    def surveys(self, batch: Annotated[SurveyBatch, Body(examples=[EXAMPLE_SURVEYS])]) -> SurveysStored:
+        """Store survey answers (for monitoring and the next training); their customers are refreshed."""
+        self.runtime.models()  # refreshing needs a materialised store: refuse before it is ready
+        rows = [BaseModel.model_dump(answer) for answer in batch.answers]
+        store_events(self.runtime, {"surveys": rows})
+        for row in rows:
+            self.runtime.forget(row["customer_id"])
+        metrics.count_events({"surveys": len(rows)}, [])
+        return SurveysStored(stored=len(rows))
+
+    @app.get("/worklist", response_model=Worklist, tags=["agents"])
+    def worklist(
+        self,
+        team: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    ) -> Worklist:
+        """Who to contact first: the rules' priority, flagged customers next, then risk x value."""
+        entries = self.runtime.actions.worklist(team, limit)
+        return Worklist(entries=[WorklistEntry.model_validate(e) for e in entries])
+
+    @app.post("/text/score", response_model=TextScoreResult, tags=["agents"])
+    def text_score(self, request: Annotated[TextRequest, Body(examples=[EXAMPLE_TEXT])]) -> TextScoreResult:
+        """One text: redacted, its writer's predicted satisfaction, the negative probability and theme."""
+        return self.text.score(request.text)
+
+    @app.post("/admin/reload", response_model=Reloaded, tags=["admin"])
+    def reload(self) -> Reloaded:
+        """Serve the versions the @champion aliases point at now, without dropping a request."""
+        return self.runtime.reload()
+
+
+def _open_gate() -> tuple[Authenticate, int]:
+    """The key check on the workspace's database, and the body limit, for `Guard`."""
+    settings = load_settings()
+    keys, lock = KeyStore(open_database(settings.workspace)), threading.Lock()
+
+    def authenticate(token: str) -> Principal | None:
+        with lock:
+            return keys.authenticate(token)
+
+    return authenticate, settings.max_body_bytes
+
+
+service: Any = CxService  # the decorator made it a bentoml.Service; its stub says a class
+service.add_asgi_middleware(Guard, open_gate=_open_gate)

@@ -1,0 +1,104 @@
+"""Fixtures of the service tests: one small trained company, keys per role, a rules file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from models.mlflow_config import MlflowConfig
+from serving.keys import KeyStore, Role
+from serving.state import open_database
+from tests.serving.workspace import build_trained_workspace
+
+RULES = """\
+rules:
+  - name: late-delivery-alert
+    when: features.deliveries_late_count_30d >= 1 and churn.probability > 0
+    cooldown_days: 7
+    actions:
+      - notify: {{team: retention, url: "{hook}"}}
+      - worklist: {{team: retention, priority: 90}}
+      - flag: late-delivery
+"""
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MlflowConfig]:
+    """A generated company of 400 customers with both champions registered (shared, never served)."""
+    return build_trained_workspace(tmp_path_factory.mktemp("company"), customers=400, seed=1)
+
+
+def copy_workspace(trained: tuple[Path, MlflowConfig], target: Path, hook: str) -> Path:
+    """A fresh copy of the trained workspace (no service state) with a rules file notifying `hook`."""
+    workspace = shutil.copytree(trained[0], target, ignore=shutil.ignore_patterns("_service"))
+    (workspace / "rules.yml").write_text(RULES.format(hook=hook), encoding="utf-8")
+    return Path(workspace)
+
+
+def create_keys(workspace: Path) -> dict[Role, str]:
+    """One key per role."""
+    store = KeyStore(open_database(workspace))
+    return {role: store.create(role, f"test-{role.value}") for role in Role}
+
+
+def bearer(key: str) -> dict[str, Any]:
+    """The header that presents `key`."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def service_environment(workspace: Path, config: MlflowConfig) -> dict[str, Any]:
+    """Variables a service process needs to serve `workspace` (fast outbox retries for tests)."""
+    return {
+        "CX_WORKSPACE": str(workspace),
+        "MLFLOW_TRACKING_URI": config.tracking_uri,
+        "CX_MLFLOW_CONFIG": str(workspace / "no-mlflow.yml"),
+        "CX_OUTBOX_BACKOFF_S": "0.05",
+        "CX_OUTBOX_BACKOFF_MAX_S": "0.5",
+        "BENTOML_DO_NOT_TRACK": "true",
+    }
+
+
+@contextmanager
+def environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set variables for the block, restoring the old values after."""
+    old = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def late_delivery(customer_id: str, as_of: pd.Timestamp, order_id: str) -> dict[str, Any]:
+    """A delivery promised 4 days before `as_of` and delivered an hour before it."""
+    return {
+        "customer_id": customer_id,
+        "order_id": order_id,
+        "ordered_at": (as_of - pd.Timedelta(days=7)).isoformat(),
+        "promised_at": (as_of - pd.Timedelta(days=4)).isoformat(),
+        "delivered_at": (as_of - pd.Timedelta(hours=1)).isoformat(),
+        "amount": 180.0,
+    }
+
+
+def angry_call(customer_id: str, as_of: pd.Timestamp, call_id: str) -> dict[str, Any]:
+    """A long call after a long wait, with a negative transcript."""
+    return {
+        "customer_id": customer_id,
+        "call_id": call_id,
+        "started_at": (as_of - pd.Timedelta(minutes=30)).isoformat(),
+        "duration_s": 900.0,
+        "wait_s": 1500.0,
+        "transcript": "My order came four days late again. This is unacceptable, I want to cancel.",
+    }

@@ -1,0 +1,212 @@
+"""The service in-process (BentoML's ASGI app, lifespan included): every endpoint's contract."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from starlette.testclient import TestClient
+
+from models.mlflow_config import MlflowConfig
+from serving.keys import Role
+from tests.serving.receiver import Receiver, serving
+from tests.serving.service_env import (
+    angry_call,
+    bearer,
+    copy_workspace,
+    create_keys,
+    environment,
+    late_delivery,
+    service_environment,
+    trained,  # noqa: F401  (a fixture)
+)
+
+Client = tuple[TestClient, dict[Role, str], Receiver]
+
+
+@pytest.fixture(scope="module")
+def service(trained: tuple[Path, MlflowConfig], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:  # noqa: F811
+    root = tmp_path_factory.mktemp("inprocess")
+    with serving(Receiver()) as receiver:
+        workspace = copy_workspace(trained, root / "ws", receiver.url())
+        keys = create_keys(workspace)
+        variables = service_environment(workspace, trained[1]) | {"PROMETHEUS_MULTIPROC_DIR": str(root)}
+        with environment(variables):
+            from serving.service import CxService
+
+            app = CxService.to_asgi()  # type: ignore[attr-defined]
+            with TestClient(app, raise_server_exceptions=False) as client:
+                _wait_ready(client)
+                yield client, keys, receiver
+
+
+def _wait_ready(client: TestClient, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "the service did not become ready"
+        time.sleep(0.2)
+
+
+def _customer(client: TestClient, keys: dict[Role, str], customer_id: str) -> dict[str, Any]:
+    response = client.get(f"/customers/{customer_id}", headers=bearer(keys[Role.AGENT]))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_customer_has_every_metric_churn_reasons_versions_and_freshness(service: Client) -> None:
+    client, keys, _ = service
+    body = _customer(client, keys, "C0000002")
+    assert {"nps", "csat"} <= set(body["metrics"])
+    nps = body["metrics"]["nps"]
+    assert 0 <= nps["score"] <= 10 and 0 <= nps["negative"] <= 1
+    assert set(nps["classes"]) == {"detractor", "passive", "promoter"}
+    assert sum(nps["classes"].values()) == pytest.approx(1, abs=1e-6)
+    assert 0 <= body["churn"]["probability"] <= 1 and body["churn"]["horizon_days"] == 90
+    assert all(isinstance(s, str) and s for s in body["top_reasons"])
+    assert body["model_versions"] == {"cx-churn": "1", "cx-satisfaction": "1"}
+    assert body["freshness"]["as_of"].startswith("2026-06-")
+
+
+def test_an_unknown_customer_is_404(service: Client) -> None:
+    client, keys, _ = service
+    response = client.get("/customers/nobody", headers=bearer(keys[Role.AGENT]))
+    assert response.status_code == 404 and "nobody" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/customers/C0000001", Role.AGENT),
+        ("GET", "/worklist", Role.MANAGER),
+        ("POST", "/events", Role.INGEST),
+        ("POST", "/surveys", Role.INGEST),
+        ("POST", "/admin/reload", Role.ADMIN),
+    ],
+)
+def test_keys_and_roles_guard_every_endpoint(service: Client, method: str, path: str, allowed: Role) -> None:
+    client, keys, _ = service
+    assert client.request(method, path).status_code == 401
+    assert client.request(method, path, headers=bearer("cxk_not-a-key")).status_code == 401
+    wrong = Role.INGEST if allowed is not Role.INGEST else Role.AGENT
+    refused = client.request(method, path, headers=bearer(keys[wrong]))
+    assert refused.status_code == 403 and refused.json() == {
+        "detail": "this key's role may not call this endpoint"
+    }
+    assert client.request(method, path, headers=bearer(keys[allowed])).status_code not in (401, 403)
+
+
+def test_probes_answer_without_a_key_and_docs_need_one(service: Client) -> None:
+    client, keys, _ = service
+    assert client.get("/livez").status_code == 200 and client.get("/readyz").status_code == 200
+    assert client.get("/docs").status_code == 401
+    spec = client.get("/openapi.json", headers=bearer(keys[Role.AGENT])).json()
+    assert {"/customers/{customer_id}", "/events", "/score", "/worklist", "/admin/reload"} <= set(
+        spec["paths"]
+    )
+
+
+def test_malformed_bodies_are_422_with_the_reason_and_large_ones_413(service: Client) -> None:
+    client, keys, _ = service
+    ingest = bearer(keys[Role.INGEST])
+    broken = client.post(
+        "/events", content=b"{not json", headers=ingest | {"content-type": "application/json"}
+    )
+    assert broken.status_code == 422 and "Traceback" not in broken.text
+    typo = client.post("/events", json={"deliveries": [{"customer_id": "C1", "order": "x"}]}, headers=ingest)
+    assert typo.status_code == 422 and "order_id" in typo.text and "Field required" in typo.text
+    empty = client.post("/events", json={}, headers=ingest)
+    assert empty.status_code == 422 and "at least one event" in empty.json()["detail"]
+    huge = client.post("/events", content=b"x" * 1_100_000, headers=ingest)
+    assert huge.status_code == 413
+
+
+def test_score_takes_ids_and_feature_rows(service: Client) -> None:
+    client, keys, _ = service
+    body = {"customer_ids": ["C0000003", "missing"], "rows": [{"deliveries_late_count_30d": 3}, {}]}
+    response = client.post("/score", json=body, headers=bearer(keys[Role.AGENT]))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["not_found"] == ["missing"] and len(result["results"]) == 3
+    assert result["results"][0]["customer_id"] == "C0000003" and result["results"][1]["freshness"] is None
+
+
+def test_events_refresh_rescore_and_fire_the_rules(service: Client) -> None:
+    client, keys, receiver = service
+    before = _customer(client, keys, "C0000004")
+    as_of = pd.Timestamp(before["freshness"]["as_of"])
+    events = {
+        "deliveries": [late_delivery("C0000004", as_of, "T-1")],
+        "calls": [angry_call("C0000004", as_of, "T-2")],
+    }
+    response = client.post("/events", json=events, headers=bearer(keys[Role.INGEST]))
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["stored"] == {"deliveries": 1, "calls": 1}
+    change = result["customers"][0]
+    assert change["before"]["churn"]["probability"] == pytest.approx(before["churn"]["probability"])
+    assert "churn.probability" in change["changes"]
+    assert {(a["rule"], a["kind"]) for a in change["actions"]} == {
+        ("late-delivery-alert", "notify"),
+        ("late-delivery-alert", "worklist"),
+        ("late-delivery-alert", "flag"),
+    }
+    after = _customer(client, keys, "C0000004")
+    assert after["flags"] == ["late-delivery"] and after["freshness"]["as_of"] > before["freshness"]["as_of"]
+    worklist = client.get("/worklist?team=retention", headers=bearer(keys[Role.AGENT])).json()
+    assert [e["customer_id"] for e in worklist["entries"]] == ["C0000004"]
+    notify = next(a for a in change["actions"] if a["kind"] == "notify")
+    deadline = time.monotonic() + 10
+    while notify["idempotency_key"] not in receiver.accepted_keys():
+        assert time.monotonic() < deadline, "the webhook was not delivered"
+        time.sleep(0.05)
+
+
+def test_surveys_are_stored_and_refresh_their_customer(service: Client) -> None:
+    client, keys, _ = service
+    before = _customer(client, keys, "C0000005")
+    answer = {
+        "customer_id": "C0000005",
+        "responded_at": before["freshness"]["as_of"],
+        "metric": "nps",
+        "score": 2,
+    }
+    response = client.post("/surveys", json={"answers": [answer]}, headers=bearer(keys[Role.INGEST]))
+    assert response.status_code == 200 and response.json() == {"stored": 1}
+    assert _customer(client, keys, "C0000005")["freshness"]["as_of"] > before["freshness"]["as_of"]
+    bad = client.post(
+        "/surveys", json={"answers": [answer | {"score": "high"}]}, headers=bearer(keys[Role.INGEST])
+    )
+    assert bad.status_code == 422
+
+
+def test_text_scoring_without_text_models_says_so(service: Client) -> None:
+    client, keys, _ = service
+    response = client.post("/text/score", json={"text": "late again"}, headers=bearer(keys[Role.AGENT]))
+    assert response.status_code == 503 and "text models" in response.json()["detail"]
+
+
+def test_metrics_show_model_versions_and_outbox(service: Client) -> None:
+    client, keys, _ = service
+    text = client.get("/metrics", headers=bearer(keys[Role.ADMIN])).text
+    assert 'cx_model_version{model="cx-churn"} 1' in text and "cx_ready 1" in text
+    assert 'cx_outbox_actions{status="queued"}' in text
+
+
+def test_reload_serves_a_newly_promoted_champion(service: Client, trained: tuple[Path, MlflowConfig]) -> None:  # noqa: F811
+    client, keys, _ = service
+    registry = MlflowClient(trained[1].tracking_uri)
+    current = registry.get_model_version_by_alias("cx-churn", "champion")
+    new = registry.create_model_version("cx-churn", str(current.source), current.run_id)
+    registry.set_registered_model_alias("cx-churn", "champion", new.version)
+    try:
+        response = client.post("/admin/reload", headers=bearer(keys[Role.ADMIN]))
+        assert response.status_code == 200 and response.json()["changed"] is True
+        assert _customer(client, keys, "C0000002")["model_versions"]["cx-churn"] == str(new.version)
+    finally:
+        registry.set_registered_model_alias("cx-churn", "champion", current.version)
+        client.post("/admin/reload", headers=bearer(keys[Role.ADMIN]))
