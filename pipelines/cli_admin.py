@@ -98,6 +98,25 @@ def actions_requeue(workspace: Workspace) -> None:
     console.print(f"{count:,} dead deliveries queued again")
 
 
+@actions_app.command("purge")
+def actions_purge(
+    workspace: Workspace,
+    older_than_days: Annotated[
+        float, typer.Option(min=0, help="Forget deliveries delivered this long ago.")
+    ] = 30,
+) -> None:
+    """Forget old delivered deliveries (queued, failed and dead ones are kept)."""
+    import time
+
+    from serving.outbox import Outbox
+    from serving.state import open_database
+
+    outbox = Outbox(open_database(workspace))
+    count = outbox.purge(time.time() - older_than_days * 86_400)
+    outbox.db.commit()
+    console.print(f"{count:,} delivered deliveries older than {older_than_days:g} days forgotten")
+
+
 @keys_app.command("create")
 def keys_create(
     workspace: Workspace,

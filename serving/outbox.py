@@ -157,6 +157,13 @@ class Outbox:
         )
         return count
 
+    def purge(self, before: float) -> int:
+        """Forget deliveries that were delivered before `before`; how many (dead ones stay to be seen)."""
+        where = f"FROM {self.table} WHERE status = 'delivered' AND delivered_at < ?"
+        count = int(self.db.scalar(f"SELECT COUNT(*) {where}", (before,)) or 0)
+        self.db.execute(f"DELETE {where}", (before,))
+        return count
+
     def next_due(self) -> float | None:
         """When the next delivery is due, if any is waiting."""
         due = self.db.scalar(f"SELECT MIN(next_at) FROM {self.table} WHERE status IN ('queued', 'failed')")

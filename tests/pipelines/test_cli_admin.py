@@ -105,3 +105,4 @@ def test_actions_list_shows_queued_deliveries_by_status(tmp_path: Path) -> None:
     assert "C42" in queued.output and "queued 1" in queued.output
     assert "C42" not in runner.invoke(app, ["actions", "list", str(tmp_path), "--status", "dead"]).output
     assert runner.invoke(app, ["actions", "list", str(tmp_path), "--status", "lost"]).exit_code == 2
+    assert "0 delivered deliveries" in runner.invoke(app, ["actions", "purge", str(tmp_path)]).output

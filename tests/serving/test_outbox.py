@@ -93,6 +93,16 @@ def test_a_body_is_strict_json_even_when_a_score_is_not_a_number(
     }
 
 
+def test_purging_forgets_only_old_delivered_deliveries(place: tuple[str, str], receiver: Receiver) -> None:
+    outbox, clock = outbox_at(place), Clock()
+    enqueue(outbox, "old", receiver.url(), clock.now)
+    Deliverer(outbox, threading.RLock(), SECRET, clock).run_once()
+    enqueue(outbox, "waiting", receiver.url("/elsewhere"), clock.now)
+    assert outbox.purge(clock.now) == 0  # delivered at that very moment: not before
+    assert outbox.purge(clock.now + 1) == 1
+    assert [row["idempotency_key"] for row in outbox.list()] == ["waiting"]
+
+
 def test_the_same_key_is_queued_once(place: tuple[str, str], receiver: Receiver) -> None:
     outbox = outbox_at(place)
     assert enqueue(outbox, "k1", receiver.url(), 1.0) == enqueue(outbox, "k1", receiver.url(), 2.0)
