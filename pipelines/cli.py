@@ -23,6 +23,7 @@ from features.validation import validate_workspace
 from pipelines import demo as demo_flow
 from pipelines.cli_admin import actions_app, keys_app, rules_app
 from pipelines.render import print_problems, print_summary, score_lines
+from pipelines.text_cli import text_app
 
 app = typer.Typer(
     help="cxpredict: predict every customer's satisfaction and churn risk from what the company observes.",
@@ -344,7 +345,6 @@ def serve(
 NOT_BUILT_YET = {
     "report": "Write the CX report: predicted NPS of the whole base, drivers, themes and a worklist.",
     "monitor": "Compare live data and predictions with training: drift, calibration, survey agreement.",
-    "text": "Score texts: redacted text, predicted satisfaction, sentiment and theme.",
 }
 
 
@@ -358,6 +358,8 @@ def _register_not_built(name: str, summary: str) -> None:
 
 for _name, _summary in NOT_BUILT_YET.items():
     _register_not_built(_name, _summary)
+
+app.add_typer(text_app, name="text")
 
 app.add_typer(rules_app, name="rules")
 app.add_typer(actions_app, name="actions")

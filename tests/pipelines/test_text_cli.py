@@ -1,0 +1,52 @@
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.synthetic.company import generate_company
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli") / "company"
+    generate_company(folder, customers=200, seed=5)
+    return folder
+
+
+def test_text_train_then_score_prints_a_redacted_scored_text(workspace: Path) -> None:
+    trained = runner.invoke(app, ["text", "train", str(workspace), "--no-encoder"])
+    assert trained.exit_code == 0, trained.output
+    assert "tfidf: AUC(negative)" in trained.output
+
+    scored = runner.invoke(
+        app,
+        [
+            "text",
+            "score",
+            "Late again! Mail me at ann.lee@mail.com",
+            "--models",
+            str(workspace / "_text_models"),
+        ],
+    )
+
+    assert scored.exit_code == 0, scored.output
+    result = json.loads(scored.output)
+    assert result["redacted"] == "Late again! Mail me at <EMAIL>"
+    assert 0 <= result["negative"] <= 1 and result["sentiment"] in ("negative", "neutral", "positive")
+
+
+def test_text_score_without_models_says_how_to_get_them(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["text", "score", "hello", "--models", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "cxpredict text train" in result.output
+
+
+def test_text_train_rejects_an_unknown_head(workspace: Path) -> None:
+    result = runner.invoke(app, ["text", "train", str(workspace), "--head", "forest"])
+
+    assert result.exit_code == 2
