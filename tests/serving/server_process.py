@@ -1,0 +1,55 @@
+"""The real server in its own process group: started with `cxpredict serve`, waited for, stopped or killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from models.mlflow_config import MlflowConfig
+from tests.serving.service_env import service_environment
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(workspace: Path, config: MlflowConfig, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """`cxpredict serve` in its own process group (so its workers stop with it)."""
+    command = [str(Path(sys.executable).with_name("cxpredict")), "serve", str(workspace), "--port", str(port)]
+    env = os.environ | service_environment(workspace, config)
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the server exited:\n{log.read_text()[-3000:]}"
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"the server did not become ready:\n{log.read_text()[-3000:]}")
+
+
+def stop_server(server: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, sig)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
