@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from features.config import EventAggregation, EventTableConfig
 from features.contract import MetricScale
 from models.text.bundle import VECTOR_CACHE, TextModels, fit_text_models, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache
@@ -25,6 +26,17 @@ from models.text.heads import HEAD_KINDS, HeadKind, make_head
 from models.text.labels import weak_labels
 
 TEXT_SCORES = "text_scores.parquet"
+TEXT_EVENTS = "text_scores"  # the event table the feature catalogue aggregates, once declared
+TEXT_EVENTS_CONFIG = EventTableConfig(
+    time_column="at",
+    aggregations=(
+        EventAggregation(column="*", aggs=("count",)),
+        EventAggregation(column="satisfaction", aggs=("mean", "min", "last")),
+        EventAggregation(column="negative", aggs=("mean", "max")),
+        EventAggregation(column="is_negative", aggs=("sum",)),
+    ),
+    description="scored texts",
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,8 @@ class TextOptions:
         holdout_from: start of the comparison's test period (default: the latest fifth of labels).
         n_themes: number of themes of negative texts.
         seed: seed of heads, folds and themes.
+        learn_before: fit the final heads only on answers before this moment, so that a tabular
+            model evaluated on later answers gets text scores that knew nothing of that period.
     """
 
     head: HeadKind | Literal["auto"] = "auto"
@@ -46,6 +60,7 @@ class TextOptions:
     holdout_from: pd.Timestamp | None = None
     n_themes: int = 10
     seed: int = 0
+    learn_before: pd.Timestamp | None = None
 
 
 @dataclass(frozen=True)
@@ -135,12 +150,21 @@ def train_text(
     kind: HeadKind = (
         max(comparison, key=lambda k: comparison[k].auc) if options.head == "auto" else options.head
     )
+    if options.learn_before is not None:
+        labelled = _forget_labels_from(labelled, options.learn_before)
     models = fit_text_models(kind, labelled, vectors, encoder_id, options.n_themes, options.seed)
     models.metrics = _metrics(comparison, labelled)
     scores = score_corpus(labelled, vectors, models, options.seed)
     models.save(out)
     scores.to_parquet(out / TEXT_SCORES, index=False)
     return TextTraining(models, comparison, scores)
+
+
+def _forget_labels_from(labelled: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
+    later = (labelled["answered_at"] >= moment).to_numpy()
+    return labelled.assign(
+        negative=labelled["negative"].mask(later), satisfaction=labelled["satisfaction"].mask(later)
+    )
 
 
 def _metrics(comparison: dict[HeadKind, HeadResult], labelled: pd.DataFrame) -> dict[str, Any]:
@@ -152,3 +176,15 @@ def _metrics(comparison: dict[HeadKind, HeadResult], labelled: pd.DataFrame) -> 
             for k, r in comparison.items()
         },
     }
+
+
+def write_text_events(workspace: Path, scores: pd.DataFrame) -> Path:
+    """Write the scores as the workspace's `text_scores` event table (with a 0/1 `is_negative`).
+
+    Declared in cx.yml as `TEXT_EVENTS_CONFIG` says, the feature engine aggregates it per customer
+    and window like any other event table, so training, batch and online scoring share the features.
+    """
+    table = scores.drop(columns=["theme"]).assign(is_negative=(scores["negative"] >= 0.5).astype(int))
+    path = workspace / f"{TEXT_EVENTS}.parquet"
+    table.to_parquet(path, index=False)
+    return path

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, cast
 
 import pandas as pd
 import typer
+import yaml
 from rich.console import Console
 
 EXIT_INVALID = 2
@@ -45,6 +46,13 @@ def train(
         typer.Option(help="Start of the comparison's test period (default: latest fifth)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of heads, folds and themes.")] = 0,
+    learn_before: Annotated[
+        dt.datetime | None,
+        typer.Option(help="Fit the final heads only on answers before this moment (honest ablations)."),
+    ] = None,
+    write_events: Annotated[
+        bool, typer.Option(help="Also write WORKSPACE/text_scores.parquet, the text features' event table.")
+    ] = False,
 ) -> None:
     """Train the text models into WORKSPACE/_text_models and score every text (text_scores.parquet)."""
     from features.config import ConfigError, load_config
@@ -52,13 +60,14 @@ def train(
     from features.validation import load_workspace
     from models.text.bundle import TEXT_MODELS_FOLDER
     from models.text.encoder import EncoderConfig
-    from pipelines.text import TextOptions, train_text
+    from pipelines.text import TEXT_EVENTS, TextOptions, train_text
 
     if head not in ("auto", "linear", "mlp", "tfidf"):
         raise typer.BadParameter(f"--head must be auto, linear, mlp or tfidf, got {head!r}")
     holdout = None if holdout_from is None else _utc(pd.Timestamp(holdout_from))
+    before = None if learn_before is None else _utc(pd.Timestamp(learn_before))
     options = TextOptions(
-        cast(HeadChoice, head), encoder, EncoderConfig(model_path=model_path), holdout, themes, seed
+        cast(HeadChoice, head), encoder, EncoderConfig(model_path=model_path), holdout, themes, seed, before
     )
     try:
         loaded = load_workspace(workspace, load_config(workspace))
@@ -75,6 +84,22 @@ def train(
     for theme in result.models.themes.themes_ if result.models.themes else ():
         console.print(f"  theme {theme.theme_id}: {theme.label} ({theme.size:,} texts)", markup=False)
     console.print(f"[green]✓ {len(result.scores):,} texts scored → {workspace / TEXT_MODELS_FOLDER}[/]")
+    if write_events:
+        _write_events(workspace, result.scores, TEXT_EVENTS in loaded.config.events)
+
+
+def _write_events(workspace: Path, scores: pd.DataFrame, declared: bool) -> None:
+    from pipelines.text import TEXT_EVENTS, TEXT_EVENTS_CONFIG, write_text_events
+
+    path = write_text_events(workspace, scores)
+    console.print(f"[green]✓ text features' event table → {path}[/]")
+    if not declared:
+        snippet = yaml.safe_dump(
+            {"events": {TEXT_EVENTS: TEXT_EVENTS_CONFIG.model_dump(mode="json")}}, sort_keys=False
+        )
+        console.print(
+            f"Declare it in {workspace / 'cx.yml'} to turn it into features:\n{snippet}", markup=False
+        )
 
 
 @text_app.command("score")

@@ -50,3 +50,24 @@ def test_text_train_rejects_an_unknown_head(workspace: Path) -> None:
     result = runner.invoke(app, ["text", "train", str(workspace), "--head", "forest"])
 
     assert result.exit_code == 2
+
+
+def test_written_text_events_become_catalogue_features_once_declared(workspace: Path) -> None:
+    from features.config import load_config
+    from features.discover import build_catalogue
+    from features.validation import load_workspace
+
+    trained = runner.invoke(app, ["text", "train", str(workspace), "--no-encoder", "--write-events"])
+    assert trained.exit_code == 0, trained.output
+    snippet = trained.output[trained.output.index("events:") :]
+    (workspace / "cx.yml").write_text(snippet)
+    try:
+        loaded = load_workspace(workspace, load_config(workspace))
+        catalogue = build_catalogue(loaded.tables, loaded.config)
+    finally:  # the other tests share this workspace
+        (workspace / "cx.yml").unlink()
+        (workspace / "text_scores.parquet").unlink()
+
+    text_features = {f.name for f in catalogue.features if f.source == "text_scores"}
+    assert any("satisfaction" in name for name in text_features)
+    assert any("is_negative" in name for name in text_features)
