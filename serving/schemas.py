@@ -9,12 +9,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
 from features.contract import TABLES, Column, Kind
 
 EVENT_TABLES = ("deliveries", "warranty_claims", "tickets", "calls", "verbatims")
+EARLIEST, LATEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
+LARGEST = 1e12  # no count, amount or duration comes near; larger ones are typos (and overflow sums)
 CustomerId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+
+def _in_range(moment: dt.datetime) -> dt.datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # naive times are UTC
+    if not EARLIEST <= aware < LATEST:
+        raise ValueError(f"a timestamp between {EARLIEST.year} and {LATEST.year} is expected")
+    return aware
+
+
+Moment = Annotated[dt.datetime, AfterValidator(_in_range)]
+Number = Annotated[float, Field(ge=-LARGEST, le=LARGEST, allow_inf_nan=False)]
+Count = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False)]
 
 
 class Strict(BaseModel):
@@ -72,7 +86,7 @@ class ScoreRequest(Strict):
     """Customers to score: by id (their stored features) or as feature rows."""
 
     customer_ids: list[CustomerId] = Field(default_factory=list, max_length=1000)
-    rows: list[dict[str, float | str | None]] = Field(
+    rows: list[dict[str, Number | Annotated[str, Field(max_length=200)] | None]] = Field(
         default_factory=list, max_length=1000, description="feature name -> value; missing means unknown"
     )
 
@@ -93,10 +107,8 @@ class ScoreResponse(Strict):
 def _field(column: Column) -> tuple[Any, Any]:
     kinds: dict[Kind, Any] = {
         Kind.ID: Annotated[str, Field(min_length=1, max_length=200)],
-        Kind.TIMESTAMP: dt.datetime,
-        Kind.NUMBER: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-        if column.non_negative
-        else Annotated[float, Field(allow_inf_nan=False)],
+        Kind.TIMESTAMP: Moment,
+        Kind.NUMBER: Count if column.non_negative else Number,
         Kind.BOOL: bool,
         Kind.TEXT: Annotated[str, Field(max_length=20_000)],
     }
@@ -116,9 +128,19 @@ def event_model(table: str) -> type[BaseModel]:
 
 
 EVENT_MODELS = {table: event_model(table) for table in EVENT_TABLES}
+
+
+class _Events(Strict):
+    @model_validator(mode="after")
+    def _not_empty(self) -> _Events:
+        if not any(getattr(self, table) for table in EVENT_TABLES):
+            raise ValueError(f"send at least one event under one of {', '.join(EVENT_TABLES)}")
+        return self
+
+
 EventBatch: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "EventBatch",
-    __base__=Strict,
+    __base__=_Events,
     **{t: (list[m], Field(default_factory=list, max_length=1000)) for t, m in EVENT_MODELS.items()},  # type: ignore[valid-type]
 )
 SurveyAnswer = event_model("surveys")

@@ -15,8 +15,11 @@ from typing import Annotated, Any
 
 import bentoml
 from fastapi import Body, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving import metrics
 from serving.auth import Authenticate, Guard
@@ -67,6 +70,29 @@ app = FastAPI(
 )
 
 
+def _openapi() -> dict[str, Any]:
+    """FastAPI's document plus the bearer key every endpoint but the probes asks for."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {"key": {"type": "http", "scheme": "bearer"}}
+        schema["security"] = [{"key": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+app.openapi = _openapi  # type: ignore[method-assign]
+
+
+@app.exception_handler(StarletteHTTPException)
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code == 400:  # FastAPI's answer to a body that is not JSON: malformed, so 422
+        problem = {"loc": ["body"], "msg": "the body is not valid UTF-8 JSON", "type": "json_invalid"}
+        return JSONResponse({"detail": [problem]}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 @app.exception_handler(NotReady)
 async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
     return JSONResponse({"detail": f"not ready: {exc}"}, status_code=503)
@@ -74,7 +100,8 @@ async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
 
 @app.exception_handler(UnknownTable)
 async def _unknown_table(request: Request, exc: UnknownTable) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=422)
+    # the shape of every other 422: a list of problems, each with where and what
+    return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}, 422)
 
 
 @bentoml.service(name="cxpredict", workers=1, traffic={"timeout": 60})
@@ -96,7 +123,12 @@ class CxService:
         versions = runtime.champions.versions if runtime.champions is not None else {}
         return content + metrics.state_lines(versions, runtime.actions.counters(), runtime.ready.is_set())
 
-    @app.get("/customers/{customer_id}", response_model=CustomerScores, tags=["agents"])
+    @app.get(
+        "/customers/{customer_id}",
+        response_model=CustomerScores,
+        tags=["agents"],
+        responses={404: {"model": Problem, "description": "no such customer in the online store"}},
+    )
     def customer(self, customer_id: CustomerId) -> CustomerScores:
         """A customer's predicted metrics, churn risk, flags and reasons, from their latest features."""
         scores = self.runtime.customer(customer_id)
@@ -125,8 +157,6 @@ class CxService:
         """Store new events, refresh and rescore their customers, apply the rules."""
         tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
         tables = {t: rows for t, rows in tables.items() if rows}
-        if not tables:
-            raise HTTPException(422, f"send at least one event under one of {', '.join(EVENT_TABLES)}")
         result = ingest(self.runtime, tables, dt.datetime.now(dt.UTC))
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)

@@ -120,7 +120,7 @@ def test_malformed_bodies_are_422_with_the_reason_and_large_ones_413(service: Cl
     typo = client.post("/events", json={"deliveries": [{"customer_id": "C1", "order": "x"}]}, headers=ingest)
     assert typo.status_code == 422 and "order_id" in typo.text and "Field required" in typo.text
     empty = client.post("/events", json={}, headers=ingest)
-    assert empty.status_code == 422 and "at least one event" in empty.json()["detail"]
+    assert empty.status_code == 422 and "at least one event" in empty.text
     huge = client.post("/events", content=b"x" * 1_100_000, headers=ingest)
     assert huge.status_code == 413
 
