@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+# Speaker labels of transcripts say who talks, not what about.
+_STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {"agent", "customer"})
 # Words of two letters or more, never the <PLACEHOLDER>s that redaction leaves.
 _TOKEN_PATTERN = r"(?u)(?<![<\w])[^\W\d_][^\W\d_]+(?![\w>])"
 
@@ -39,7 +41,7 @@ class Theme:
 def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, top: int = 6) -> dict[int, tuple[str, ...]]:
     """The `top` most distinctive terms of each label's texts (c-TF-IDF over words and word pairs)."""
     vectoriser = CountVectorizer(
-        token_pattern=_TOKEN_PATTERN, ngram_range=(1, 2), stop_words="english", min_df=2
+        token_pattern=_TOKEN_PATTERN, ngram_range=(1, 2), stop_words=_STOP_WORDS, min_df=2
     )
     counts = vectoriser.fit_transform(texts)
     classes = np.unique(labels)
