@@ -8,7 +8,7 @@ can shift a moment. The engines differ only in where the one generated query run
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -100,17 +100,37 @@ def compute_features(
         (`category`); each (customer, moment) pair is computed once however often it appears.
     """
     keys = keys.reset_index(drop=True)
-    codes = keys.groupby(list(KEYS), sort=False, dropna=False).ngroup().to_numpy()
-    spine = keys.loc[~pd.Series(codes).duplicated().to_numpy(), list(KEYS)]
-    runner, sql = get_engine(engine), feature_sql(catalogue)
-    partition = CustomerPartition(spine_table(spine), prepare_tables(tables, catalogue))
+    codes, spine = spine_of(keys)
     output = _Output(catalogue, len(spine))
-    for chunk in partition.chunks(chunk_rows):
-        output.fill(chunk.rows, runner.run(sql, chunk.tables))
+    for rows, result in run_chunks(tables, spine, catalogue, engine, chunk_rows):
+        output.fill(rows, result)
     features = output.frame()
     if not np.array_equal(codes, np.arange(len(codes))):
         features = features.iloc[codes].reset_index(drop=True)
     return pd.concat([keys, features], axis=1)
+
+
+def spine_of(keys: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """The distinct (customer, moment) pairs of `keys`, and each key row's position among them."""
+    codes = keys.groupby(list(KEYS), sort=False, dropna=False).ngroup().to_numpy()
+    return codes, keys.loc[~pd.Series(codes).duplicated().to_numpy(), list(KEYS)]
+
+
+def run_chunks(
+    tables: Mapping[str, pd.DataFrame],
+    spine: pd.DataFrame,
+    catalogue: Catalogue,
+    engine: str | Engine = "duckdb",
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[tuple[np.ndarray, pa.Table]]:
+    """Run the catalogue's SQL chunk by chunk: (spine positions, their feature rows in that order)."""
+    runner, sql = get_engine(engine), feature_sql(catalogue)
+    partition = CustomerPartition(spine_table(spine))
+    for name, table in prepared_tables(tables, catalogue):
+        partition.add(name, table)  # one source at a time: its unsorted copy is freed before the next
+    for chunk in partition.chunks(chunk_rows):
+        result = runner.run(sql, chunk.tables)
+        yield chunk.rows, result.take(pa.array(np.argsort(np.asarray(result["_row"]), kind="stable")))
 
 
 class _Output:
@@ -128,13 +148,12 @@ class _Output:
         self.parts: dict[str, list[pa.ChunkedArray]] = {name: [] for name in self.texts}
 
     def fill(self, rows: np.ndarray, result: pa.Table) -> None:
-        """Place `result` (one row per query `_row`) at the spine positions `rows[_row]`."""
-        order = np.argsort(np.asarray(result["_row"]), kind="stable")
+        """Place `result`'s feature rows at the spine positions `rows`."""
         for index, name in enumerate(self.numbers):
-            self.values[index, rows] = _floats(result[name])[order]
+            self.values[index, rows] = floats(result[name])
         self.rows.append(rows)
         for name in self.texts:
-            self.parts[name].append(result[name].cast(pa.string()).take(pa.array(order)))
+            self.parts[name].append(result[name].cast(pa.string()))
 
     def frame(self) -> pd.DataFrame:
         numbers = pd.DataFrame(self.values.T, columns=self.numbers, copy=False)
@@ -152,7 +171,7 @@ def _category(column: pa.ChunkedArray) -> pd.Series:
     return values.cat.set_categories(sorted(values.cat.categories))
 
 
-def _floats(column: pa.ChunkedArray) -> np.ndarray:
+def floats(column: pa.ChunkedArray) -> np.ndarray:
     """A numeric result column as float32, nulls as NaN (whatever type the engine returned)."""
     return np.asarray(column.cast(pa.float32()).to_numpy(), dtype=np.float32)
 
@@ -169,13 +188,18 @@ def spine_table(spine: pd.DataFrame) -> pa.Table:
 
 def prepare_tables(tables: Mapping[str, pd.DataFrame], catalogue: Catalogue) -> dict[str, pa.Table]:
     """Each source's table as the SQL reads it: `customer_id` and its columns, times in microseconds."""
-    prepared = {}
+    return dict(prepared_tables(tables, catalogue))
+
+
+def prepared_tables(
+    tables: Mapping[str, pd.DataFrame], catalogue: Catalogue
+) -> Iterator[tuple[str, pa.Table]]:
+    """`prepare_tables`, one source at a time, under the name the SQL reads it by."""
     used = {f.source for f in catalogue.features}
     for source in catalogue.sources:
         frame = tables.get(source.name)
         if frame is not None and source.name in used:
-            prepared[source_table(source.name)] = source_arrow(frame, source.columns)
-    return prepared
+            yield source_table(source.name), source_arrow(frame, source.columns)
 
 
 def source_arrow(frame: pd.DataFrame, columns: tuple[SourceColumn, ...]) -> pa.Table:

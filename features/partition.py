@@ -8,7 +8,7 @@ event table once per chunk). Customers become dense integer codes on the way: jo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,22 +34,24 @@ class Chunk:
 class CustomerPartition:
     """The spine and the sources, coded by customer and sorted by code, ready to cut into chunks."""
 
-    def __init__(self, spine: pa.Table, sources: Mapping[str, pa.Table]) -> None:
-        """Code and sort `spine` (`customer_id`, `as_of`) and `sources` (each with `customer_id`).
-
-        Events of customers who are not in the spine can never be joined, so they are dropped here.
-        """
-        customers = pc.unique(spine["customer_id"])
-        spine_codes = _codes(spine["customer_id"], customers)
+    def __init__(self, spine: pa.Table) -> None:
+        """Code and sort `spine` (`customer_id`, `as_of`); sources join through `add`."""
+        self.customers = pc.unique(spine["customer_id"])
+        spine_codes = _codes(spine["customer_id"], self.customers)
         self.order = np.argsort(spine_codes, kind="stable")
         self.codes = spine_codes[self.order]
         self.spine = _recoded(spine, spine_codes).take(pa.array(self.order))
         self.sources: dict[str, tuple[pa.Table, np.ndarray]] = {}
-        for name, table in sources.items():
-            codes = _codes(table["customer_id"], customers)
-            keep = np.flatnonzero(codes >= 0)
-            by_code = keep[np.argsort(codes[keep], kind="stable")]
-            self.sources[name] = (_recoded(table, codes).take(pa.array(by_code)), codes[by_code])
+
+    def add(self, name: str, table: pa.Table) -> None:
+        """Code and sort one source's rows (with `customer_id`); the caller may drop `table` after.
+
+        Events of customers who are not in the spine can never be joined, so they are dropped here.
+        """
+        codes = _codes(table["customer_id"], self.customers)
+        keep = np.flatnonzero(codes >= 0)
+        by_code = keep[np.argsort(codes[keep], kind="stable")]
+        self.sources[name] = (_recoded(table, codes).take(pa.array(by_code)), codes[by_code])
 
     def chunks(self, rows: int) -> Iterator[Chunk]:
         """Chunks of about `rows` spine rows, never splitting one customer's rows between two."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,6 +18,7 @@ from features.catalogue import CHURN_V1, SATISFACTION_V1, Catalogue, FeatureServ
 from features.config import ChurnConfig, WorkspaceConfig
 from features.discover import build_catalogue
 from features.engine import Engine, compute_features
+from features.sink import write_features
 
 CHURN_LABEL = "churned"
 CUTOFF = "cutoff"
@@ -51,10 +53,7 @@ def build_satisfaction_set(
     Raises:
         ValueError: when the workspace has no surveys table.
     """
-    if "surveys" not in tables:
-        raise ValueError("no surveys table: a satisfaction model needs survey answers")
-    surveys = tables["surveys"]
-    keys = surveys[["customer_id", "metric", "responded_at", "score"]].assign(as_of=surveys["responded_at"])
+    keys = satisfaction_keys(tables)
     return _training_frame(tables, config, keys, SATISFACTION_V1, "score", "responded_at", engine, catalogue)
 
 
@@ -77,11 +76,57 @@ def build_churn_set(
     Raises:
         ValueError: when the workspace has no churn table.
     """
+    keys = churn_keys(tables, config, cutoffs)
+    return _training_frame(tables, config, keys, CHURN_V1, CHURN_LABEL, CUTOFF, engine, catalogue)
+
+
+def satisfaction_keys(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The satisfaction examples before their features: one row per survey answer.
+
+    Raises:
+        ValueError: when the workspace has no surveys table.
+    """
+    if "surveys" not in tables:
+        raise ValueError("no surveys table: a satisfaction model needs survey answers")
+    surveys = tables["surveys"]
+    return surveys[["customer_id", "metric", "responded_at", "score"]].assign(as_of=surveys["responded_at"])
+
+
+def churn_keys(
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    cutoffs: Sequence[dt.date | pd.Timestamp] | None = None,
+) -> pd.DataFrame:
+    """The churn examples before their features: customers active at each cutoff, and their label.
+
+    Raises:
+        ValueError: when the workspace has no churn table.
+    """
     if "churn" not in tables:
         raise ValueError("no churn table: a churn model needs the churn that did happen")
     chosen = cutoffs or config.churn.cutoffs or default_cutoffs(tables, config.churn)
-    keys = pd.concat([churn_examples(tables, _utc(c), config.churn.horizon_days) for c in chosen])
-    return _training_frame(tables, config, keys, CHURN_V1, CHURN_LABEL, CUTOFF, engine, catalogue)
+    return pd.concat([churn_examples(tables, _utc(c), config.churn.horizon_days) for c in chosen])
+
+
+def write_training_set(
+    kind: str,
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    path: Path,
+    engine: str | Engine = "duckdb",
+) -> int:
+    """Build the `satisfaction` or `churn` training set straight into a Parquet file; returns its rows.
+
+    The same examples and features as `build_*_set`, streamed chunk by chunk: a set larger than
+    memory can be built, and the file appears only once complete.
+    """
+    if kind == "satisfaction":
+        keys, service = satisfaction_keys(tables), SATISFACTION_V1
+    elif kind == "churn":
+        keys, service = churn_keys(tables, config), CHURN_V1
+    else:
+        raise ValueError(f"unknown training set {kind!r}: use 'satisfaction' or 'churn'")
+    return write_features(tables, keys, _feature_set(tables, config, service, None), path, engine)
 
 
 def build_scoring_set(
@@ -164,11 +209,21 @@ def _training_frame(
     engine: str | Engine,
     catalogue: Catalogue | None,
 ) -> TrainingFrame:
-    full = catalogue if catalogue is not None else build_catalogue(dict(tables), config)
-    chosen = full.subset(service.select(full))
+    chosen = _feature_set(tables, config, service, catalogue)
     frame = compute_features(tables, keys, chosen, engine).drop(columns="as_of")
     names = tuple(f.name for f in chosen.features)
     return TrainingFrame(frame, names, label, time_column, chosen.descriptions(), service.name, chosen)
+
+
+def _feature_set(
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    service: FeatureService,
+    catalogue: Catalogue | None,
+) -> Catalogue:
+    """The features of `service`, from `catalogue` or else from the catalogue the tables give."""
+    full = catalogue if catalogue is not None else build_catalogue(dict(tables), config)
+    return full.subset(service.select(full))
 
 
 def _utc(moment: dt.date | dt.datetime | pd.Timestamp) -> pd.Timestamp:

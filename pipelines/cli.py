@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -139,8 +139,16 @@ def features(
     out: Annotated[
         Path | None, typer.Option(help="Parquet file to write (default: features.parquet beside WORKSPACE).")
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--set",
+            help="scoring: every customer as of --as-of; satisfaction or churn: a training set, "
+            "streamed to the file chunk by chunk (one row per survey answer / per customer and cutoff).",
+        ),
+    ] = "scoring",
 ) -> None:
-    """Build point-in-time features: one row per customer as of a moment, written to Parquet."""
+    """Build point-in-time features, written to Parquet: for scoring, or a training set."""
     from features.problems import WorkspaceError
     from features.training_sets import build_scoring_set
     from features.validation import load_workspace
@@ -150,13 +158,30 @@ def features(
     except (ConfigError, WorkspaceError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from exc
+    target = out or workspace.resolve().parent / "features.parquet"
+    if kind != "scoring":
+        _write_training_set(kind, loaded.tables, loaded.config, target, engine)
+        return
     with console.status(f"Computing features of every customer on {engine}…"):
         frame = build_scoring_set(
             loaded.tables, loaded.config, None if as_of is None else _utc(as_of), engine=engine
         )
-    target = out or workspace.resolve().parent / "features.parquet"
     frame.to_parquet(target, index=False)
     console.print(f"[green]✓ {len(frame):,} customers × {frame.shape[1] - 2} features → {target}[/]")
+
+
+def _write_training_set(
+    kind: str, tables: Mapping[str, Any], config: WorkspaceConfig, target: Path, engine: str
+) -> None:
+    from features.training_sets import write_training_set
+
+    try:
+        with console.status(f"Building the {kind} training set on {engine}…"):
+            rows = write_training_set(kind, tables, config, target, engine)
+    except ValueError as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(EXIT_INVALID) from exc
+    console.print(f"[green]✓ {rows:,} {kind} examples → {target}[/]")
 
 
 MlflowFile = Annotated[

@@ -17,8 +17,14 @@ SPINE_ROWS = pa.table(
 EVENTS = pa.table({"customer_id": ["a", "x", "b", "a", "d", "c", "b"], "at": [1, 2, 3, 4, 5, 6, 7]})
 
 
+def _partition() -> CustomerPartition:
+    partition = CustomerPartition(SPINE_ROWS)
+    partition.add("src_events", EVENTS)
+    return partition
+
+
 def chunks_of(rows: int) -> list[Chunk]:
-    return list(CustomerPartition(SPINE_ROWS, {"src_events": EVENTS}).chunks(rows))
+    return list(_partition().chunks(rows))
 
 
 def test_every_spine_row_lands_in_exactly_one_chunk() -> None:
