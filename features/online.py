@@ -140,6 +140,13 @@ class OnlineStore:
         row = self.get_row(customer_id)
         return None if row is None else row[1]
 
+    def as_of(self, customer_id: str) -> int | None:
+        """When the customer's row was computed (microseconds since the epoch); None when unknown."""
+        value = self.db.scalar(
+            f"SELECT as_of FROM {self.prefix}features WHERE customer_id = ?", (customer_id,)
+        )
+        return None if value is None else int(value)
+
     def get_row(self, customer_id: str) -> tuple[int, dict[str, Any]] | None:
         """The customer's latest feature row and its `as_of` (microseconds since the epoch), or None."""
         rows = self.db.query(

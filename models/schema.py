@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -48,8 +49,12 @@ class FeatureSchema:
         missing = [f for f in self.features if f not in frame.columns]
         if missing:
             raise KeyError(f"input lacks feature columns {missing}")
-        columns = {f: self._cast(f, frame[f]) for f in self.features}
-        return pd.DataFrame(columns, index=frame.index)
+        numeric = [f for f in self.features if f not in self.categories]
+        # one conversion of the whole numeric block: column by column costs ~0.5 ms per model call
+        out = pd.DataFrame(_as_floats(frame[numeric]), columns=numeric, index=frame.index)
+        for name in self.categories:
+            out[name] = self._cast(name, frame[name])
+        return out[list(self.features)]
 
     def _cast(self, name: str, values: pd.Series) -> pd.Series:
         if name in self.categories:
@@ -70,3 +75,11 @@ class FeatureSchema:
         """The schema written by `to_dict`."""
         categories = {k: tuple(v) for k, v in data["categories"].items()}
         return cls(tuple(data["features"]), categories)
+
+
+def _as_floats(block: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Numbers as float64 (missing as NaN); text that is not a number becomes NaN, as `to_numeric` says."""
+    try:
+        return block.to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError):
+        return block.apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

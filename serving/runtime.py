@@ -9,6 +9,7 @@ models' generation, so a refreshed row or a reload can never serve a stale score
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 CACHE_SIZE = 100_000
 # attribute columns that hold what a customer is worth, first found wins (else every customer counts 1)
 VALUE_COLUMNS = ("value", "annual_value", "lifetime_value", "clv")
+
+
+# (as_of of the feature row, models generation, scores, their JSON without flags and freshness)
+Entry = tuple[int, int, CustomerScores, bytes]
 
 
 class NotReady(RuntimeError):
@@ -54,7 +59,7 @@ class Runtime:
         self.generation = 0
         self.ready = threading.Event()
         self.error: str | None = None
-        self._cache: OrderedDict[str, tuple[int, int, CustomerScores]] = OrderedDict()
+        self._cache: OrderedDict[str, Entry] = OrderedDict()
 
     def start(self) -> None:
         """Materialise the store if empty, load the champions, check them on a canary row, start actions."""
@@ -128,20 +133,34 @@ class Runtime:
 
     def customer(self, customer_id: str) -> CustomerScores | None:
         """A stored customer's scores (cached per feature row), or None for an unknown customer."""
-        champions = self.models()
+        entry = self._entry(customer_id)
+        return None if entry is None else self.with_live_parts(entry[2], entry[0])
+
+    def customer_json(self, customer_id: str) -> bytes | None:
+        """`customer` as JSON bytes: the cached part is serialised once per feature row, not per read."""
+        entry = self._entry(customer_id)
+        if entry is None:
+            return None
+        live = {"flags": self.flags(customer_id), "freshness": _freshness(entry[0]).model_dump(mode="json")}
+        return entry[3][:-1] + b"," + json.dumps(live).encode()[1:]
+
+    def _entry(self, customer_id: str) -> Entry | None:
+        """The cache entry of a customer, computed when their row changed (or models were reloaded)."""
+        champions, generation = self.models(), self.generation
+        with self.read_lock:
+            as_of = self.store.as_of(customer_id)  # cheap: the row's JSON is parsed only on a miss
+        cached = self._cache.get(customer_id)
+        if as_of is None or (cached is not None and cached[:2] == (as_of, generation)):
+            return None if as_of is None else cached
         row = self.feature_row(customer_id)
         if row is None:
             return None
-        as_of, features = row
-        cached = self._cache.get(customer_id)
-        if cached is not None and cached[:2] == (as_of, self.generation):
-            scores = cached[2]
-        else:
-            scores = self.compose(customer_id, champions.predict([features])[0], champions, as_of)
-            self._remember(customer_id, (as_of, self.generation, scores))
-        return self.with_live_parts(scores, as_of)
+        scores = self.compose(customer_id, champions.predict([row[1]])[0], champions, row[0])
+        entry = (row[0], generation, scores, scores.model_dump_json(exclude={"flags", "freshness"}).encode())
+        self._remember(customer_id, entry)
+        return entry
 
-    def _remember(self, customer_id: str, entry: tuple[int, int, CustomerScores]) -> None:
+    def _remember(self, customer_id: str, entry: Entry) -> None:
         with self.cache_lock:
             self._cache[customer_id] = entry
             if len(self._cache) > CACHE_SIZE:
@@ -149,13 +168,8 @@ class Runtime:
 
     def with_live_parts(self, scores: CustomerScores, as_of: int) -> CustomerScores:
         """Flags and freshness change without the features changing: added on every read."""
-        age = dt.datetime.now(dt.UTC).timestamp() - as_of / 1e6
-        moment = dt.datetime.fromtimestamp(as_of / 1e6, dt.UTC)
         return scores.model_copy(
-            update={
-                "flags": self.flags(scores.customer_id),
-                "freshness": Freshness(as_of=moment, age_seconds=max(age, 0.0)),
-            }
+            update={"flags": self.flags(scores.customer_id), "freshness": _freshness(as_of)}
         )
 
     def compose(
@@ -181,6 +195,11 @@ class Runtime:
         """Drop a customer's cached scores (after their features were refreshed here)."""
         with self.cache_lock:
             self._cache.pop(customer_id, None)
+
+
+def _freshness(as_of: int) -> Freshness:
+    age = dt.datetime.now(dt.UTC).timestamp() - as_of / 1e6
+    return Freshness(as_of=dt.datetime.fromtimestamp(as_of / 1e6, dt.UTC), age_seconds=max(age, 0.0))
 
 
 def customer_value(features: Mapping[str, Any]) -> float:
