@@ -144,21 +144,37 @@ class Runtime:
         live = {"flags": self.flags(customer_id), "freshness": _freshness(entry[0]).model_dump(mode="json")}
         return entry[3][:-1] + b"," + json.dumps(live).encode()[1:]
 
+    def customers(self, customer_ids: Sequence[str]) -> list[CustomerScores | None]:
+        """`customer` for many: the ones not cached are scored in one batch."""
+        entries = self._entries(customer_ids)
+        return [None if e is None else self.with_live_parts(e[2], e[0]) for e in entries]
+
     def _entry(self, customer_id: str) -> Entry | None:
-        """The cache entry of a customer, computed when their row changed (or models were reloaded)."""
+        return self._entries([customer_id])[0]
+
+    def _entries(self, customer_ids: Sequence[str]) -> list[Entry | None]:
+        """Cache entries, computed for customers whose row changed (or after a reload)."""
         champions, generation = self.models(), self.generation
-        with self.read_lock:
-            as_of = self.store.as_of(customer_id)  # cheap: the row's JSON is parsed only on a miss
-        cached = self._cache.get(customer_id)
-        if as_of is None or (cached is not None and cached[:2] == (as_of, generation)):
-            return None if as_of is None else cached
-        row = self.feature_row(customer_id)
-        if row is None:
-            return None
-        scores = self.compose(customer_id, champions.predict([row[1]])[0], champions, row[0])
-        entry = (row[0], generation, scores, scores.model_dump_json(exclude={"flags", "freshness"}).encode())
-        self._remember(customer_id, entry)
-        return entry
+        with self.read_lock:  # cheap: a row's JSON is parsed only on a miss
+            times = [self.store.as_of(cid) for cid in customer_ids]
+        found: dict[str, Entry] = {}
+        for cid, as_of in zip(customer_ids, times, strict=True):
+            cached = self._cache.get(cid)
+            if cached is not None and cached[:2] == (as_of, generation):
+                found[cid] = cached
+        missing = [cid for cid, as_of in zip(customer_ids, times, strict=True) if as_of and cid not in found]
+        rows = [(cid, row) for cid in dict.fromkeys(missing) if (row := self.feature_row(cid)) is not None]
+        predictions = champions.predict([row[1] for _, row in rows]) if rows else []
+        for (cid, row), prediction in zip(rows, predictions, strict=True):
+            scores = self.compose(cid, prediction, champions, row[0])
+            found[cid] = (
+                row[0],
+                generation,
+                scores,
+                scores.model_dump_json(exclude={"flags", "freshness"}).encode(),
+            )
+            self._remember(cid, found[cid])
+        return [found.get(cid) for cid in customer_ids]
 
     def _remember(self, customer_id: str, entry: Entry) -> None:
         with self.cache_lock:

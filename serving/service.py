@@ -140,11 +140,9 @@ class CxService:
     @app.post("/score", response_model=ScoreResponse, tags=["agents"])
     def score(self, request: Annotated[ScoreRequest, Body(examples=[EXAMPLE_SCORE])]) -> ScoreResponse:
         """Score many customers by id, or feature rows sent as they are."""
-        results, missing = [], []
-        for cid in request.customer_ids:
-            found = self.runtime.customer(cid)
-            results += [found] if found is not None else []
-            missing += [cid] if found is None else []
+        found = self.runtime.customers(request.customer_ids)
+        results = [scores for scores in found if scores is not None]
+        missing = [cid for cid, scores in zip(request.customer_ids, found, strict=True) if scores is None]
         results += self.runtime.score_rows(request.rows)
         metrics.count_scores("score", len(results))
         return ScoreResponse(results=results, not_found=missing)
