@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_generator
 	$(BIN)/python -m benchmarks.bench_features
+	$(BIN)/python -m benchmarks.bench_text
 
 clean:
 	rm -rf $(VENV) demo-workspace bench-out mlruns mlflow.db .pytest_cache .mypy_cache .ruff_cache
