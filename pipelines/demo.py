@@ -84,8 +84,13 @@ def run_demo(console: Console, workspace: Path, *, customers: int, seed: int, se
             step(console, report)
             console.print(f"[green]✓ {name}[/]")
     if serve:
-        console.print("[yellow]cxpredict serve: not built yet.[/]")
-        return 3
+        from serving.server import serve as serve_workspace
+
+        console.print(
+            f"Serving {workspace} on http://127.0.0.1:3000 (docs at /docs); "
+            f"make a key first: cxpredict keys create {workspace} --role admin --name me"
+        )
+        serve_workspace(workspace, MLFLOW_FILE)
     return 0
 
 
