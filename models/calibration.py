@@ -43,8 +43,12 @@ class PlattCalibrator:
     def fit(self, scores: ArrayLike, labels: ArrayLike) -> PlattCalibrator:
         """Fit on raw scores and 0/1 labels; returns self."""
         x = np.asarray(scores, dtype=float).reshape(-1, 1)
-        lr = LogisticRegression(C=1e6).fit(x, np.asarray(labels))
+        y = np.asarray(labels, dtype=float)
+        lr = LogisticRegression(C=1e6).fit(x, y)
         self.a_, self.b_ = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+        if self.a_ < 0:  # a calibrator must never reverse the model's ranking: fall back to the base rate
+            rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+            self.a_, self.b_ = 0.0, float(np.log(rate / (1 - rate)))
         return self
 
     def predict(self, scores: ArrayLike) -> NDArray[np.float64]:

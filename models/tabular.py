@@ -56,13 +56,23 @@ class RiskClassifier:
         fit_idx, stop_idx, cal_idx = time_slices(row_times(X, times), self.params.slices)
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp, labels = self.schema_.prepare(X), np.asarray(y, dtype=int)
-        # is_unbalance reweights the rare class for the trees; the calibrator undoes the bias it adds
-        extra = {"is_unbalance": True, "metric": "binary_logloss"}
         parameters = lgb_params(
-            "binary", self.params, self.random_state, self.schema_.features, self.monotone, **extra
+            "binary",
+            self.params,
+            self.random_state,
+            self.schema_.features,
+            self.monotone,
+            metric="binary_logloss",
         )
+        # The rare class is up-weighted on both slices, so early stopping judges the very loss the
+        # trees minimise (weighting only the trees made the unweighted stop loss rise from the first
+        # tree and stopped training at once); the calibrator then undoes the shift in base rate.
+        balance = self.params.balance_classes
         self.booster_ = train_booster(
-            parameters, self.params, slice_rows(Xp, labels, fit_idx), slice_rows(Xp, labels, stop_idx)
+            parameters,
+            self.params,
+            slice_rows(Xp, labels, fit_idx, balance),
+            slice_rows(Xp, labels, stop_idx, balance),
         )
         cal_scores = self.booster_.predict(Xp.iloc[cal_idx], raw_score=True)
         self.calibrator_: Calibrator = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)
