@@ -69,22 +69,29 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 def ingest(runtime: Runtime, tables: Mapping[str, Rows], now: dt.datetime) -> EventsResult:
     """Store events, rescore their customers, apply the rules; what changed and what was queued."""
     champions = runtime.models()
-    before_rows = {cid: runtime.feature_row(cid) for cid in _customers(tables)}
-    moments = store_events(runtime, tables)
+    ids = _customers(tables)
+    before = dict(zip(ids, runtime.customers(ids), strict=True))  # cached scores: no second prediction
+    store_events(runtime, tables)
+    rows = {cid: row for cid in ids if (row := runtime.feature_row(cid)) is not None}
+    predictions = dict(zip(rows, champions.predict([row[1] for row in rows.values()]), strict=True))
     changes = []
-    for cid in moments:
-        after_row = runtime.feature_row(cid)
-        assert after_row is not None  # refreshed just now
-        old = before_rows[cid]
-        rows = [after_row[1]] + ([old[1]] if old is not None else [])
-        predictions = champions.predict(rows)
-        after = runtime.compose(cid, predictions[0], champions, after_row[0])
-        before = runtime.compose(cid, predictions[1], champions, old[0]) if old is not None else None
-        context = rule_context(cid, predictions[0], after, after_row[1], runtime.flags(cid))
+    for cid, (as_of, features) in rows.items():
+        after = runtime.compose(cid, predictions[cid], champions, as_of)
+        context = rule_context(cid, predictions[cid], after, features, runtime.flags(cid))
         taken = runtime.actions.apply(cid, context, now)
         runtime.forget(cid)
-        changes.append(_change(runtime, cid, before, after, predictions, taken, after_row[0], old))
-    stored = {table: len(rows) for table, rows in tables.items()}
+        actions = [Action.model_validate({k: a.get(k) for k in Action.model_fields}) for a in taken]
+        after = runtime.with_live_parts(after, as_of)
+        changes.append(
+            CustomerChange(
+                customer_id=cid,
+                before=before[cid],
+                after=after,
+                changes=_deltas(before[cid], after),
+                actions=actions,
+            )
+        )
+    stored = {table: len(batch) for table, batch in tables.items()}
     return EventsResult(stored=stored, customers=changes)
 
 
@@ -92,27 +99,19 @@ def _customers(tables: Mapping[str, Rows]) -> list[str]:
     return list(dict.fromkeys(str(row["customer_id"]) for rows in tables.values() for row in rows))
 
 
-def _change(
-    runtime: Runtime,
-    cid: str,
-    before: CustomerScores | None,
-    after: CustomerScores,
-    predictions: list[Prediction],
-    taken: list[dict[str, Any]],
-    as_of: int,
-    old: tuple[int, dict[str, Any]] | None,
-) -> CustomerChange:
-    after_values = predictions[0].values()
-    before_values = predictions[1].values() if len(predictions) > 1 else {}
-    deltas = {k: v - before_values[k] for k, v in after_values.items() if k in before_values}
-    actions = [Action.model_validate({k: a.get(k) for k in Action.model_fields}) for a in taken]
-    return CustomerChange(
-        customer_id=cid,
-        before=None if before is None or old is None else runtime.with_live_parts(before, old[0]),
-        after=runtime.with_live_parts(after, as_of),
-        changes=deltas,
-        actions=actions,
-    )
+def _deltas(before: CustomerScores | None, after: CustomerScores) -> dict[str, float]:
+    """Score name -> after minus before (empty for a customer seen for the first time)."""
+    if before is None:
+        return {}
+    old, new = _values(before), _values(after)
+    return {name: value - old[name] for name, value in new.items() if name in old}
+
+
+def _values(scores: CustomerScores) -> dict[str, float]:
+    flat = {f"{m}.{k}": getattr(s, k) for m, s in scores.metrics.items() for k in ("score", "negative")}
+    if scores.churn is not None:
+        flat["churn.probability"] = scores.churn.probability
+    return flat
 
 
 def rule_context(

@@ -52,13 +52,6 @@ class Prediction:
             seen.setdefault(r.feature, (r.log_odds, r.sentence))
         return [sentence for _, sentence in list(seen.values())[:top]]
 
-    def values(self) -> dict[str, float]:
-        """Flat score name -> value, for comparing two predictions."""
-        flat = {f"{m}.{k}": getattr(s, k) for m, s in self.metrics.items() for k in ("score", "negative")}
-        if self.churn is not None:
-            flat["churn.probability"] = self.churn.probability
-        return flat
-
 
 class Champions:
     """The champion model of each kind, and the scoring of feature rows with them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from models.mlflow_config import MlflowConfig
 from tests.serving.service_env import service_environment
@@ -46,10 +48,28 @@ def wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, timeout_s:
 
 
 def stop_server(server: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, sig)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+    """Signal the server and every process under it (BentoML's workers run in process groups of their own).
+
+    With SIGKILL the whole tree dies at once, as in a crash: no worker outlives it to finish a delivery.
+    """
+    if server.poll() is not None:
+        return
+    tree = [server.pid, *(p.pid for p in psutil.Process(server.pid).children(recursive=True))]
+    for pid in tree if sig == signal.SIGKILL else tree[:1]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    _, alive = psutil.wait_procs([p for p in map(_process, tree[1:]) if p is not None], timeout=30)
+    for process in alive:
+        process.kill()
+
+
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None
