@@ -179,12 +179,16 @@ def _metrics(comparison: dict[HeadKind, HeadResult], labelled: pd.DataFrame) -> 
 
 
 def write_text_events(workspace: Path, scores: pd.DataFrame) -> Path:
-    """Write the scores as the workspace's `text_scores` event table (with a 0/1 `is_negative`).
+    """Write the scores as the workspace's `text_scores` event table.
 
     Declared in cx.yml as `TEXT_EVENTS_CONFIG` says, the feature engine aggregates it per customer
     and window like any other event table, so training, batch and online scoring share the features.
     """
-    table = scores.drop(columns=["theme"]).assign(is_negative=(scores["negative"] >= 0.5).astype(int))
     path = workspace / f"{TEXT_EVENTS}.parquet"
-    table.to_parquet(path, index=False)
+    text_events(scores).to_parquet(path, index=False)
     return path
+
+
+def text_events(scores: pd.DataFrame) -> pd.DataFrame:
+    """The `text_scores` event table of scored texts: the scores and a 0/1 `is_negative`."""
+    return scores.drop(columns=["theme"]).assign(is_negative=(scores["negative"] >= 0.5).astype(int))
