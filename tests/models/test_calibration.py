@@ -63,3 +63,12 @@ def test_auto_calibration_picks_platt_for_small_slices_and_isotonic_for_large(ro
 def test_a_single_class_slice_cannot_be_calibrated() -> None:
     with pytest.raises(ValueError, match="single class"):
         fit_calibrator(np.arange(10.0), np.zeros(10))
+
+
+def test_platt_never_reverses_the_ranking_of_a_model_that_learned_nothing() -> None:
+    # given scores that are, by chance, anti-correlated with the outcome on the calibration slice
+    scores = np.linspace(-1, 1, 400)
+    labels = (scores < 0).astype(int)
+    # when calibrated, then every probability is the base rate rather than a flipped ranking
+    probabilities = PlattCalibrator().fit(scores, labels).predict(scores)
+    assert np.allclose(probabilities, labels.mean())
