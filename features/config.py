@@ -20,11 +20,13 @@ CONFIG_FILE = "cx.yml"
 Aggregation = Literal["count", "sum", "mean", "max", "min", "last", "days_since_last", "nunique"]
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """A config object: immutable, and an unknown key is an error rather than a silent default."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class MetricConfig(_Frozen):
+class MetricConfig(Frozen):
     """A survey metric declared (or redefined) by the workspace."""
 
     low: float
@@ -43,7 +45,7 @@ class MetricConfig(_Frozen):
         return MetricScale(name, self.low, self.high, self.negative_max, self.negative_min, self.description)
 
 
-class ChurnConfig(_Frozen):
+class ChurnConfig(Frozen):
     """How churn examples are cut: a label is churn within `horizon_days` after a cutoff."""
 
     horizon_days: Annotated[int, Field(gt=0)] = 90
@@ -52,14 +54,14 @@ class ChurnConfig(_Frozen):
     cutoff_every_days: Annotated[int, Field(gt=0)] = 30
 
 
-class EventAggregation(_Frozen):
+class EventAggregation(Frozen):
     """Aggregations of one column of an extra event table (`*` counts rows)."""
 
     column: str
     aggs: tuple[Aggregation, ...]
 
 
-class EventTableConfig(_Frozen):
+class EventTableConfig(Frozen):
     """An extra event table (logins, returns, app crashes...) featurised with no code change."""
 
     time_column: str
@@ -67,7 +69,7 @@ class EventTableConfig(_Frozen):
     description: str = ""
 
 
-class WorkspaceConfig(_Frozen):
+class WorkspaceConfig(Frozen):
     """Everything a workspace may declare in `cx.yml`; every field has a sensible default."""
 
     metrics: dict[str, MetricConfig] = {}

@@ -13,30 +13,28 @@ from typing import Annotated, Any
 
 import mlflow
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from features.config import Frozen
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RegisteredModels(_Frozen):
+class RegisteredModels(Frozen):
     """Registry names of the two models."""
 
     satisfaction: str = "cx-satisfaction"
     churn: str = "cx-churn"
 
 
-class PromotionRule(_Frozen):
+class PromotionRule(Frozen):
     """When a new version may take the serving alias from the champion on the same holdout."""
 
     min_auc_gain: Annotated[float, Field(ge=0)] = 0.002
     max_ece_increase: Annotated[float, Field(ge=0)] = 0.005
 
 
-class MlflowConfig(_Frozen):
+class MlflowConfig(Frozen):
     """The contents of `mlflow.yml`; every key has a default."""
 
     tracking_uri: str = DEFAULT_TRACKING_URI

@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from features.config import Frozen
 from serving.conditions import Condition
 
 Days = Annotated[float, Field(ge=0)]
@@ -30,11 +31,7 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Team = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NotifyAction(_Frozen):
+class NotifyAction(Frozen):
     """POST a signed JSON body about the customer to a team's webhook."""
 
     team: Team
@@ -46,7 +43,7 @@ class NotifyAction(_Frozen):
         return f"notify {self.team}"
 
 
-class SurveyAction(_Frozen):
+class SurveyAction(Frozen):
     """Invite the customer to a survey, at most once per `fatigue_days` and `quota_per_day` in all."""
 
     metric: Name
@@ -61,7 +58,7 @@ class SurveyAction(_Frozen):
         return f"survey {self.metric} (once per {self.fatigue_days:g} d{quota})"
 
 
-class WorklistAction(_Frozen):
+class WorklistAction(Frozen):
     """Put the customer on a team's worklist; higher priority is contacted first."""
 
     team: Team
@@ -73,7 +70,7 @@ class WorklistAction(_Frozen):
         return f"worklist {self.team} priority {self.priority}"
 
 
-class FlagAction(_Frozen):
+class FlagAction(Frozen):
     """Mark the customer with a flag that agents see."""
 
     name: Name
@@ -84,7 +81,7 @@ class FlagAction(_Frozen):
         return f"flag {self.name}"
 
 
-class ActionItem(_Frozen):
+class ActionItem(Frozen):
     """One action of a rule: exactly one of its keys."""
 
     notify: NotifyAction | None = None
@@ -110,7 +107,7 @@ class ActionItem(_Frozen):
         return FlagAction(name=value) if isinstance(value, str) else value
 
 
-class RuleSpec(_Frozen):
+class RuleSpec(Frozen):
     """A rule as written."""
 
     name: Name
@@ -121,10 +118,10 @@ class RuleSpec(_Frozen):
     actions: Annotated[list[ActionItem], Field(min_length=1)]
 
 
-class RulesSpec(_Frozen):
+class RulesSpec(Frozen):
     """The whole file."""
 
-    rules: list[RuleSpec] = []
+    rules: list[RuleSpec] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
