@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_generator
 	$(BIN)/python -m benchmarks.bench_features
 	$(BIN)/python -m benchmarks.bench_text
+	$(BIN)/python -m benchmarks.bench_text_ablation
 
 clean:
 	rm -rf $(VENV) demo-workspace bench-out mlruns mlflow.db .pytest_cache .mypy_cache .ruff_cache
