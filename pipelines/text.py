@@ -153,8 +153,11 @@ def train_text(
     if options.learn_before is not None:
         labelled = _forget_labels_from(labelled, options.learn_before)
     models = fit_text_models(kind, labelled, vectors, encoder_id, options.n_themes, options.seed)
-    models.metrics = _metrics(comparison, labelled)
     scores = score_corpus(labelled, vectors, models, options.seed)
+    models.metrics = {
+        **_metrics(comparison, labelled),
+        "themes": theme_impact(scores, labelled).to_dict("records"),
+    }
     models.save(out)
     scores.to_parquet(out / TEXT_SCORES, index=False)
     return TextTraining(models, comparison, scores)
@@ -192,3 +195,23 @@ def write_text_events(workspace: Path, scores: pd.DataFrame) -> Path:
 def text_events(scores: pd.DataFrame) -> pd.DataFrame:
     """The `text_scores` event table of scored texts: the scores and a 0/1 `is_negative`."""
     return scores.drop(columns=["theme"]).assign(is_negative=(scores["negative"] >= 0.5).astype(int))
+
+
+def theme_impact(scores: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFrame:
+    """Per theme: texts, customers touched, and how satisfied its writers were in their next answer.
+
+    `next_satisfaction` is the mean next-answer satisfaction (0-10) of the theme's labelled texts;
+    `moves` is its difference to all labelled texts (negative: the theme drags satisfaction down).
+    """
+    answered = labelled["satisfaction"] * 10.0
+    themed = scores.assign(answered=answered.to_numpy()).dropna(subset=["theme"])
+    grouped = themed.groupby("theme")
+    table = pd.DataFrame(
+        {
+            "texts": grouped.size(),
+            "customers": grouped["customer_id"].nunique(),
+            "next_satisfaction": grouped["answered"].mean(),
+        }
+    )
+    table["moves"] = table["next_satisfaction"] - float(answered.mean())
+    return table.reset_index().astype({"theme": int})

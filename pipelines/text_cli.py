@@ -81,8 +81,13 @@ def train(
         console.print(
             f"  {kind}: AUC(negative) {figures.auc:.3f} on {figures.n_test:,} holdout texts{chosen}"
         )
-    for theme in result.models.themes.themes_ if result.models.themes else ():
-        console.print(f"  theme {theme.theme_id}: {theme.label} ({theme.size:,} texts)", markup=False)
+    for row in result.models.metrics["themes"]:
+        theme = result.models.theme_of(int(row["theme"]))
+        console.print(
+            f"  theme {row['theme']}: {theme.label if theme else ''} — {row['customers']:,} customers, "
+            f"next answer {row['next_satisfaction']:.1f}/10 ({row['moves']:+.1f} vs all texts)",
+            markup=False,
+        )
     console.print(f"[green]✓ {len(result.scores):,} texts scored → {workspace / TEXT_MODELS_FOLDER}[/]")
     if write_events:
         _write_events(workspace, result.scores, TEXT_EVENTS in loaded.config.events)
