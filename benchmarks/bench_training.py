@@ -38,6 +38,8 @@ LIGHTGBM_DEFAULTS = BoosterParams(
     lambda_l2=0.0,
     max_bin=255,
     early_stopping_rounds=100,
+    bagging_fraction=1.0,
+    balance_classes=False,
     refit=False,
 )
 

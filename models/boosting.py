@@ -31,6 +31,7 @@ class BoosterParams:
     Attributes:
         max_bin: histogram bins per feature; 63 trains about twice as fast as LightGBM's 255 with
             no measurable loss on these labels.
+        bagging_fraction: share of rows each tree is grown on, a second guard against noise.
         balance_classes: weight a risk model's classes to equal totals (on the trees' and the
             stop slice alike); the calibrator then restores the true base rate.
         refit: after early stopping, grow the trees again on the tree and stop slices together.
@@ -48,10 +49,11 @@ class BoosterParams:
     lambda_l2: float = 10.0
     max_bin: int = 63
     early_stopping_rounds: int = 50
-    balance_classes: bool = False
+    balance_classes: bool = True
+    bagging_fraction: float = 0.8
     refit: bool = True
     num_threads: int = 2
-    slices: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    slices: tuple[float, float, float] = (0.8, 0.1, 0.1)
 
 
 DEFAULT_PARAMS = BoosterParams()
@@ -84,6 +86,8 @@ def lgb_params(
         "feature_fraction": params.feature_fraction,
         "lambda_l2": params.lambda_l2,
         "max_bin": params.max_bin,
+        "bagging_fraction": params.bagging_fraction,
+        "bagging_freq": 1 if params.bagging_fraction < 1 else 0,
         "num_threads": params.num_threads,
         "deterministic": True,
         "force_col_wise": True,  # faster than row-wise for wide feature sets like ours
