@@ -215,9 +215,10 @@ class TextScoreResult(Strict):
     """A text's redacted form, predicted satisfaction, sentiment and theme."""
 
     redacted: str
-    satisfaction: float | None
-    negative: float | None
-    theme: str | None
+    satisfaction: float = Field(description="predicted satisfaction of the writer's next answer, 0 to 10")
+    negative: float = Field(ge=0, le=1, description="probability that answer is on the negative side")
+    sentiment: str = Field(description="negative, neutral or positive")
+    theme: str | None = Field(None, description="the nearest theme of a text that is not positive")
 
 
 class Reloaded(Strict):

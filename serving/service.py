@@ -104,6 +104,7 @@ async def _unknown_table(request: Request, exc: UnknownTable) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}, 422)
 
 
+# One worker: the score cache, the models generation and /admin/reload live in the process.
 @bentoml.service(name="cxpredict", workers=1, traffic={"timeout": 60})
 @bentoml.asgi_app(app, path="/")
 class CxService:

@@ -27,7 +27,6 @@ class ServiceSettings:
     workspace: Path
     mlflow: MlflowConfig
     max_body_bytes: int = DEFAULT_MAX_BODY
-    reload_check_s: float = 5.0  # how often a worker looks for a reload asked of another worker
 
     @property
     def rules_path(self) -> Path:

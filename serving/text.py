@@ -12,7 +12,7 @@ from fastapi import HTTPException
 from serving.schemas import TextScoreResult
 
 log = logging.getLogger(__name__)
-TEXT_MODELS_FOLDER = "_text_models"  # inside the workspace, as the text training writes it
+TEXT_MODELS_FOLDER = "_text_models"  # inside the workspace, where `cxpredict text train` writes them
 
 
 class TextService:
@@ -36,6 +36,7 @@ class TextService:
             redacted=result.redacted,
             satisfaction=result.satisfaction,
             negative=result.negative,
+            sentiment=result.sentiment,
             theme=result.theme,
         )
 
@@ -45,9 +46,8 @@ class TextService:
                 raise HTTPException(
                     503, f"no text models in the workspace ({TEXT_MODELS_FOLDER}/): train them first"
                 )
-            try:
-                from models.text.scorer import TextScorer
-            except ImportError as exc:
-                raise HTTPException(503, "text scoring is not installed in this build") from exc
-            self._scorer = TextScorer.load(self.folder, cache_path=self.folder / "cache.db")
+            from models.text.bundle import VECTOR_CACHE
+            from models.text.scorer import TextScorer
+
+            self._scorer = TextScorer.load(self.folder, cache_path=self.folder / VECTOR_CACHE)
         return self._scorer

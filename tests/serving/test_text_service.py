@@ -1,0 +1,36 @@
+"""`POST /text/score` behind the service: the workspace's own text models, loaded on first use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import HTTPException
+
+from features.config import load_config
+from features.validation import load_workspace
+from models.mlflow_config import MlflowConfig
+from pipelines.text import TextOptions, train_text
+from serving.text import TEXT_MODELS_FOLDER, TextService
+from tests.serving.service_env import trained  # noqa: F401  (a fixture)
+
+
+def test_text_scores_come_redacted_with_sentiment_and_theme(
+    trained: tuple[Path, MlflowConfig],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    loaded = load_workspace(trained[0], load_config(trained[0]))
+    options = TextOptions(head="tfidf", use_encoder=False, n_themes=3)
+    train_text(loaded.tables, loaded.config.scales, tmp_path / TEXT_MODELS_FOLDER, options)
+    result = TextService(tmp_path).score(
+        "My parcel is late again, call me on 555-201-3344. I want to cancel."
+    )
+    assert "555-201-3344" not in result.redacted and "<PHONE>" in result.redacted
+    assert 0 <= result.negative <= 1 and 0 <= result.satisfaction <= 10
+    assert result.sentiment in {"negative", "neutral", "positive"}
+
+
+def test_a_workspace_without_text_models_answers_503(tmp_path: Path) -> None:
+    with pytest.raises(HTTPException) as refused:
+        TextService(tmp_path).score("hello")
+    assert refused.value.status_code == 503 and TEXT_MODELS_FOLDER in str(refused.value.detail)
