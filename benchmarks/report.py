@@ -42,9 +42,15 @@ def peak_rss_gib() -> float:
     return max(own, children) / 2**20
 
 
+def _running_module() -> str:
+    """The `-m` name of the script that runs (`benchmarks.x`, `examples.telco.evaluate`, ...)."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    return spec.name if spec is not None else f"benchmarks.{Path(sys.argv[0]).stem}"
+
+
 def write_section(name: str, title: str, body: str) -> None:
     """Replace (or append) the section `name` of docs/benchmarks.md."""
-    command = " ".join([f"-m benchmarks.{Path(sys.argv[0]).stem}", *sys.argv[1:]])
+    command = " ".join([f"-m {_running_module()}", *sys.argv[1:]])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     section = (
         f"<!-- bench:{name} -->\n## {title}\n\n"
