@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 from models.mlflow_config import MlflowConfig
 from serving.keys import KeyStore, Role
 from serving.state import open_database
-from tests.serving.workspace import build_trained_workspace
 
 RULES = """\
 rules:
@@ -27,12 +25,6 @@ rules:
       - worklist: {{team: retention, priority: 90}}
       - flag: late-delivery
 """
-
-
-@pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MlflowConfig]:
-    """A generated company of 400 customers with both champions registered (shared, never served)."""
-    return build_trained_workspace(tmp_path_factory.mktemp("company"), customers=400, seed=1)
 
 
 def copy_workspace(trained: tuple[Path, MlflowConfig], target: Path, hook: str) -> Path:

@@ -22,7 +22,6 @@ from tests.serving.service_env import (
     copy_workspace,
     create_keys,
     late_delivery,
-    trained,  # noqa: F401  (a fixture)
 )
 
 CUSTOMER = "C0000007"
@@ -31,7 +30,7 @@ CUSTOMER = "C0000007"
 @pytest.fixture
 def running(
     trained: tuple[Path, MlflowConfig], tmp_path: Path
-) -> Iterator[tuple[str, dict[Role, str], Receiver]]:  # noqa: F811
+) -> Iterator[tuple[str, dict[Role, str], Receiver]]:
     with serving(Receiver()) as receiver:
         workspace = copy_workspace(trained, tmp_path / "ws", receiver.url())
         keys, port = create_keys(workspace), free_port()

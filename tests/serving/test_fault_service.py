@@ -20,7 +20,6 @@ from tests.serving.service_env import (
     copy_workspace,
     create_keys,
     late_delivery,
-    trained,  # noqa: F401  (a fixture)
 )
 
 CUSTOMERS = [f"C00000{n:02d}" for n in range(20, 26)]
@@ -43,7 +42,7 @@ def _queue_notifications(base: str, keys: dict[Role, str]) -> list[str]:
 
 @pytest.mark.slow
 def test_a_killed_server_delivers_every_queued_action_exactly_once_after_restart(
-    trained: tuple[Path, MlflowConfig],  # noqa: F811
+    trained: tuple[Path, MlflowConfig],
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "server.log"

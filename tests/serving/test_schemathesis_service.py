@@ -12,14 +12,14 @@ from models.mlflow_config import MlflowConfig
 from serving.keys import Role
 from tests.serving.receiver import Receiver, serving
 from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
-from tests.serving.service_env import copy_workspace, create_keys, trained  # noqa: F401
+from tests.serving.service_env import copy_workspace, create_keys
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    trained: tuple[Path, MlflowConfig],  # noqa: F811
+    trained: tuple[Path, MlflowConfig],
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "server.log"

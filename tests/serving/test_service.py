@@ -23,14 +23,13 @@ from tests.serving.service_env import (
     environment,
     late_delivery,
     service_environment,
-    trained,  # noqa: F401  (a fixture)
 )
 
 Client = tuple[TestClient, dict[Role, str], Receiver]
 
 
 @pytest.fixture(scope="module")
-def service(trained: tuple[Path, MlflowConfig], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:  # noqa: F811
+def service(trained: tuple[Path, MlflowConfig], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     root = tmp_path_factory.mktemp("inprocess")
     with serving(Receiver()) as receiver:
         workspace = copy_workspace(trained, root / "ws", receiver.url())
@@ -197,7 +196,7 @@ def test_metrics_show_model_versions_and_outbox(service: Client) -> None:
     assert 'cx_outbox_actions{status="queued"}' in text
 
 
-def test_reload_serves_a_newly_promoted_champion(service: Client, trained: tuple[Path, MlflowConfig]) -> None:  # noqa: F811
+def test_reload_serves_a_newly_promoted_champion(service: Client, trained: tuple[Path, MlflowConfig]) -> None:
     client, keys, _ = service
     registry = MlflowClient(trained[1].tracking_uri)
     current = registry.get_model_version_by_alias("cx-churn", "champion")

@@ -12,11 +12,10 @@ from features.validation import load_workspace
 from models.mlflow_config import MlflowConfig
 from pipelines.text import TextOptions, train_text
 from serving.text import TEXT_MODELS_FOLDER, TextService
-from tests.serving.service_env import trained  # noqa: F401  (a fixture)
 
 
 def test_text_scores_come_redacted_with_sentiment_and_theme(
-    trained: tuple[Path, MlflowConfig],  # noqa: F811
+    trained: tuple[Path, MlflowConfig],
     tmp_path: Path,
 ) -> None:
     loaded = load_workspace(trained[0], load_config(trained[0]))
