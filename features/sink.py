@@ -40,7 +40,7 @@ def write_features(
     try:
         with pq.ParquetWriter(partial, schema) as writer:
             for rows, result in run_chunks(tables, spine, catalogue, engine, chunk_rows):
-                table = _chunk_table(keys, codes, rows, result, schema)
+                table = _chunk_table(keys, codes, len(spine), rows, result, schema)
                 writer.write_table(table)
                 written += table.num_rows
         partial.replace(path)
@@ -57,10 +57,15 @@ def feature_schema(keys: pd.DataFrame, catalogue: Catalogue) -> pa.Schema:
 
 
 def _chunk_table(
-    keys: pd.DataFrame, codes: np.ndarray, rows: np.ndarray, result: pa.Table, schema: pa.Schema
+    keys: pd.DataFrame,
+    codes: np.ndarray,
+    spine_rows: int,
+    rows: np.ndarray,
+    result: pa.Table,
+    schema: pa.Schema,
 ) -> pa.Table:
     """The key rows whose (customer, moment) is in this chunk, each beside its feature row."""
-    query_row = np.full(len(codes) and int(codes.max()) + 1, -1, dtype=np.int64)
+    query_row = np.full(spine_rows, -1, dtype=np.int64)
     query_row[rows] = np.arange(len(rows))
     mine = np.flatnonzero(query_row[codes] >= 0)
     features = result.take(pa.array(query_row[codes[mine]]))
@@ -69,6 +74,6 @@ def _chunk_table(
         if field.name in features.column_names:
             column = features[field.name]
             table = table.append_column(
-                field, pa.array(floats(column)) if field.type == pa.float32() else column
+                field, pa.array(floats(column)) if field.type == pa.float32() else column.cast(field.type)
             )
     return table.cast(schema)
