@@ -23,7 +23,7 @@ from benchmarks.bench_text import OUT, company
 from benchmarks.report import write_section
 from features.config import WorkspaceConfig
 from features.validation import load_workspace
-from pipelines.text import TEXT_EVENTS, TEXT_EVENTS_CONFIG, TextOptions, text_events, train_text
+from pipelines.text import TEXT_EVENTS, TextOptions, text_events, train_text
 from training.pipeline import HoldoutSpec
 from training.tracking import MlflowConfig
 from training.workspace import train_from_tables
@@ -31,11 +31,14 @@ from training.workspace import train_from_tables
 HOLDOUT = dt.date(2026, 1, 1)
 
 
-def train(tables: dict[str, pd.DataFrame], config: WorkspaceConfig, folder: Path) -> dict[str, Any]:
+def train(
+    tables: dict[str, pd.DataFrame], config: WorkspaceConfig, folder: Path, holdout: dt.date = HOLDOUT
+) -> dict[str, Any]:
+    """Both models trained and evaluated on the time split at `holdout`, tracked in `folder`."""
     mlflow = MlflowConfig.model_validate(
         {"tracking_uri": f"sqlite:///{folder}/mlflow.db", "artifact_location": str(folder / "artifacts")}
     )
-    return train_from_tables(tables, config, mlflow, HoldoutSpec(holdout_from=HOLDOUT))
+    return train_from_tables(tables, config, mlflow, HoldoutSpec(holdout_from=holdout))
 
 
 def rows(without: dict[str, Any], with_text: dict[str, Any]) -> list[str]:
@@ -64,15 +67,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         text = train_text(loaded.tables, loaded.config.scales, OUT / "ablation-models", options)
         without = train(dict(loaded.tables), loaded.config, Path(temp) / "without")
-        config = loaded.config.model_copy(update={"events": {TEXT_EVENTS: TEXT_EVENTS_CONFIG}})
-        tables = {**loaded.tables, TEXT_EVENTS: text_events(text.scores)}
-        with_text = train(tables, config, Path(temp) / "with")
+        tables = {**loaded.tables, TEXT_EVENTS: text_events(text.scores, text.models)}
+        with_text = train(tables, loaded.config, Path(temp) / "with")
     body = [
         f"Company: {args.customers:,} customers, seed {args.seed}; "
         f"holdout: answers and cutoffs from {HOLDOUT}. "
         f"Text head: {text.models.head_kind} (best holdout AUC of the three), fitted on answers before "
-        f"{HOLDOUT} only; text features: count, mean/min/last satisfaction, mean/max P(negative) and "
-        "negative texts per window (7/30/90/365 days, all time).\n",
+        f"{HOLDOUT} only; text features: texts and negative texts per window (7/30/90/365 days, all time), "
+        "mean/min/last predicted satisfaction, and per source (tickets, calls, verbatims, comments) "
+        "negative texts per window and mean satisfaction; negative texts per theme.\n",
         *rows(without, with_text),
     ]
     write_section("text-ablation", "Text features: ablation", "\n".join(body))

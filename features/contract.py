@@ -195,6 +195,20 @@ TABLES: dict[str, TableSpec] = {
             ),
             time_column="posted_at",
         ),
+        # Written by `cxpredict text train` (and the service, for each new text): one row per text
+        # with its predicted satisfaction, so text features are aggregated like any other event.
+        TableSpec(
+            "text_scores",
+            _cols(
+                _CID,
+                Column("at", Kind.TIMESTAMP, required=True, description="when the text was written"),
+                Column("source", Kind.TEXT, required=True, description="the table the text came from"),
+                Column("satisfaction", Kind.NUMBER, required=True, description="predicted, 0-10"),
+                Column("negative", Kind.NUMBER, required=True, description="P(negative side)"),
+                Column("theme", Kind.TEXT, description="theme of a negative text, by its top terms"),
+            ),
+            time_column="at",
+        ),
     )
 }
 

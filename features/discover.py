@@ -82,6 +82,8 @@ def _contract_source(name: str, frame: pd.DataFrame) -> tuple[Source, list[Measu
     specs.append(spec("any", (), "1", NOUNS[name], ("count", WIN), ("days_since_last", ALL)))
     if name == "surveys":
         specs.extend(_survey_specs(frame))
+    if name == "text_scores" and "theme" in frame.columns:
+        specs.extend(_theme_specs(frame["theme"]))
     skip = {"customer_id", table.key, table.time_column} | NOT_FEATURES.get(name, frozenset())
     for column in frame.columns:
         declared = table.column(column)
@@ -105,6 +107,15 @@ def _survey_specs(frame: pd.DataFrame) -> Iterator[MeasureSpec]:
         phrase = f"{metric} score"
         yield spec(
             f"{slug}_score", ("metric", "score"), score, phrase, ("last", ALL), ("mean", ALL), ("trend", ALL)
+        )
+
+
+def _theme_specs(themes: pd.Series) -> Iterator[MeasureSpec]:
+    """A count of negative texts per theme; every theme, as a CX team reads them all."""
+    for theme in sorted(themes.dropna().astype(str).unique())[:MAX_LEVELS]:
+        sql = flag(f"{q('theme')} = {lit(theme)}")
+        yield spec(
+            f"theme_{_slug(theme)}", ("theme",), sql, f"negative texts about {theme}", ("count", LONGEST)
         )
 
 

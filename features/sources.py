@@ -86,6 +86,37 @@ _OPEN_DELIVERY = f"({q('delivered_at')} IS NULL OR {q('delivered_at')} >= as_of)
 _CLOSED = known("closed_at")
 _RESOLVED = known("resolved_at")
 
+_NEGATIVE_TEXT = f"{q('negative')} >= 0.5"
+# The texts' tables, as the text models name them in `text_scores.source`.
+TEXT_NOUNS = {
+    "tickets": "ticket texts",
+    "calls": "call transcripts",
+    "verbatims": "verbatims",
+    "surveys": "survey comments",
+}
+
+
+def _text_source_specs(source: str, noun: str) -> tuple[MeasureSpec, ...]:
+    """Per text source: negative texts per window, and mean predicted satisfaction."""
+    of_source = f"{q('source')} = {lit(source)}"
+    return (
+        spec(
+            f"{source}_negative",
+            ("source", "negative"),
+            flag(f"{of_source} AND {_NEGATIVE_TEXT}"),
+            f"negative {noun}",
+            ("count", WIN),
+        ),
+        spec(
+            f"{source}_satisfaction",
+            ("source", "satisfaction"),
+            when(of_source, f"CAST({q('satisfaction')} AS DOUBLE)"),
+            f"predicted satisfaction of {noun} (0-10)",
+            ("mean", LONGEST),
+        ),
+    )
+
+
 MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
     "deliveries": (
         spec(
@@ -163,6 +194,19 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
             ("count", ALL),
         ),
     ),
+    "text_scores": (
+        spec("negative", ("negative",), flag(_NEGATIVE_TEXT), "negative texts", ("count", WIN)),
+        spec(
+            "satisfaction",
+            ("satisfaction",),
+            f"CAST({q('satisfaction')} AS DOUBLE)",
+            "predicted satisfaction of texts (0-10)",
+            ("mean", WIN),
+            ("min", WIN),
+            ("last", ALL),
+        ),
+        *(m for source, noun in TEXT_NOUNS.items() for m in _text_source_specs(source, noun)),
+    ),
 }
 
 # Outcome columns become known later than the event itself: (known-when condition, needed column).
@@ -178,6 +222,7 @@ NOUNS = {
     "calls": "calls",
     "verbatims": "verbatims",
     "surveys": "survey answers",
+    "text_scores": "texts",
 }
 
 # Free text is the text models' input, and a churn record is a label: neither is an aggregate.
@@ -186,6 +231,16 @@ NOT_FEATURES: dict[str, frozenset[str]] = {
     "tickets": frozenset({"text", "reopened"}),
     "calls": frozenset({"transcript"}),
     "verbatims": frozenset({"text"}),
+    # Scored texts have their own measures above; themes are counted per value (see discover).
+    "text_scores": frozenset({"source", "satisfaction", "negative", "theme"}),
 }
-EVENT_SOURCES = ("deliveries", "warranty_claims", "tickets", "calls", "verbatims", "surveys")
+EVENT_SOURCES = (
+    "deliveries",
+    "warranty_claims",
+    "tickets",
+    "calls",
+    "verbatims",
+    "surveys",
+    "text_scores",
+)
 CONTACT_SOURCES = ("tickets", "calls", "warranty_claims", "verbatims", "surveys")

@@ -61,13 +61,18 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve", help="Start the service when the steps are done.")
     ] = False,
+    text_encoder: Annotated[
+        bool, typer.Option(help="Read texts with the transformer encoder (off: the TF-IDF fallback only).")
+    ] = True,
 ) -> None:
     """Generate a synthetic company (if WORKSPACE has no tables) and run every built step on it.
 
-    Steps: generate → validate → features → train → register → score → report. Ground truth lands
+    Steps: generate → validate → text → features → train → register → score → report. Ground truth lands
     in WORKSPACE/_truth/ so results can be judged; nothing else ever reads it.
     """
-    code = demo_flow.run_demo(console, workspace, customers=customers, seed=seed, serve=serve)
+    code = demo_flow.run_demo(
+        console, workspace, customers=customers, seed=seed, serve=serve, text_encoder=text_encoder
+    )
     raise typer.Exit(code)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -16,6 +17,36 @@ from pipelines.synthetic import generate_company
 
 Step = Callable[[Console, ValidationReport], None]
 MLFLOW_FILE = Path("mlflow.yml")  # beside the working directory; MLFLOW_TRACKING_URI wins over it
+
+
+def score_texts(console: Console, report: ValidationReport, *, encoder: bool = True) -> None:
+    """Train the text models and score every text into the workspace's `text_scores` table.
+
+    The heads learn only from answers before the evaluation's holdout (the latest 20% of time), so
+    the text features of a holdout answer know nothing of that period and the metrics stay honest.
+    """
+    from features.contract import TABLES
+    from features.validation import to_typed
+    from models.text.bundle import TEXT_MODELS_FOLDER
+    from pipelines.text import TEXT_EVENTS, TextOptions, text_events, train_text, write_text_events
+    from training.datasets import latest_cut
+
+    if "surveys" not in report.tables:
+        console.print("  no survey answers to learn from: no text features")
+        return
+    cut = latest_cut(report.tables["surveys"]["responded_at"])
+    options = TextOptions(use_encoder=encoder, learn_before=cut)
+    with console.status("Redacting, encoding and scoring every text…"):
+        result = train_text(
+            report.tables, report.config.scales, report.workspace / TEXT_MODELS_FOLDER, options
+        )
+    path = write_text_events(report.workspace, result.scores, result.models)
+    report.tables[TEXT_EVENTS] = to_typed(TABLES[TEXT_EVENTS], text_events(result.scores, result.models))
+    chosen = result.comparison[result.models.head_kind]
+    console.print(
+        f"  {len(result.scores):,} texts scored by the {result.models.head_kind} head "
+        f"(holdout AUC(negative) {chosen.auc:.3f}) → {path}"
+    )
 
 
 def build_features(console: Console, report: ValidationReport) -> None:
@@ -55,16 +86,20 @@ def score_all(console: Console, report: ValidationReport) -> None:
         console.print(f"  {line}")
 
 
-# Steps run in this order after validation; None marks a step that is not built yet.
-STEPS: tuple[tuple[str, Step | None], ...] = (
-    ("features", build_features),
-    ("train, register and gate", train_models),
-    ("score", score_all),
-    ("report", None),
-)
+def demo_steps(text_encoder: bool) -> tuple[tuple[str, Step | None], ...]:
+    """The steps run in this order after validation; None marks a step that is not built yet."""
+    return (
+        ("text", partial(score_texts, encoder=text_encoder)),
+        ("features", build_features),
+        ("train, register and gate", train_models),
+        ("score", score_all),
+        ("report", None),
+    )
 
 
-def run_demo(console: Console, workspace: Path, *, customers: int, seed: int, serve: bool) -> int:
+def run_demo(
+    console: Console, workspace: Path, *, customers: int, seed: int, serve: bool, text_encoder: bool = True
+) -> int:
     """Generate (if needed), validate and run the built steps; returns the process exit code."""
     tables, _ = find_tables(workspace) if workspace.is_dir() else ({}, [])
     if tables:
@@ -77,7 +112,7 @@ def run_demo(console: Console, workspace: Path, *, customers: int, seed: int, se
         print_problems(console, report.problems)
         return 2
     console.print("[green]✓ validate[/]")
-    for name, step in STEPS:
+    for name, step in demo_steps(text_encoder):
         if step is None:
             console.print(f"[yellow]· {name}: not built yet[/]")
         else:

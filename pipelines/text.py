@@ -15,7 +15,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from features.config import EventAggregation, EventTableConfig
 from features.contract import MetricScale
 from models.text.bundle import VECTOR_CACHE, TextModels, fit_text_models, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache
@@ -26,17 +25,7 @@ from models.text.heads import HEAD_KINDS, HeadKind, make_head
 from models.text.labels import weak_labels
 
 TEXT_SCORES = "text_scores.parquet"
-TEXT_EVENTS = "text_scores"  # the event table the feature catalogue aggregates, once declared
-TEXT_EVENTS_CONFIG = EventTableConfig(
-    time_column="at",
-    aggregations=(
-        EventAggregation(column="*", aggs=("count",)),
-        EventAggregation(column="satisfaction", aggs=("mean", "min", "last")),
-        EventAggregation(column="negative", aggs=("mean", "max")),
-        EventAggregation(column="is_negative", aggs=("sum",)),
-    ),
-    description="scored texts",
-)
+TEXT_EVENTS = "text_scores"  # the contract table the feature catalogue aggregates per source and theme
 
 
 @dataclass(frozen=True)
@@ -181,20 +170,23 @@ def _metrics(comparison: dict[HeadKind, HeadResult], labelled: pd.DataFrame) -> 
     }
 
 
-def write_text_events(workspace: Path, scores: pd.DataFrame) -> Path:
-    """Write the scores as the workspace's `text_scores` event table.
+def write_text_events(workspace: Path, scores: pd.DataFrame, models: TextModels) -> Path:
+    """Write the scores as the workspace's `text_scores` table, atomically.
 
-    Declared in cx.yml as `TEXT_EVENTS_CONFIG` says, the feature engine aggregates it per customer
-    and window like any other event table, so training, batch and online scoring share the features.
+    The feature engine aggregates it per customer, window, source and theme like any other event
+    table, so training, batch and online scoring share the text features.
     """
     path = workspace / f"{TEXT_EVENTS}.parquet"
-    text_events(scores).to_parquet(path, index=False)
+    partial = path.with_suffix(".parquet.partial")
+    text_events(scores, models).to_parquet(partial, index=False)
+    partial.replace(path)
     return path
 
 
-def text_events(scores: pd.DataFrame) -> pd.DataFrame:
-    """The `text_scores` event table of scored texts: the scores and a 0/1 `is_negative`."""
-    return scores.drop(columns=["theme"]).assign(is_negative=(scores["negative"] >= 0.5).astype(int))
+def text_events(scores: pd.DataFrame, models: TextModels) -> pd.DataFrame:
+    """The `text_scores` table: scores with each theme named by its id and top terms."""
+    names = {i: models.theme_name(i) for i in scores["theme"].dropna().unique()}
+    return scores.assign(theme=scores["theme"].map(names).astype(object))
 
 
 def theme_impact(scores: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFrame:

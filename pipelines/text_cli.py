@@ -13,7 +13,6 @@ from typing import Annotated, Literal, cast
 
 import pandas as pd
 import typer
-import yaml
 from rich.console import Console
 
 EXIT_INVALID = 2
@@ -51,16 +50,21 @@ def train(
         typer.Option(help="Fit the final heads only on answers before this moment (honest ablations)."),
     ] = None,
     write_events: Annotated[
-        bool, typer.Option(help="Also write WORKSPACE/text_scores.parquet, the text features' event table.")
-    ] = False,
+        bool,
+        typer.Option(help="Write WORKSPACE/text_scores.parquet, the table the text features come from."),
+    ] = True,
 ) -> None:
-    """Train the text models into WORKSPACE/_text_models and score every text (text_scores.parquet)."""
+    """Train the text models into WORKSPACE/_text_models and score every text.
+
+    The scores land in WORKSPACE/text_scores.parquet, which `cxpredict train` then turns into text
+    features (per window, source and theme) with no further config.
+    """
     from features.config import ConfigError, load_config
     from features.problems import WorkspaceError
     from features.validation import load_workspace
     from models.text.bundle import TEXT_MODELS_FOLDER
     from models.text.encoder import EncoderConfig
-    from pipelines.text import TEXT_EVENTS, TextOptions, train_text
+    from pipelines.text import TextOptions, train_text, write_text_events
 
     if head not in ("auto", "linear", "mlp", "tfidf"):
         raise typer.BadParameter(f"--head must be auto, linear, mlp or tfidf, got {head!r}")
@@ -90,21 +94,8 @@ def train(
         )
     console.print(f"[green]✓ {len(result.scores):,} texts scored → {workspace / TEXT_MODELS_FOLDER}[/]")
     if write_events:
-        _write_events(workspace, result.scores, TEXT_EVENTS in loaded.config.events)
-
-
-def _write_events(workspace: Path, scores: pd.DataFrame, declared: bool) -> None:
-    from pipelines.text import TEXT_EVENTS, TEXT_EVENTS_CONFIG, write_text_events
-
-    path = write_text_events(workspace, scores)
-    console.print(f"[green]✓ text features' event table → {path}[/]")
-    if not declared:
-        snippet = yaml.safe_dump(
-            {"events": {TEXT_EVENTS: TEXT_EVENTS_CONFIG.model_dump(mode="json")}}, sort_keys=False
-        )
-        console.print(
-            f"Declare it in {workspace / 'cx.yml'} to turn it into features:\n{snippet}", markup=False
-        )
+        path = write_text_events(workspace, result.scores, result.models)
+        console.print(f"[green]✓ text features' table → {path}[/]")
 
 
 @text_app.command("score")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from fastapi import HTTPException
 
 from serving.schemas import TextScoreResult
@@ -39,6 +41,25 @@ class TextService:
             sentiment=result.sentiment,
             theme=result.theme,
         )
+
+    def score_events(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+        """`text_scores` rows for the texts among new events (tickets, calls, verbatims).
+
+        Empty when the workspace has no text models: the events are then stored without them.
+        """
+        from models.text.corpus import TEXT_SOURCES
+
+        texts = [
+            {"customer_id": row["customer_id"], "at": row[s.time_column], "source": s.table, "text": text}
+            for s in TEXT_SOURCES
+            for row in tables.get(s.table, ())
+            if isinstance(text := row.get(s.text_column), str) and text.strip()
+        ]
+        if not texts or not self.folder.is_dir():
+            return []
+        with self._lock:
+            rows = self._load().score_table(pd.DataFrame(texts))
+        return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
     def _load(self) -> Any:
         if self._scorer is None:

@@ -92,9 +92,13 @@ def split_latest(ts: TrainingSet, share: float = DEFAULT_HOLDOUT_SHARE) -> tuple
 
     The cut is a moment, not a row count, so examples at the same moment stay together.
     """
-    times = pd.to_datetime(ts.times)
-    cut = times.min() + (times.max() - times.min()) * (1 - share)
-    return split_by_time(ts, cut)
+    return split_by_time(ts, latest_cut(ts.times, share))
+
+
+def latest_cut(times: pd.Series, share: float = DEFAULT_HOLDOUT_SHARE) -> pd.Timestamp:
+    """The moment after which the latest `share` of the time range of `times` lies."""
+    moments = pd.to_datetime(times)
+    return pd.Timestamp(moments.min() + (moments.max() - moments.min()) * (1 - share))
 
 
 def split_by_customers(ts: TrainingSet, fraction: float, seed: int) -> tuple[TrainingSet, TrainingSet]:

@@ -74,6 +74,14 @@ class TextModels:
         """The theme with this id."""
         return None if self.themes is None else self.themes.themes_[theme_id]
 
+    def theme_name(self, theme_id: int) -> str | None:
+        """`#3 late / courier / parcel`: the id keeps names unique, the terms make them readable.
+
+        The name is the value of `text_scores.theme`, which the feature catalogue counts per theme.
+        """
+        theme = self.theme_of(int(theme_id))
+        return None if theme is None else f"#{theme.theme_id} {theme.label}"
+
 
 def negative_mask(sources: pd.Series, p_negative: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """Which texts are complaints: every ticket and call, and other texts the head finds negative."""

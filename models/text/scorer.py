@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from models.text.bundle import TextModels
+from models.text.bundle import TextModels, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache, Encoder
 from models.text.encoder import EncoderConfig, TextEncoder
 from models.text.fitting import head_inputs
@@ -92,6 +93,29 @@ class TextScorer:
             self._score(redacted[i], float(p_negative[i]), float(satisfaction[i]), themes, i)
             for i in range(len(texts))
         ]
+
+    def score_table(self, texts: pd.DataFrame) -> pd.DataFrame:
+        """New rows of the `text_scores` table, scored as `cxpredict text train` scores the corpus.
+
+        Args:
+            texts: `customer_id`, `at`, `source` (the table) and `text` (raw: redacted here first).
+
+        Returns:
+            `customer_id`, `at`, `source`, `satisfaction` (0-10), `negative` and `theme` (the
+            theme's name for complaints, as in training: every ticket and call, and negative texts).
+        """
+        redacted = redact_all(texts["text"].tolist())
+        vectors = self.encoder.encode(redacted) if self.encoder is not None else None
+        X = head_inputs(self.models.head_kind, vectors, redacted)
+        p_negative = self.models.negative_head.predict_proba(X)[:, 1]
+        theme = pd.Series([None] * len(texts), dtype=object)
+        if self.models.themes is not None and vectors is not None:
+            chosen = negative_mask(texts["source"], p_negative)
+            ids = self.models.themes.predict(vectors[chosen], texts["source"][chosen].tolist())
+            theme[chosen] = [self.models.theme_name(int(i)) for i in ids]
+        satisfaction = np.clip(self.models.satisfaction_head.predict(X), 0.0, 1.0) * 10.0
+        columns = texts[["customer_id", "at", "source"]].reset_index(drop=True)
+        return columns.assign(satisfaction=satisfaction, negative=p_negative, theme=theme)
 
     def _score(
         self, text: str, p: float, satisfaction: float, themes: np.ndarray | None, i: int

@@ -34,6 +34,33 @@ def test_an_extra_low_cardinality_text_column_gets_its_latest_value_and_value_co
     assert row["tickets_team_returns_count_30d"] == 0
 
 
+def test_scored_texts_give_features_per_window_source_and_theme() -> None:
+    texts = {
+        "customer_id": ["C1", "C1", "C1", "C1"],
+        "at": [at("-2D"), at("-20D"), at("-200D"), at("+1D")],
+        "source": ["calls", "calls", "verbatims", "calls"],
+        "satisfaction": ["2", "4", "9", "0"],
+        "negative": ["0.9", "0.7", "0.1", "0.99"],
+        "theme": ["#1 late / courier", "#1 late / courier", None, "#2 refund"],
+    }
+    row = build_scoring_set(typed(text_scores=texts), CONFIG, as_of=T).set_index("customer_id").loc["C1"]
+    assert row["text_scores_calls_negative_count_7d"] == 1
+    assert row["text_scores_calls_negative_count_30d"] == 2
+    assert row["text_scores_negative_count_all"] == 2
+    assert row["text_scores_satisfaction_min_all"] == 2
+    assert row["text_scores_verbatims_satisfaction_mean_all"] == 9
+    assert row["text_scores_theme_1_late_courier_count_all"] == 2
+    assert row["text_scores_theme_2_refund_count_all"] == 0  # written after the moment scored
+
+
+def test_a_theme_feature_reads_as_its_terms() -> None:
+    texts = {"customer_id": ["C1"], "at": [at("-2D")], "source": ["calls"], "satisfaction": ["2"]}
+    texts |= {"negative": ["0.9"], "theme": ["#4 refund / waiting"]}
+    catalogue = build_catalogue(typed(text_scores=texts), CONFIG)
+    theme = next(f for f in catalogue.features if f.name == "text_scores_theme_4_refund_waiting_count_all")
+    assert theme.description == "negative texts about #4 refund / waiting ever"
+
+
 def test_free_text_and_high_cardinality_text_give_no_features() -> None:
     many = {
         "customer_id": ["C1"] * 30,

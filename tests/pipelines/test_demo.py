@@ -23,9 +23,12 @@ def test_demo_generates_validates_trains_registers_and_scores_every_customer(
     tmp_path: Path, tracking: str
 ) -> None:
     workspace = tmp_path / "company"
-    result = CliRunner().invoke(app, ["demo", str(workspace), "--customers", "600", "--seed", "3"])
+    demo = ["demo", str(workspace), "--customers", "600", "--seed", "3", "--no-text-encoder"]
+    result = CliRunner().invoke(app, demo)
     assert result.exit_code == 0, result.output
-    for step in ("validate", "features", "train, register and gate", "score"):
+    assert "texts scored by the tfidf head" in result.output
+    assert "text_scores_negative_count_all" in pd.read_parquet(workspace / "_out" / "features.parquet")
+    for step in ("validate", "text", "features", "train, register and gate", "score"):
         assert f"✓ {step}" in result.output
     scores = pd.read_parquet(workspace / "_out" / "scores.parquet")
     customers = pd.read_parquet(workspace / "customers.parquet")

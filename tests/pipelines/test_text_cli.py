@@ -18,8 +18,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_text_train_then_score_prints_a_redacted_scored_text(workspace: Path) -> None:
-    trained = runner.invoke(app, ["text", "train", str(workspace), "--no-encoder"])
+    trained = runner.invoke(app, ["text", "train", str(workspace), "--no-encoder", "--no-write-events"])
     assert trained.exit_code == 0, trained.output
+    assert not (workspace / "text_scores.parquet").exists()
     assert "tfidf: AUC(negative)" in trained.output
 
     scored = runner.invoke(
@@ -52,22 +53,19 @@ def test_text_train_rejects_an_unknown_head(workspace: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_written_text_events_become_catalogue_features_once_declared(workspace: Path) -> None:
-    from features.config import load_config
+def test_text_scores_become_features_per_window_source_and_theme_with_no_config(workspace: Path) -> None:
     from features.discover import build_catalogue
     from features.validation import load_workspace
 
-    trained = runner.invoke(app, ["text", "train", str(workspace), "--no-encoder", "--write-events"])
+    trained = runner.invoke(app, ["text", "train", str(workspace), "--no-encoder"])
     assert trained.exit_code == 0, trained.output
-    snippet = trained.output[trained.output.index("events:") :]
-    (workspace / "cx.yml").write_text(snippet)
     try:
-        loaded = load_workspace(workspace, load_config(workspace))
+        loaded = load_workspace(workspace)
         catalogue = build_catalogue(loaded.tables, loaded.config)
     finally:  # the other tests share this workspace
-        (workspace / "cx.yml").unlink()
         (workspace / "text_scores.parquet").unlink()
 
-    text_features = {f.name for f in catalogue.features if f.source == "text_scores"}
-    assert any("satisfaction" in name for name in text_features)
-    assert any("is_negative" in name for name in text_features)
+    names = {f.name for f in catalogue.features if f.source == "text_scores"}
+    assert {"text_scores_satisfaction_mean_30d", "text_scores_negative_count_7d"} <= names
+    assert "text_scores_calls_negative_count_90d" in names
+    assert "text_scores_surveys_satisfaction_mean_365d" in names

@@ -74,6 +74,17 @@ def test_the_encoder_path_trains_heads_and_themes_on_a_few_customers(
     assert all(row["customers"] >= 1 and row["texts"] >= row["customers"] for row in impact)
     scorer = TextScorer.load(tmp_path / "text", EncoderConfig(max_tokens=48, batch_size=32))
     assert 0 <= scorer.score("my parcel never came", source="tickets").negative <= 1
+    new = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "at": pd.to_datetime(["2026-01-02", "2026-01-03"], utc=True),
+            "source": ["tickets", "calls"],
+            "text": ["My parcel never came, write to ann@mail.com", "Agent: hello. Customer: refund please"],
+        }
+    )
+    rows = scorer.score_table(new)
+    assert list(rows.columns) == ["customer_id", "at", "source", "satisfaction", "negative", "theme"]
+    assert set(rows["theme"]) <= {result.models.theme_name(i) for i in range(3)}  # contacts get one
     truth = pd.read_parquet(company / "_truth" / "pii.parquet")
     assert _planted_values_found(tmp_path / "text", truth) == []
 
