@@ -49,7 +49,7 @@ from serving.schemas import (
 )
 from serving.settings import load_settings
 from serving.state import open_database
-from serving.text import TextService
+from serving.text import TEXT_SCORES, TextService
 
 log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -156,10 +156,18 @@ class CxService:
         """Store new events, refresh and rescore their customers, apply the rules."""
         tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
         tables = {t: rows for t, rows in tables.items() if rows}
-        result = ingest(self.runtime, tables, dt.datetime.now(dt.UTC))
+        result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
         return result
+
+    def _text_scores(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        """The new texts' rows of `text_scores`, when the models were trained with text features."""
+        self.runtime.models()  # the store's catalogue exists only once the service is ready
+        if not any(s.name == TEXT_SCORES for s in self.runtime.writer.catalogue.sources):
+            return {}
+        rows = self.text.score_events(tables)
+        return {TEXT_SCORES: rows} if rows else {}
 
     @app.post("/surveys", response_model=SurveysStored, tags=["ingest"])
     def surveys(self, batch: Annotated[SurveyBatch, Body(examples=[EXAMPLE_SURVEYS])]) -> SurveysStored:

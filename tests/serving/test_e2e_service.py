@@ -75,12 +75,14 @@ def test_a_late_delivery_raises_detractor_risk_names_it_fires_a_rule_and_its_web
         posted = http.post("/events", json=events, headers=bearer(keys[Role.INGEST]))
         assert posted.status_code == 200, posted.text
         change = posted.json()["customers"][0]
-        # then the risk rises, the reasons name the late delivery, and the rule acts
+        # then the risk rises, the reasons name the late delivery and the call, and the rule acts
         after = http.get(f"/customers/{CUSTOMER}", headers=bearer(keys[Role.AGENT])).json()
         assert after["metrics"]["nps"]["negative"] > risk_before
         assert change["changes"]["nps.negative"] > 0 and "churn.probability" in change["changes"]
         raising = [r["sentence"] for r in after["metrics"]["nps"]["reasons"] if r["log_odds"] > 0]
         assert any("late" in sentence for sentence in raising), raising
+        assert posted.json()["stored"]["text_scores"] == 1  # the transcript, scored into text features
+        assert any("texts" in sentence for sentence in raising), raising  # the transcript's text score
         assert after["flags"] == ["late-delivery"]
         notify = next(a for a in change["actions"] if a["kind"] == "notify")
         body = _wait_for(receiver, notify["idempotency_key"])

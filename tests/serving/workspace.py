@@ -12,7 +12,9 @@ from features.training_sets import build_churn_set, build_satisfaction_set
 from features.validation import load_workspace
 from models.boosting import BoosterParams
 from models.mlflow_config import MlflowConfig, activate
+from models.text.bundle import TEXT_MODELS_FOLDER
 from pipelines.synthetic import generate_company
+from pipelines.text import TextOptions, train_text, write_text_events
 from training.fitting import FitOptions, fit_churn, fit_satisfaction
 from training.tracking import log_predictor
 from training.workspace import as_training_set
@@ -39,10 +41,19 @@ def train_champions(workspace: Path, config: MlflowConfig, seed: int = 0) -> Non
         client.set_registered_model_alias(name, config.serving_alias, str(info.registered_model_version))
 
 
+def score_texts(workspace: Path) -> None:
+    """Train the TF-IDF text models (no encoder: seconds) and write the `text_scores` table."""
+    loaded = load_workspace(workspace)
+    options = TextOptions(use_encoder=False)
+    result = train_text(loaded.tables, loaded.config.scales, workspace / TEXT_MODELS_FOLDER, options)
+    write_text_events(workspace, result.scores, result.models)
+
+
 def build_trained_workspace(root: Path, customers: int = 400, seed: int = 1) -> tuple[Path, MlflowConfig]:
     """Generate a company under `root/ws` and train its champions into `root/mlflow.db`."""
     workspace = root / "ws"
     generate_company(workspace, customers=customers, seed=seed)
+    score_texts(workspace)
     config = MlflowConfig(
         tracking_uri=f"sqlite:///{root}/mlflow.db", artifact_location=str(root / "artifacts")
     )
