@@ -53,6 +53,9 @@ def service_environment(workspace: Path, config: MlflowConfig) -> dict[str, Any]
         "CX_MLFLOW_CONFIG": str(workspace / "no-mlflow.yml"),
         "CX_OUTBOX_BACKOFF_S": "0.05",
         "CX_OUTBOX_BACKOFF_MAX_S": "0.5",
+        # at 0.5 s between tries the default 12 would give up after ~6 s, less than a busy machine
+        # takes to restart a killed server: the fault test would see dead letters, not durability
+        "CX_OUTBOX_MAX_ATTEMPTS": "1000",
         "BENTOML_DO_NOT_TRACK": "true",
     }
 
