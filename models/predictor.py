@@ -8,6 +8,7 @@ folder of LightGBM text models and one JSON manifest, which `CxPyfuncModel` load
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,13 +16,15 @@ from typing import Any, Literal
 import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
-from models.reasons import Reason, top_reasons
+from models.reasons import Reason, strongest_reasons, top_reasons
 from models.satisfaction import NPS_CLASSES, MetricModel
+from models.schema import EncodedRows, FeatureSchema
 from models.tabular import ChurnModel, RiskClassifier
 
 Kind = Literal["churn", "satisfaction"]
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
+REASONS_SUFFIX = "_reasons"
 
 
 @dataclass
@@ -44,8 +47,18 @@ class Predictor:
     @property
     def features(self) -> tuple[str, ...]:
         """The feature columns an input row must have."""
+        return self._schema.features
+
+    @property
+    def _schema(self) -> FeatureSchema:
         first = self.churn if self.churn is not None else next(iter(self.metrics.values())).negative_
-        return first.schema_.features
+        return first.schema_
+
+    def encode(self, rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> EncodedRows:
+        """Feature rows (a frame, or plain feature -> value rows) in the boosters' input form, once."""
+        if isinstance(rows, pd.DataFrame):
+            return self._schema.encode(rows)
+        return self._schema.encode_records(rows)
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Scores and reasons per input row (same index).
@@ -54,21 +67,35 @@ class Predictor:
         `<metric>_negative_probability` and `<metric>_reasons`, NPS also `nps_detractor`,
         `nps_passive` and `nps_promoter`. Reasons are JSON lists of `Reason` dicts.
         """
-        out = pd.DataFrame(index=frame.index)
+        columns = self.outputs(self.encode(frame))
+        for name in [c for c in columns if c.endswith(REASONS_SUFFIX)]:
+            columns[name] = [json.dumps([r.to_dict() for r in reasons]) for reasons in columns[name]]
+        return pd.DataFrame(columns, index=frame.index)
+
+    def outputs(self, rows: EncodedRows) -> dict[str, Any]:
+        """`predict`'s columns (name -> one value per row), with reasons as `Reason` lists, not JSON.
+
+        Every booster reads the same encoded rows: a row is cast once per call, not once per booster
+        (rows encoded by another predictor of the same features are used as they are).
+        """
+        rows = self._schema.encode(rows)
+        out: dict[str, Any] = {}
         if self.churn is not None:
-            out["churn_probability"] = self.churn.predict_proba(frame)
-            out["churn_reasons"] = self._reasons(self.churn, frame)
+            out["churn_probability"] = self.churn.predict_proba(rows)
+            out[f"churn{REASONS_SUFFIX}"] = self._reasons(self.churn, rows)
         for name, model in self.metrics.items():
-            out[f"{name}_score"] = model.score_.predict(frame)
-            out[f"{name}_negative_probability"] = model.negative_.predict_proba(frame)
+            out[f"{name}_score"] = model.score_.predict(rows)
+            out[f"{name}_negative_probability"] = model.negative_.predict_proba(rows)
             if model.classes_ is not None:
-                out[[f"nps_{c}" for c in NPS_CLASSES]] = model.classes_.predict_proba(frame)
-            out[f"{name}_reasons"] = self._reasons(model.negative_, frame)
+                classes = model.classes_.predict_proba(rows)
+                out.update({f"nps_{c}": classes[:, k] for k, c in enumerate(NPS_CLASSES)})
+            out[f"{name}{REASONS_SUFFIX}"] = self._reasons(model.negative_, rows)
         return out
 
-    def _reasons(self, model: RiskClassifier, frame: pd.DataFrame) -> list[str]:
-        rows = top_reasons(model.contributions(frame), frame, self.descriptions, self.top)
-        return [json.dumps([r.to_dict() for r in reasons]) for reasons in rows]
+    def _reasons(self, model: RiskClassifier, rows: EncodedRows) -> list[list[Reason]]:
+        rows = model.schema_.encode(rows)
+        pushes = model.contribution_matrix(rows)[:, :-1]  # the last column is the base, not a feature
+        return strongest_reasons(pushes, rows.schema.features, rows.values, self.descriptions, self.top)
 
     def explain(self, frame: pd.DataFrame, metric: str | None = None) -> list[list[Reason]]:
         """Reasons per row for the churn model, or for the negative side of `metric`."""

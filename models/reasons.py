@@ -8,12 +8,13 @@ A contribution of +0.7 log-odds roughly doubles the odds of the bad outcome.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,17 @@ def top_reasons(
     """
     columns = [str(c) for c in contributions.columns if c != "bias"]
     pushes = contributions[columns].to_numpy(dtype=float)
-    values = features[columns].astype(object).to_numpy()
+    return strongest_reasons(pushes, columns, features[columns].astype(object).to_numpy(), descriptions, top)
+
+
+def strongest_reasons(
+    pushes: NDArray[np.float64],
+    columns: Sequence[str],
+    values: NDArray[np.object_],
+    descriptions: Mapping[str, str],
+    top: int = 3,
+) -> list[list[Reason]]:
+    """`top_reasons` of plain arrays: pushes and values are (rows, columns), in `columns` order."""
     strongest_up = np.argsort(-pushes, axis=1, kind="stable")[:, :top]
     strongest_down = np.argsort(pushes, axis=1, kind="stable")[:, :top]
     result = []

@@ -26,7 +26,7 @@ from models.boosting import (
     train_booster,
 )
 from models.calibration import Calibrator, calibrator_from_dict, fit_calibrator
-from models.schema import FeatureSchema
+from models.schema import EncodedRows, FeatureSchema
 from models.tabular import RiskClassifier, State
 
 NPS_CLASSES = ("detractor", "passive", "promoter")
@@ -61,9 +61,9 @@ class ScoreRegressor:
         )
         return self
 
-    def predict(self, X: pd.DataFrame) -> NDArray[np.float64]:
+    def predict(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """Predicted scores within [low, high] of the scale."""
-        raw = np.asarray(self.booster_.predict(self.schema_.prepare(X)), dtype=float)
+        raw = np.asarray(self.booster_.predict(self.schema_.encode(X).matrix), dtype=float)
         return np.clip(raw, self.scale.low, self.scale.high)
 
 
@@ -95,9 +95,9 @@ class NpsClassifier:
         ]
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> NDArray[np.float64]:
+    def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """An (n, 3) array of class probabilities that sum to 1 per row."""
-        logits = _logit(self.booster_.predict(self.schema_.prepare(X)))
+        logits = _logit(self.booster_.predict(self.schema_.encode(X).matrix))
         calibrated = np.column_stack([c.predict(logits[:, k]) for k, c in enumerate(self.calibrators_)])
         return np.asarray(calibrated / calibrated.sum(axis=1, keepdims=True), dtype=float)
 

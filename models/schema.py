@@ -1,17 +1,21 @@
 """The feature columns a model expects, and how a raw frame is cast into them.
 
 The same cast runs at training and at serving time, so a category level or a column order
-can never differ between the two.
+can never differ between the two. `encode` gives the boosters' own input form (a float matrix with
+category codes), computed once per call and shared by every booster that reads the same schema:
+LightGBM would otherwise convert a pandas frame on each of its `predict` calls.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,47 @@ class FeatureSchema:
             out[name] = self._cast(name, frame[name])
         return out[list(self.features)]
 
+    def encode(self, rows: pd.DataFrame | EncodedRows) -> EncodedRows:
+        """The boosters' input: what `prepare` gives, as one float matrix with category codes.
+
+        Rows encoded for this schema already are returned as they are; rows encoded for another
+        are encoded again from their values.
+
+        Raises:
+            KeyError: naming every feature column a frame lacks.
+        """
+        if isinstance(rows, EncodedRows):
+            if rows.schema is self or rows.schema == self:
+                return rows
+            return self.encode(pd.DataFrame(rows.values, columns=rows.schema.features))
+        prepared = self.prepare(rows)
+        matrix = np.empty(prepared.shape, dtype="float64")
+        for j, name in enumerate(self.features):
+            column = prepared[name]
+            matrix[:, j] = _codes(column) if name in self.categories else column.to_numpy()
+        values = rows[list(self.features)].astype(object)
+        return EncodedRows(self, matrix, values.where(values.notna(), None).to_numpy())
+
+    def encode_records(self, records: Sequence[Mapping[str, Any]]) -> EncodedRows:
+        """`encode` of plain rows (feature -> value; a feature a row lacks is missing), without pandas.
+
+        Values are cast as `prepare` casts them: numbers to float (text that is not a number is
+        missing), categories to the text of their level (a level not seen in training is missing).
+        """
+        levels = {name: {level: float(i) for i, level in enumerate(v)} for name, v in self.categories.items()}
+        matrix = np.empty((len(records), len(self.features)), dtype="float64")
+        values = np.empty(matrix.shape, dtype=object)
+        for i, record in enumerate(records):
+            for j, name in enumerate(self.features):
+                value = _missing_as_none(record.get(name))
+                values[i, j] = value
+                codes = levels.get(name)
+                if codes is None:
+                    matrix[i, j] = _float(value)
+                else:
+                    matrix[i, j] = math.nan if value is None else codes.get(str(value), math.nan)
+        return EncodedRows(self, matrix, values)
+
     def _cast(self, name: str, values: pd.Series) -> pd.Series:
         if name in self.categories:
             text = values.astype(object).where(values.notna(), None)
@@ -77,9 +122,51 @@ class FeatureSchema:
         return cls(tuple(data["features"]), categories)
 
 
+@dataclass(frozen=True)
+class EncodedRows:
+    """Feature rows in the form boosters read, and their values as given, for the reasons' sentences.
+
+    Attributes:
+        schema: the schema they were encoded for (its features are the columns, in order).
+        matrix: (rows, features) floats; a categorical holds its level's code, NaN when missing or
+            unknown (LightGBM's own encoding of a pandas `category` column).
+        values: (rows, features) the values as given, None where missing.
+    """
+
+    schema: FeatureSchema
+    matrix: NDArray[np.float64]
+    values: NDArray[np.object_]
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+
 def _as_floats(block: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Numbers as float64 (missing as NaN); text that is not a number becomes NaN, as `to_numeric` says."""
     try:
         return block.to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError):
         return block.apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _codes(column: pd.Series) -> NDArray[np.float64]:
+    codes = column.cat.codes.to_numpy().astype("float64")
+    codes[codes < 0] = np.nan
+    return codes
+
+
+def _missing_as_none(value: Any) -> Any:
+    """None for every spelling of missing a row may hold (None, NaN, pandas' NA and NaT)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return None if value is pd.NA or value is pd.NaT else value
+
+
+def _float(value: Any) -> float:
+    """A number as float; missing, or text that is not a number, as NaN (as `pd.to_numeric` coerces)."""
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

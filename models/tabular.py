@@ -26,7 +26,7 @@ from models.boosting import (
     train_booster,
 )
 from models.calibration import Calibrator, Method, calibrator_from_dict, fit_calibrator
-from models.schema import FeatureSchema
+from models.schema import EncodedRows, FeatureSchema
 
 State = tuple[dict[str, Any], dict[str, str]]  # (JSON-ready metadata, LightGBM text models by name)
 
@@ -78,18 +78,25 @@ class RiskClassifier:
         self.calibrator_: Calibrator = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)
         return self
 
-    def raw_score(self, X: pd.DataFrame) -> NDArray[np.float64]:
+    def raw_score(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """The trees' log-odds (before calibration)."""
-        return np.asarray(self.booster_.predict(self.schema_.prepare(X), raw_score=True), dtype=float)
+        return np.asarray(self.booster_.predict(self.schema_.encode(X).matrix, raw_score=True), dtype=float)
 
-    def predict_proba(self, X: pd.DataFrame) -> NDArray[np.float64]:
+    def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """Calibrated probability of the bad outcome, one per row."""
         return self.calibrator_.predict(self.raw_score(X))
 
-    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+    def contribution_matrix(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
+        """`contributions` as a plain (rows, features + 1) array, the base last."""
+        return np.asarray(
+            self.booster_.predict(self.schema_.encode(X).matrix, pred_contrib=True), dtype=float
+        )
+
+    def contributions(self, X: pd.DataFrame | EncodedRows) -> pd.DataFrame:
         """Per row and feature, the push on the log-odds (SHAP values); column `bias` is the base."""
-        values = self.booster_.predict(self.schema_.prepare(X), pred_contrib=True)
-        return pd.DataFrame(values, columns=[*self.schema_.features, "bias"], index=X.index)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        columns = [*self.schema_.features, "bias"]
+        return pd.DataFrame(self.contribution_matrix(X), columns=columns, index=index)
 
     def to_state(self) -> State:
         """JSON metadata (schema, calibrator) and the booster as LightGBM text."""

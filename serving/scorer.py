@@ -7,16 +7,15 @@ called directly: the same code MLflow runs, without its per-call schema checks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import mlflow
-import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+import models.reasons
 from models.mlflow_config import MlflowConfig
 from models.predictor import Predictor
 from models.satisfaction import NPS_CLASSES
@@ -72,34 +71,38 @@ class Champions:
 
     def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[Prediction]:
         """Scores and reasons of each feature row; a feature a row lacks counts as unknown."""
-        frame = pd.DataFrame.from_records([{f: row.get(f) for f in self.features} for row in rows])
-        frame = frame.reindex(columns=list(self.features))
-        outputs = [c.predictor.predict(frame) for c in self.models.values()]
-        merged = cast(list[dict[str, Any]], pd.concat(outputs, axis=1).to_dict("records"))
-        return [self._prediction(row) for row in merged]
+        columns: dict[str, Any] = {}
+        encoded = None
+        for champion in self.models.values():  # models of the same features share one encoding
+            encoded = champion.predictor.encode(rows) if encoded is None else encoded
+            columns.update(champion.predictor.outputs(encoded))
+        return [
+            self._prediction({name: values[i] for name, values in columns.items()}) for i in range(len(rows))
+        ]
 
     def _prediction(self, row: Mapping[str, Any]) -> Prediction:
         churn = None
         if "churn" in self.models:
-            reasons = _reasons(row["churn_reasons"])
             churn = ChurnRisk(
-                probability=row["churn_probability"], horizon_days=self.horizon_days, reasons=reasons
+                probability=float(row["churn_probability"]),
+                horizon_days=self.horizon_days,
+                reasons=_reasons(row["churn_reasons"]),
             )
         metrics = {}
         if "satisfaction" in self.models:
             for name in self.models["satisfaction"].predictor.metrics:
-                classes = {c: row[f"nps_{c}"] for c in NPS_CLASSES} if name == "nps" else None
+                classes = {c: float(row[f"nps_{c}"]) for c in NPS_CLASSES} if name == "nps" else None
                 metrics[name] = MetricScore(
-                    score=row[f"{name}_score"],
-                    negative=row[f"{name}_negative_probability"],
+                    score=float(row[f"{name}_score"]),
+                    negative=float(row[f"{name}_negative_probability"]),
                     classes=classes,
                     reasons=_reasons(row[f"{name}_reasons"]),
                 )
         return Prediction(metrics, churn)
 
 
-def _reasons(text: str) -> list[Reason]:
-    return [Reason.model_validate(r) for r in json.loads(text)]
+def _reasons(reasons: Sequence[models.reasons.Reason]) -> list[Reason]:
+    return [Reason.model_validate(r.to_dict()) for r in reasons]
 
 
 def load_champions(config: MlflowConfig, horizon_days: int) -> Champions:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -66,3 +68,33 @@ def test_the_same_seed_grows_the_same_trees() -> None:
     first, second = fit_churn(seed=7), fit_churn(seed=7)
     assert first.churn is not None and second.churn is not None
     assert first.churn.booster_.model_to_string() == second.churn.booster_.model_to_string()
+
+
+@pytest.mark.parametrize("fit", [fit_churn, fit_satisfaction])
+def test_boosters_read_encoded_rows_as_they_read_the_cast_frame(fit) -> None:  # type: ignore[no-untyped-def]
+    predictor = fit()
+    frame = churn_frame(100, seed=6)[list(FEATURES)]
+    frame.loc[::7, "plan"] = None  # missing levels and numbers too
+    frame.loc[::5, "tickets_90d"] = np.nan
+    records = [dict(row) for row in frame.astype(object).to_dict("records")]
+    records[3]["plan"] = "platinum"  # a level never seen in training is missing, as in `prepare`
+    frame.loc[3, "plan"] = None
+    schema = predictor._schema
+    encoded = predictor.encode(records)
+    np.testing.assert_array_equal(encoded.matrix, predictor.encode(frame).matrix)
+    boosters = [predictor.churn] if predictor.churn else [m.negative_ for m in predictor.metrics.values()]
+    for model in boosters:
+        assert model is not None
+        via_pandas = model.booster_.predict(schema.prepare(frame), pred_contrib=True)
+        np.testing.assert_allclose(model.contribution_matrix(encoded), via_pandas, rtol=0, atol=1e-12)
+
+
+def test_predicting_plain_rows_gives_what_predicting_their_frame_gives() -> None:
+    predictor = fit_satisfaction()
+    frame = churn_frame(20, seed=7)[list(FEATURES)]
+    outputs = predictor.outputs(predictor.encode(frame.astype(object).to_dict("records")))
+    expected = predictor.predict(frame)
+    np.testing.assert_allclose(outputs["nps_score"], expected["nps_score"])
+    assert [[r.to_dict() for r in rs] for rs in outputs["csat_reasons"]] == [
+        json.loads(text) for text in expected["csat_reasons"]
+    ]
