@@ -79,9 +79,10 @@ def ingest(runtime: Runtime, tables: Mapping[str, Rows], now: dt.datetime) -> Ev
         after = runtime.compose(cid, predictions[cid], champions, as_of)
         context = rule_context(cid, predictions[cid], after, features, runtime.flags(cid))
         taken = runtime.actions.apply(cid, context, now)
-        runtime.forget(cid)
+        forgotten = runtime.forget(cid)
         actions = [Action.model_validate({k: a.get(k) for k in Action.model_fields}) for a in taken]
         after = runtime.with_live_parts(after, as_of)
+        runtime.remember(after, as_of, forgotten)  # the next read needs no second prediction
         changes.append(
             CustomerChange(
                 customer_id=cid,

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,6 +20,7 @@ from features.online_db import Database
 from serving.state import checked_prefix
 
 KEY_PREFIX = "cxk_"  # lets secret scanners and people recognise a leaked key
+TRUST_SECONDS = 1.0  # how long a verified key is trusted before the database is asked again
 
 
 class Role(StrEnum):
@@ -109,3 +113,39 @@ class KeyStore:
         """Remove the keys table."""
         self.db.execute(f"DROP TABLE IF EXISTS {self.table}")
         self.db.commit()
+
+
+class VerifiedKeys:
+    """`KeyStore.authenticate` with the keys verified in the last `trust_s` seconds kept in memory.
+
+    A request then costs a hash and a dict lookup rather than a database query on the event loop. A
+    key revoked (by the CLI, in another process) is refused within `trust_s`; a key unknown to the
+    database is never remembered, so a key created a moment ago works at once. Safe across threads.
+    """
+
+    def __init__(
+        self,
+        store: KeyStore,
+        trust_s: float = TRUST_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        size: int = 10_000,
+    ) -> None:
+        self.store, self.trust_s, self.clock, self.size = store, trust_s, clock, size
+        self._verified: dict[str, tuple[Principal, float]] = {}  # key hash -> (principal, trusted until)
+        self._lock = threading.Lock()  # one connection runs one statement sequence at a time
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal a presented key belongs to, or None for an unknown or revoked key."""
+        digest, now = hash_key(token), self.clock()
+        known = self._verified.get(digest)
+        if known is not None and now < known[1]:
+            return known[0]
+        with self._lock:
+            principal = self.store.authenticate(token)
+            if principal is None:
+                self._verified.pop(digest, None)
+            else:
+                if len(self._verified) >= self.size:
+                    self._verified.clear()  # many keys in turn: start again rather than grow
+                self._verified[digest] = (principal, now + self.trust_s)
+        return principal

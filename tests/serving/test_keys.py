@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from features.online_db import Database
-from serving.keys import KeyStore, Principal, Role, allows
+from serving.keys import KeyStore, Principal, Role, VerifiedKeys, allows
 from tests.serving.databases import KINDS, drop_prefixed, opened, unique_prefix
 
 
@@ -86,3 +86,31 @@ def test_the_service_database_is_chosen_by_the_online_store_variable() -> None:
     from serving import state
 
     assert state.URL_VARIABLE == online.URL_VARIABLE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_verified_key_is_trusted_for_a_while_then_asked_for_again(keys: KeyStore) -> None:
+    clock = Clock()
+    verified = VerifiedKeys(keys, trust_s=1.0, clock=clock)
+    token = keys.create(Role.AGENT, "desk-2")
+    assert verified.authenticate(token) == Principal("desk-2", Role.AGENT)
+    keys.revoke("desk-2")  # as the CLI would, beside the service
+    clock.now += 0.5
+    assert verified.authenticate(token) == Principal("desk-2", Role.AGENT)  # within the trusted time
+    clock.now += 0.6
+    assert verified.authenticate(token) is None
+    assert verified.authenticate(token) is None  # and it stays refused
+
+
+def test_a_key_created_after_a_refusal_works_at_once(keys: KeyStore) -> None:
+    verified = VerifiedKeys(keys, clock=Clock())
+    assert verified.authenticate("cxk_not-yet") is None
+    token = keys.create(Role.INGEST, "loader")
+    assert verified.authenticate(token) == Principal("loader", Role.INGEST)

@@ -7,13 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import bentoml
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from starlette.testclient import TestClient
 
 from models.mlflow_config import MlflowConfig
-from serving.keys import Role
+from serving.keys import TRUST_SECONDS, KeyStore, Role
+from serving.settings import load_settings
+from serving.state import open_database
 from tests.serving.receiver import Receiver, serving
 from tests.serving.service_env import (
     angry_call,
@@ -209,3 +212,40 @@ def test_reload_serves_a_newly_promoted_champion(service: Client, trained: tuple
     finally:
         registry.set_registered_model_alias("cx-churn", "champion", current.version)
         client.post("/admin/reload", headers=bearer(keys[Role.ADMIN]))
+
+
+def _without_age(answer: dict[str, Any]) -> dict[str, Any]:
+    return answer | {"freshness": answer["freshness"] | {"age_seconds": None}}
+
+
+def test_a_cached_answer_is_the_answer_the_route_computes(service: Client) -> None:
+    client, keys, _ = service
+    cached = _customer(client, keys, "C0000008")
+    cached_again = _customer(client, keys, "C0000008")  # from the answer cache, ahead of the route
+    bentoml.get_current_service().runtime.forget("C0000008")
+    computed = _customer(client, keys, "C0000008")  # a miss: the route scores the feature row
+    assert _without_age(cached) == _without_age(cached_again) == _without_age(computed)
+    assert cached_again["freshness"]["age_seconds"] >= cached["freshness"]["age_seconds"]
+
+
+def test_the_answer_after_an_event_is_the_rescored_one(service: Client) -> None:
+    client, keys, _ = service
+    before = _customer(client, keys, "C0000007")
+    as_of = pd.Timestamp(before["freshness"]["as_of"])
+    events = {"deliveries": [late_delivery("C0000007", as_of, f"T-{n}") for n in range(3)]}
+    response = client.post("/events", json=events, headers=bearer(keys[Role.INGEST]))
+    assert response.status_code == 200, response.text
+    after = response.json()["customers"][0]["after"]
+    read = _customer(client, keys, "C0000007")
+    assert read["churn"] != before["churn"] and read["freshness"]["as_of"] > before["freshness"]["as_of"]
+    assert _without_age(read) == _without_age(after)
+
+
+def test_a_revoked_key_is_refused_within_a_second(service: Client) -> None:
+    client, _, _ = service
+    store = KeyStore(open_database(load_settings().workspace))
+    token = store.create(Role.AGENT, "short-lived")
+    assert client.get("/customers/C0000001", headers=bearer(token)).status_code == 200
+    store.revoke("short-lived")
+    time.sleep(TRUST_SECONDS + 0.1)
+    assert client.get("/customers/C0000001", headers=bearer(token)).status_code == 401
