@@ -18,6 +18,7 @@ from features.contract import MetricScale, nps_class
 from models.boosting import (
     DEFAULT_PARAMS,
     BoosterParams,
+    SharedBins,
     booster_from_text,
     lgb_params,
     row_times,
@@ -47,7 +48,9 @@ class ScoreRegressor:
         self.monotone = monotone
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None) -> Self:
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None, bins: SharedBins | None = None
+    ) -> Self:
         """Grow trees on the earliest rows and stop on the rest (no calibration slice needed)."""
         fit_share, *later = self.params.slices
         fit_idx, stop_idx = time_slices(row_times(X, times), (fit_share, sum(later)))
@@ -57,7 +60,7 @@ class ScoreRegressor:
             "regression", self.params, self.random_state, self.schema_.features, self.monotone, metric="l1"
         )
         self.booster_ = train_booster(
-            parameters, self.params, slice_rows(Xp, scores, fit_idx), slice_rows(Xp, scores, stop_idx)
+            parameters, self.params, slice_rows(Xp, scores, fit_idx), slice_rows(Xp, scores, stop_idx), bins
         )
         return self
 
@@ -74,7 +77,9 @@ class NpsClassifier:
         self.params = params
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None) -> Self:
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None, bins: SharedBins | None = None
+    ) -> Self:
         """Fit on 0-10 scores: multiclass trees, then one Platt calibrator per class, renormalised."""
         fit_idx, stop_idx, cal_idx = time_slices(row_times(X, times), self.params.slices)
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
@@ -88,6 +93,7 @@ class NpsClassifier:
             self.params,
             slice_rows(Xp, labels, fit_idx, True),
             slice_rows(Xp, labels, stop_idx, True),
+            bins,
         )
         logits = _logit(self.booster_.predict(Xp.iloc[cal_idx]))
         self.calibrators_: list[Calibrator] = [
@@ -128,18 +134,22 @@ class MetricModel:
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None) -> Self:
-        """Fit the score, the negative side and (for NPS) the classes on the same rows."""
+        """Fit the score, the negative side and (for NPS) the classes on the same rows, binned once.
+
+        The unweighted score model comes first: the weighted models after it reuse its bins.
+        """
         scores = np.asarray(y, dtype=float)
         negative = np.array([self.scale.is_negative(s) for s in scores], dtype=int)
         # on a scale where low is bad, more risk means a lower score; for CES, a higher one
         sign = -1 if self.scale.negative_max is not None else 1
         score_monotone = {f: sign * d for f, d in (self.monotone or {}).items()}
+        bins = SharedBins()
         self.score_ = ScoreRegressor(self.scale, self.params, score_monotone, self.random_state)
-        self.score_.fit(X, scores, times)
+        self.score_.fit(X, scores, times, bins)
         self.negative_ = RiskClassifier(self.params, self.monotone, random_state=self.random_state)
-        self.negative_.fit(X, negative, times)
+        self.negative_.fit(X, negative, times, bins)
         self.classes_ = (
-            NpsClassifier(self.params, self.random_state).fit(X, scores, times) if self.is_nps else None
+            NpsClassifier(self.params, self.random_state).fit(X, scores, times, bins) if self.is_nps else None
         )
         return self
 

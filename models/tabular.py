@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from models.boosting import (
     DEFAULT_PARAMS,
     BoosterParams,
+    SharedBins,
     booster_from_text,
     lgb_params,
     row_times,
@@ -51,8 +52,13 @@ class RiskClassifier:
         self.calibration = calibration
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None) -> Self:
-        """Grow trees on the earliest rows, stop early on the next, calibrate on the latest."""
+    def fit(
+        self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None, bins: SharedBins | None = None
+    ) -> Self:
+        """Grow trees on the earliest rows, stop early on the next, calibrate on the latest.
+
+        `bins` is shared with the other models grown on the same rows, so they are binned once.
+        """
         fit_idx, stop_idx, cal_idx = time_slices(row_times(X, times), self.params.slices)
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp, labels = self.schema_.prepare(X), np.asarray(y, dtype=int)
@@ -73,6 +79,7 @@ class RiskClassifier:
             self.params,
             slice_rows(Xp, labels, fit_idx, balance),
             slice_rows(Xp, labels, stop_idx, balance),
+            bins,
         )
         cal_scores = self.booster_.predict(Xp.iloc[cal_idx], raw_score=True)
         self.calibrator_: Calibrator = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)

@@ -37,14 +37,21 @@ class FitOptions:
 
 
 def fit_churn(ts: TrainingSet, options: FitOptions) -> Predictor:
-    """The churn predictor fitted on every row of `ts` (label: churned within the horizon, 0/1)."""
-    model = ChurnModel(options.params, dict(options.monotone) or None, random_state=options.seed)
+    """The churn predictor fitted on every row of `ts` (label: churned within the horizon, 0/1).
+
+    The booster settings are `options.params` chosen for the set's size (`BoosterParams.for_rows`).
+    """
+    params = options.params.for_rows(len(ts))
+    model = ChurnModel(params, dict(options.monotone) or None, random_state=options.seed)
     model.fit(ts.X, ts.y.astype(int), ts.times)
     return Predictor("churn", ts.feature_set, dict(ts.descriptions), churn=model, top=options.top_reasons)
 
 
 def fit_satisfaction(ts: TrainingSet, scales: Mapping[str, MetricScale], options: FitOptions) -> Predictor:
     """One model per survey metric with enough answers; metrics too thin to fit are logged and left out.
+
+    Each metric's booster settings are `options.params` chosen for its number of answers
+    (`BoosterParams.for_rows`).
 
     Raises:
         KeyError: for a metric without a known scale.
@@ -58,7 +65,8 @@ def fit_satisfaction(ts: TrainingSet, scales: Mapping[str, MetricScale], options
         if len(rows) < MIN_ANSWERS:
             log.warning("metric %s: %d answers, fewer than %d; not trained", name, len(rows), MIN_ANSWERS)
             continue
-        model = MetricModel(scales[name], options.params, dict(options.monotone) or None, options.seed)
+        params = options.params.for_rows(len(rows))
+        model = MetricModel(scales[name], params, dict(options.monotone) or None, options.seed)
         try:
             predictor.metrics[name] = model.fit(rows[list(ts.features)], rows[ts.label], rows[ts.time_column])
         except ValueError as exc:  # a time slice without both outcomes cannot be calibrated

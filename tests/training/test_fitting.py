@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from features.contract import DEFAULT_METRICS
+from models.boosting import BoosterParams
+from tests.training.conftest import churn_set, satisfaction_set
+from training.fitting import FitOptions, fit_churn, fit_satisfaction
+
+
+def test_each_metric_is_fitted_with_the_settings_for_its_own_number_of_answers() -> None:
+    # given answers where only some metrics reach the large-set threshold
+    ts = satisfaction_set(2000)
+    answers = ts.frame["metric"].astype(str).value_counts()
+    threshold = int(answers.min()) + 1
+    # when the satisfaction models are fitted
+    predictor = fit_satisfaction(ts, DEFAULT_METRICS, FitOptions(params=BoosterParams(large_rows=threshold)))
+    # then a metric with at least `threshold` answers got the large-set settings, the others the defaults
+    for name, model in predictor.metrics.items():
+        expected = BoosterParams(large_rows=threshold).for_rows(int(answers[name]))
+        assert model.params == expected
+        assert (model.params.learning_rate == 0.1) == (answers[name] >= threshold)
+
+
+def test_the_churn_model_is_fitted_with_the_settings_for_its_size() -> None:
+    small = fit_churn(churn_set(1000), FitOptions())
+    large = fit_churn(churn_set(1000), FitOptions(params=BoosterParams(large_rows=1000)))
+    assert small.churn is not None and large.churn is not None
+    assert small.churn.params == BoosterParams()
+    assert (large.churn.params.learning_rate, large.churn.params.refit) == (0.1, False)
