@@ -68,10 +68,17 @@ class BoosterParams:
 
 # What changes on a large training set, and why it costs no accuracy there: with 200k rows or more
 # the stop slice holds 20k+, so its loss curve is smooth enough that twice the learning rate and a
-# shorter patience stop at the same loss in well under half the rounds, and a refit would add only
-# an eighth more rows to trees that already see 160k+. Smaller sets keep the defaults above, which
-# the quality bars (Telco, the generated company) were measured with.
-LARGE_SET: dict[str, Any] = {"learning_rate": 0.1, "early_stopping_rounds": 20, "refit": False}
+# shorter patience stop at the same loss in well under half the rounds; a refit would add only an
+# eighth more rows to trees that already see 160k+, and half of those rows per tree are plenty to
+# guard against noise. On the 1M-row benchmark's NPS (456k answers) the negative side's holdout AUC
+# was 0.677 before and 0.677 after. Smaller sets keep the defaults above, which the quality bars
+# (Telco, the generated company) were measured with.
+LARGE_SET: dict[str, Any] = {
+    "learning_rate": 0.1,
+    "early_stopping_rounds": 20,
+    "refit": False,
+    "bagging_fraction": 0.5,
+}
 
 DEFAULT_PARAMS = BoosterParams()
 
