@@ -36,6 +36,7 @@ from tests.serving.service_env import late_delivery
 from tests.serving.workspace import build_trained_workspace
 
 EVENT_SECONDS = 4.0  # events are bounded: a backlog past the 60 s request timeout only measures the timeout
+GET_RATE = 1000.0  # the target's offered load, requests/s, spread over the connections
 RULES = """\
 rules:
   - name: late-delivery-alert
@@ -117,6 +118,7 @@ def measure_service(root: Path, customers: int, seconds: float) -> dict[str, Res
             gets = customer_requests(ids, agent)
             warm(f"http://127.0.0.1:{port}", ids, agent)
             for clients in (16, 32):
+                results[f"paced{clients}"] = run_in_process("paced", port, gets, clients, GET_RATE, seconds)
                 results[f"get{clients}"] = run_in_process("closed", port, gets, clients, seconds)
             events = event_requests(ids, ingest, int(50 * EVENT_SECONDS) + 20)
             results["event"] = run_in_process("open", port, events[:20], 2.0, 10.0)  # before any backlog
@@ -155,10 +157,12 @@ def report(results: dict[str, Result], customers: int) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     names = {
-        "get16": "cxpredict GET /customers/{id}, 16 clients",
-        "get32": "cxpredict GET /customers/{id}, 32 clients",
-        "mlflow16": "mlflow models serve /invocations (churn only), 16 clients",
-        "mlflow32": "mlflow models serve /invocations (churn only), 32 clients",
+        "paced16": f"cxpredict GET /customers/{{id}}, {GET_RATE:,.0f}/s offered over 16 connections",
+        "paced32": f"cxpredict GET /customers/{{id}}, {GET_RATE:,.0f}/s offered over 32 connections",
+        "get16": "cxpredict GET /customers/{id}, 16 closed-loop clients (most it can do)",
+        "get32": "cxpredict GET /customers/{id}, 32 closed-loop clients (most it can do)",
+        "mlflow16": "mlflow models serve /invocations (churn only), 16 closed-loop clients",
+        "mlflow32": "mlflow models serve /invocations (churn only), 32 closed-loop clients",
         "events": f"cxpredict POST /events at 50/s for {EVENT_SECONDS:.0f} s (late delivery → webhook)",
         "event": "cxpredict POST /events at 2/s (one event's own cost)",
     }
@@ -172,10 +176,11 @@ def report(results: dict[str, Result], customers: int) -> str:
         c: (s[f"mlflow{c}"]["p50"] / s[f"get{c}"]["p50"], s[f"mlflow{c}"]["p99"] / s[f"get{c}"]["p99"])
         for c in (16, 32)
     }
-    g16, ev = s["get16"], s["events"]
+    throughput = s["get16"]["rps"] / max(s["mlflow16"]["rps"], 1e-9)
+    p16, g16, ev = s["paced16"], s["get16"], s["events"]
     verdict = [
-        f"p50 {g16['p50']:.2f} ms ≤ 2 ms: {'met' if g16['p50'] <= 2 else 'NOT met'}",
-        f"p99 {g16['p99']:.2f} ms ≤ 10 ms: {'met' if g16['p99'] <= 10 else 'NOT met'}",
+        f"p50 {p16['p50']:.2f} ms ≤ 2 ms: {'met' if p16['p50'] <= 2 else 'NOT met'}",
+        f"p99 {p16['p99']:.2f} ms ≤ 10 ms: {'met' if p16['p99'] <= 10 else 'NOT met'}",
         f"{g16['rps']:,.0f} requests/s ≥ 1,000: {'met' if g16['rps'] >= 1000 else 'NOT met'}",
         f"events p99 {ev['p99']:.1f} ms ≤ 50 ms: {'met' if ev['p99'] <= 50 else 'NOT met'}",
     ]
@@ -184,16 +189,25 @@ def report(results: dict[str, Result], customers: int) -> str:
             f"Company: {customers:,} customers, both models trained small (80 trees); one service worker; "
             "the load client runs in its own process on the same 2 cores.",
             "",
+            "How the GET target is read: p50 2 ms with 16 clients that each wait for their answer before "
+            "asking again would take 16 / 0.002 = 8,000 requests/s (Little's law), more than one Python "
+            f"worker on 2 cores serves. So latency is measured at the target's load, {GET_RATE:,.0f} "
+            "requests/s offered over 16 (and 32) connections, each sending on its own fixed schedule, "
+            "each latency counted from when the request was due (a late send counts: no coordinated "
+            "omission); the closed-loop rows give the most the service can do.",
+            "",
             *rows,
             "",
-            f"mlflow / cxpredict: p50 {ratio[16][0]:.1f}× and p99 {ratio[16][1]:.1f}× at 16 clients; "
-            f"p50 {ratio[32][0]:.1f}× and p99 {ratio[32][1]:.1f}× at 32 clients "
-            "(cxpredict answers both models with reasons, mlflow the churn model with reasons).",
+            f"mlflow / cxpredict (closed loop): p50 {ratio[16][0]:.1f}× and p99 {ratio[16][1]:.1f}× at 16 "
+            f"clients; p50 {ratio[32][0]:.1f}× and p99 {ratio[32][1]:.1f}× at 32 clients; cxpredict serves "
+            f"{throughput:.0f}× the requests/s (cxpredict answers both models with reasons, mlflow the churn "
+            "model with reasons).",
             f"Webhooks delivered during the events run: {len(results['webhooks'].latencies_ms):,}.",
-            "GET answers come from the per-customer score cache, filled before measuring; a miss scores "
-            "the row with both models (several ms).",
+            "GET answers come from the per-customer answer cache (JSON bytes, dropped when an event or a "
+            "survey refreshes the customer), filled before measuring; a miss scores the row with both "
+            "models (a few ms).",
             "",
-            "Verdict at 16 clients: " + "; ".join(verdict) + ".",
+            "Verdict at 16 connections: " + "; ".join(verdict) + ".",
         ]
     )
 

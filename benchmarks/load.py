@@ -115,17 +115,56 @@ async def _open_loop(port: int, requests: Sequence[Request], rate: float, second
     return Result(latencies, errors, time.perf_counter() - began)
 
 
+async def _paced(
+    port: int, requests: Sequence[Request], connections: int, rate: float, seconds: float
+) -> Result:
+    """`rate` requests/s over `connections` kept-alive connections, each on its own fixed schedule.
+
+    Latency runs from when a request was due, not from when it went out: a connection still waiting
+    for its last answer sends late, and that wait counts (no coordinated omission).
+    """
+    latencies: list[float] = []
+    errors = 0
+    wires = [r.encode(f"127.0.0.1:{port}") for r in requests]
+    interval = connections / rate
+
+    async def connection(index: int, began: float) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        pick = random.Random(index).choice
+        due = began + index * interval / connections  # connections interleave evenly
+        while due < began + seconds:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            status = await _exchange(reader, writer, pick(wires))
+            latencies.append((time.perf_counter() - due) * 1000)
+            errors += status != 200
+            due += interval
+        writer.close()
+
+    began = time.perf_counter() + 0.2  # let every connection open first
+    await asyncio.gather(*(connection(i, began) for i in range(connections)))
+    return Result(latencies, errors, time.perf_counter() - began)
+
+
 def _child(conn: multiprocessing.connection.Connection, kind: str, args: tuple[object, ...]) -> None:
-    runner = _closed_loop if kind == "closed" else _open_loop
-    result = asyncio.run(runner(*args))  # type: ignore[arg-type]
+    runner = {"closed": _closed_loop, "open": _open_loop, "paced": _paced}[kind]
+    try:
+        result = asyncio.run(runner(*args))  # type: ignore[arg-type]
+    except BaseException:
+        conn.send("null")  # the parent would otherwise wait for an answer forever
+        raise
     conn.send(json.dumps([result.latencies_ms, result.errors, result.seconds]))
 
 
 def run_in_process(kind: str, *args: object) -> Result:
-    """Run a closed-loop (`port, requests, clients, seconds`) or open-loop (`..., rate, seconds`) load."""
+    """Run a load in its own process: `closed` (`port, requests, clients, seconds`), `open` (`port,
+    requests, rate, seconds`) or `paced` (`port, requests, connections, rate, seconds`)."""
     parent, child = multiprocessing.get_context("spawn").Pipe()
     process = multiprocessing.get_context("spawn").Process(target=_child, args=(child, kind, args))
     process.start()
-    latencies, errors, seconds = json.loads(parent.recv())
+    answer = json.loads(parent.recv())
     process.join()
+    if answer is None:
+        raise RuntimeError(f"the load process failed (exit code {process.exitcode}); its error is above")
+    latencies, errors, seconds = answer
     return Result(latencies, errors, seconds)
