@@ -148,7 +148,7 @@ def test_events_refresh_rescore_and_fire_the_rules(service: Client) -> None:
     response = client.post("/events", json=events, headers=bearer(keys[Role.INGEST]))
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["stored"] == {"deliveries": 1, "calls": 1}
+    assert result["stored"] == {"deliveries": 1, "calls": 1, "text_scores": 1}  # the transcript, scored
     change = result["customers"][0]
     assert change["before"]["churn"]["probability"] == pytest.approx(before["churn"]["probability"])
     assert "churn.probability" in change["changes"]
@@ -186,10 +186,12 @@ def test_surveys_are_stored_and_refresh_their_customer(service: Client) -> None:
     assert bad.status_code == 422
 
 
-def test_text_scoring_without_text_models_says_so(service: Client) -> None:
+def test_text_scoring_uses_the_workspace_text_models_and_redacts(service: Client) -> None:
     client, keys, _ = service
-    response = client.post("/text/score", json={"text": "late again"}, headers=bearer(keys[Role.AGENT]))
-    assert response.status_code == 503 and "text models" in response.json()["detail"]
+    text = {"text": "Late again, mail me at ann.lee@mail.com"}
+    response = client.post("/text/score", json=text, headers=bearer(keys[Role.AGENT]))
+    assert response.status_code == 200, response.text
+    assert response.json()["redacted"] == "Late again, mail me at <EMAIL>"
 
 
 def test_metrics_show_model_versions_and_outbox(service: Client) -> None:
