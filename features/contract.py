@@ -230,3 +230,7 @@ def nps_class(score: float) -> str:
     if score <= 6:
         return "detractor"
     return "passive" if score <= 8 else "promoter"
+
+
+# Tables cxpredict writes into a workspace itself (the user brings the others).
+DERIVED_TABLES = frozenset({"text_scores"})

@@ -14,13 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from features.contract import DEFAULT_METRICS, TABLES, nps_class
+from features.contract import DEFAULT_METRICS, DERIVED_TABLES, TABLES, nps_class
 from features.validation import validate_workspace
 from pipelines.synthetic import generate_company
 
 END = dt.date(2025, 12, 31)
 END_TS = pd.Timestamp(END, tz="UTC")
-EVENT_TABLES = [name for name, spec in TABLES.items() if spec.time_column and name != "churn"]
+GENERATED = {name: spec for name, spec in TABLES.items() if name not in DERIVED_TABLES}  # no text scores
+EVENT_TABLES = [name for name, spec in GENERATED.items() if spec.time_column and name != "churn"]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
 @pytest.fixture(scope="module")
 def tables(company: tuple[Path, dict[str, Any]]) -> dict[str, pd.DataFrame]:
     workspace, _ = company
-    return {name: pd.read_parquet(workspace / f"{name}.parquet") for name in TABLES}
+    return {name: pd.read_parquet(workspace / f"{name}.parquet") for name in GENERATED}
 
 
 def read_truth(workspace: Path, name: str) -> pd.DataFrame:
@@ -67,7 +68,7 @@ def test_another_seed_writes_different_tables(tmp_path: Path) -> None:
     generate_company(tmp_path / "a", customers=400, seed=3, end=END, months=6)
     generate_company(tmp_path / "b", customers=400, seed=4, end=END, months=6)
     first, second = digests(tmp_path / "a"), digests(tmp_path / "b")
-    assert all(first[f"{name}.parquet"] != second[f"{name}.parquet"] for name in TABLES)
+    assert all(first[f"{name}.parquet"] != second[f"{name}.parquet"] for name in GENERATED)
 
 
 # --- the contract ------------------------------------------------------------------------------
@@ -77,17 +78,17 @@ def test_the_workspace_passes_the_contracts_validation(company: tuple[Path, dict
     workspace, _ = company
     report = validate_workspace(workspace)
     assert report.ok, report.problems[:5]
-    assert set(report.tables) == set(TABLES)
+    assert set(report.tables) == set(GENERATED)
 
 
 def test_every_table_has_its_required_columns(tables: dict[str, pd.DataFrame]) -> None:
-    for name, spec in TABLES.items():
+    for name, spec in GENERATED.items():
         assert set(spec.required) <= set(tables[name].columns), name
         assert len(tables[name]) > 0, name
 
 
 def test_keys_are_unique_and_customer_ids_follow_the_pattern(tables: dict[str, pd.DataFrame]) -> None:
-    for name, spec in TABLES.items():
+    for name, spec in GENERATED.items():
         if spec.key:
             assert tables[name][spec.key].is_unique, name
     assert tables["customers"]["customer_id"].str.fullmatch(r"C\d{7}").all()
@@ -111,7 +112,7 @@ def test_scores_lie_inside_their_metric_scales(tables: dict[str, pd.DataFrame]) 
 
 def test_timestamps_are_utc_aware_and_none_lies_after_the_end(company: tuple[Path, dict[str, Any]]) -> None:
     workspace, _ = company
-    for name, spec in TABLES.items():
+    for name, spec in GENERATED.items():
         table = pq.read_table(workspace / f"{name}.parquet")
         for column in (
             c.name for c in spec.columns if c.kind == "timestamp" and c.name in table.column_names
@@ -122,7 +123,7 @@ def test_timestamps_are_utc_aware_and_none_lies_after_the_end(company: tuple[Pat
 
 
 def test_later_timestamps_never_precede_earlier_ones(tables: dict[str, pd.DataFrame]) -> None:
-    for name, spec in TABLES.items():
+    for name, spec in GENERATED.items():
         for later, earlier in spec.later_than:
             frame = tables[name].dropna(subset=[later])
             assert (frame[later] >= frame[earlier]).all(), (name, later)
@@ -142,7 +143,7 @@ def test_churned_customers_churn_once_and_have_no_later_events(tables: dict[str,
     churn = tables["churn"].set_index("customer_id")["churned_at"]
     assert churn.index.is_unique
     for name in EVENT_TABLES:
-        time = TABLES[name].time_column
+        time = GENERATED[name].time_column
         frame = tables[name].join(churn, on="customer_id", how="inner")
         assert (frame[time] <= frame["churned_at"]).all(), name
 
