@@ -41,6 +41,11 @@ def train(
     return train_from_tables(tables, config, mlflow, HoldoutSpec(holdout_from=holdout))
 
 
+def _figure(value: float | None) -> str:
+    """A metric to three decimals; `–` where it is undefined (a holdout with one class)."""
+    return "–" if value is None else f"{value:.3f}"
+
+
 def rows(without: dict[str, Any], with_text: dict[str, Any]) -> list[str]:
     lines = ["| model | metric | without text | with text |", "|---|---|---:|---:|"]
     for metric, figures in sorted(without.get("satisfaction", {}).items()):
@@ -48,10 +53,12 @@ def rows(without: dict[str, Any], with_text: dict[str, Any]) -> list[str]:
             after = with_text["satisfaction"][metric][key]
             lines.append(
                 f"| satisfaction: {metric} (n test {figures['n_test']:,}) | {key} "
-                f"| {figures[key]:.3f} | {after:.3f} |"
+                f"| {_figure(figures[key])} | {_figure(after)} |"
             )
     for key in ("auc", "pr_auc", "brier"):
-        lines.append(f"| churn | {key} | {without['churn'][key]:.3f} | {with_text['churn'][key]:.3f} |")
+        lines.append(
+            f"| churn | {key} | {_figure(without['churn'][key])} | {_figure(with_text['churn'][key])} |"
+        )
     return lines
 
 
