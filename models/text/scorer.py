@@ -81,11 +81,7 @@ class TextScorer:
         self, texts: Sequence[str], sources: Sequence[str | None] | None = None
     ) -> list[TextScore]:
         """Score texts in one batch (faster than one at a time)."""
-        redacted = redact_all(texts)
-        vectors = self.encoder.encode(redacted) if self.encoder is not None else None
-        X = head_inputs(self.models.head_kind, vectors, redacted)
-        p_negative = self.models.negative_head.predict_proba(X)[:, 1]
-        satisfaction = np.clip(self.models.satisfaction_head.predict(X), 0.0, 1.0) * 10.0
+        redacted, vectors, p_negative, satisfaction = self._read(texts)
         themes = None
         if self.models.themes is not None and vectors is not None:
             themes = self.models.themes.predict(vectors, sources)
@@ -104,18 +100,23 @@ class TextScorer:
             `customer_id`, `at`, `source`, `satisfaction` (0-10), `negative` and `theme` (the
             theme's name for complaints, as in training: every ticket and call, and negative texts).
         """
-        redacted = redact_all(texts["text"].tolist())
-        vectors = self.encoder.encode(redacted) if self.encoder is not None else None
-        X = head_inputs(self.models.head_kind, vectors, redacted)
-        p_negative = self.models.negative_head.predict_proba(X)[:, 1]
+        _, vectors, p_negative, satisfaction = self._read(texts["text"].tolist())
         theme = pd.Series([None] * len(texts), dtype=object)
         if self.models.themes is not None and vectors is not None:
             chosen = negative_mask(texts["source"], p_negative)
             ids = self.models.themes.predict(vectors[chosen], texts["source"][chosen].tolist())
             theme[chosen] = [self.models.theme_name(int(i)) for i in ids]
-        satisfaction = np.clip(self.models.satisfaction_head.predict(X), 0.0, 1.0) * 10.0
         columns = texts[["customer_id", "at", "source"]].reset_index(drop=True)
         return columns.assign(satisfaction=satisfaction, negative=p_negative, theme=theme)
+
+    def _read(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray | None, np.ndarray, np.ndarray]:
+        """Redacted texts, their vectors (None for TF-IDF heads), P(negative) and satisfaction 0-10."""
+        redacted = redact_all(texts)
+        vectors = self.encoder.encode(redacted) if self.encoder is not None else None
+        X = head_inputs(self.models.head_kind, vectors, redacted)
+        p_negative = self.models.negative_head.predict_proba(X)[:, 1]
+        satisfaction = np.clip(self.models.satisfaction_head.predict(X), 0.0, 1.0) * 10.0
+        return redacted, vectors, p_negative, satisfaction
 
     def _score(
         self, text: str, p: float, satisfaction: float, themes: np.ndarray | None, i: int
