@@ -38,9 +38,9 @@ OUT = Path("bench-out") / "text"
 HOLDOUT = pd.Timestamp("2026-01-01", tz="UTC")
 
 
-def company(customers: int, seed: int) -> Path:
-    """The generated company of this size and seed, reused when it is already there."""
-    folder = OUT / f"company-{customers}-{seed}"
+def company(customers: int, seed: int, root: Path = OUT) -> Path:
+    """The generated company of this size and seed under `root`, reused when it is already there."""
+    folder = root / f"company-{customers}-{seed}"
     if not (folder / "customers.parquet").exists():
         shutil.rmtree(folder, ignore_errors=True)
         generate_company(folder, customers, seed)

@@ -22,8 +22,9 @@ import torch
 from benchmarks.bench_text import OUT, company
 from benchmarks.report import write_section
 from features.config import WorkspaceConfig
+from features.contract import TEXT_SCORES_TABLE
 from features.validation import load_workspace
-from pipelines.text import TEXT_EVENTS, TextOptions, text_events, train_text
+from pipelines.text import TextOptions, text_events, train_text
 from training.pipeline import HoldoutSpec
 from training.tracking import MlflowConfig
 from training.workspace import train_from_tables
@@ -74,7 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         text = train_text(loaded.tables, loaded.config.scales, OUT / "ablation-models", options)
         without = train(dict(loaded.tables), loaded.config, Path(temp) / "without")
-        tables = {**loaded.tables, TEXT_EVENTS: text_events(text.scores, text.models)}
+        tables = {**loaded.tables, TEXT_SCORES_TABLE: text_events(text.scores, text.models)}
         with_text = train(tables, loaded.config, Path(temp) / "with")
     body = [
         f"Company: {args.customers:,} customers, seed {args.seed}; "

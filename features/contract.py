@@ -97,6 +97,7 @@ def _cols(*columns: Column) -> tuple[Column, ...]:
 
 
 _CID = Column("customer_id", Kind.ID, required=True, description="the customer")
+TEXT_SCORES_TABLE = "text_scores"  # scored texts: cxpredict writes this table, never the user
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
@@ -198,7 +199,7 @@ TABLES: dict[str, TableSpec] = {
         # Written by `cxpredict text train` (and the service, for each new text): one row per text
         # with its predicted satisfaction, so text features are aggregated like any other event.
         TableSpec(
-            "text_scores",
+            TEXT_SCORES_TABLE,
             _cols(
                 _CID,
                 Column("at", Kind.TIMESTAMP, required=True, description="when the text was written"),
@@ -233,4 +234,4 @@ def nps_class(score: float) -> str:
 
 
 # Tables cxpredict writes into a workspace itself (the user brings the others).
-DERIVED_TABLES = frozenset({"text_scores"})
+DERIVED_TABLES = frozenset({TEXT_SCORES_TABLE})

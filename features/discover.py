@@ -27,7 +27,7 @@ from features.catalogue import (
     window_suffix,
 )
 from features.config import EventAggregation, EventTableConfig, WorkspaceConfig
-from features.contract import TABLES, Kind
+from features.contract import TABLES, TEXT_SCORES_TABLE, Kind
 from features.sources import (
     ALL,
     CONTACT_SOURCES,
@@ -82,7 +82,7 @@ def _contract_source(name: str, frame: pd.DataFrame) -> tuple[Source, list[Measu
     specs.append(spec("any", (), "1", NOUNS[name], ("count", WIN), ("days_since_last", ALL)))
     if name == "surveys":
         specs.extend(_survey_specs(frame))
-    if name == "text_scores" and "theme" in frame.columns:
+    if name == TEXT_SCORES_TABLE and "theme" in frame.columns:
         specs.extend(_theme_specs(frame["theme"]))
     skip = {"customer_id", table.key, table.time_column} | NOT_FEATURES.get(name, frozenset())
     for column in frame.columns:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from features.catalogue import Aggregation, Measure
+from features.contract import TEXT_SCORES_TABLE
 
 DAY_US = 86_400_000_000
 HOUR_US = 3_600_000_000
@@ -194,7 +195,7 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
             ("count", ALL),
         ),
     ),
-    "text_scores": (
+    TEXT_SCORES_TABLE: (
         spec("negative", ("negative",), flag(_NEGATIVE_TEXT), "negative texts", ("count", WIN)),
         spec(
             "satisfaction",
@@ -222,7 +223,7 @@ NOUNS = {
     "calls": "calls",
     "verbatims": "verbatims",
     "surveys": "survey answers",
-    "text_scores": "texts",
+    TEXT_SCORES_TABLE: "texts",
 }
 
 # Free text is the text models' input, and a churn record is a label: neither is an aggregate.
@@ -232,7 +233,7 @@ NOT_FEATURES: dict[str, frozenset[str]] = {
     "calls": frozenset({"transcript"}),
     "verbatims": frozenset({"text"}),
     # Scored texts have their own measures above; themes are counted per value (see discover).
-    "text_scores": frozenset({"source", "satisfaction", "negative", "theme"}),
+    TEXT_SCORES_TABLE: frozenset({"source", "satisfaction", "negative", "theme"}),
 }
 EVENT_SOURCES = (
     "deliveries",
@@ -241,6 +242,6 @@ EVENT_SOURCES = (
     "calls",
     "verbatims",
     "surveys",
-    "text_scores",
+    TEXT_SCORES_TABLE,
 )
 CONTACT_SOURCES = ("tickets", "calls", "warranty_claims", "verbatims", "surveys")

@@ -25,10 +25,10 @@ def score_texts(console: Console, report: ValidationReport, *, encoder: bool = T
     The heads learn only from answers before the evaluation's holdout (the latest 20% of time), so
     the text features of a holdout answer know nothing of that period and the metrics stay honest.
     """
-    from features.contract import TABLES
+    from features.contract import TABLES, TEXT_SCORES_TABLE
     from features.validation import to_typed
     from models.text.bundle import TEXT_MODELS_FOLDER
-    from pipelines.text import TEXT_EVENTS, TextOptions, text_events, train_text, write_text_events
+    from pipelines.text import TextOptions, text_events, train_text, write_text_events
     from training.datasets import latest_cut
 
     if "surveys" not in report.tables:
@@ -41,7 +41,8 @@ def score_texts(console: Console, report: ValidationReport, *, encoder: bool = T
             report.tables, report.config.scales, report.workspace / TEXT_MODELS_FOLDER, options
         )
     path = write_text_events(report.workspace, result.scores, result.models)
-    report.tables[TEXT_EVENTS] = to_typed(TABLES[TEXT_EVENTS], text_events(result.scores, result.models))
+    table = text_events(result.scores, result.models)
+    report.tables[TEXT_SCORES_TABLE] = to_typed(TABLES[TEXT_SCORES_TABLE], table)
     chosen = result.comparison[result.models.head_kind]
     console.print(
         f"  {len(result.scores):,} texts scored by the {result.models.head_kind} head "

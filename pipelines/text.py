@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from features.contract import MetricScale
+from features.contract import TEXT_SCORES_TABLE, MetricScale
 from models.text.bundle import VECTOR_CACHE, TextModels, fit_text_models, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache
 from models.text.corpus import collect_texts
@@ -25,7 +25,6 @@ from models.text.heads import HEAD_KINDS, HeadKind, make_head
 from models.text.labels import weak_labels
 
 TEXT_SCORES = "text_scores.parquet"
-TEXT_EVENTS = "text_scores"  # the contract table the feature catalogue aggregates per source and theme
 
 
 @dataclass(frozen=True)
@@ -176,7 +175,7 @@ def write_text_events(workspace: Path, scores: pd.DataFrame, models: TextModels)
     The feature engine aggregates it per customer, window, source and theme like any other event
     table, so training, batch and online scoring share the text features.
     """
-    path = workspace / f"{TEXT_EVENTS}.parquet"
+    path = workspace / f"{TEXT_SCORES_TABLE}.parquet"
     partial = path.with_suffix(".parquet.partial")
     text_events(scores, models).to_parquet(partial, index=False)
     partial.replace(path)

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from features.contract import TEXT_SCORES_TABLE
 from serving import metrics
 from serving.auth import Authenticate, Guard
 from serving.events import UnknownTable, ingest, store_events
@@ -50,7 +51,7 @@ from serving.schemas import (
 )
 from serving.settings import load_settings
 from serving.state import open_database
-from serving.text import TEXT_SCORES, TextService
+from serving.text import TextService
 
 log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -165,10 +166,10 @@ class CxService:
     def _text_scores(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
         """The new texts' rows of `text_scores`, when the models were trained with text features."""
         self.runtime.models()  # the store's catalogue exists only once the service is ready
-        if not any(s.name == TEXT_SCORES for s in self.runtime.writer.catalogue.sources):
+        if not any(s.name == TEXT_SCORES_TABLE for s in self.runtime.writer.catalogue.sources):
             return {}
         rows = self.text.score_events(tables)
-        return {TEXT_SCORES: rows} if rows else {}
+        return {TEXT_SCORES_TABLE: rows} if rows else {}
 
     @app.post("/surveys", response_model=SurveysStored, tags=["ingest"])
     def surveys(self, batch: Annotated[SurveyBatch, Body(examples=[EXAMPLE_SURVEYS])]) -> SurveysStored:

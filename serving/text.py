@@ -15,7 +15,6 @@ from serving.schemas import TextScoreResult
 
 log = logging.getLogger(__name__)
 TEXT_MODELS_FOLDER = "_text_models"  # inside the workspace, where `cxpredict text train` writes them
-TEXT_SCORES = "text_scores"  # the table of scored texts that the text features aggregate
 
 
 class TextService:
