@@ -3,18 +3,21 @@
 FastAPI carries the routes because they need what BentoML's `@bentoml.api` (POST-only, 400 on a
 bad body) does not give: GET routes with path parameters, 404/413/422/503 answers and response
 models in the OpenAPI document at `/docs`. BentoML runs the workers, the probes (`/livez`,
-`/readyz` through `__is_ready__`) and `/metrics` (request latency histograms, plus `__metrics__`).
+`/readyz` through `__is_ready__`) and `/metrics` (its request metrics, plus `__metrics__`). In
+front of BentoML's app (`serving.front`): the latency of every request per route template, the
+key check, and customer reads.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from typing import Annotated, Any, cast
 
 import bentoml
-from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi import Body, FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
@@ -26,6 +29,7 @@ from serving import metrics
 from serving.auth import Authenticate, Guard
 from serving.events import UnknownTable, ingest, store_events
 from serving.fast_answers import FastAnswers
+from serving.front import Timed, put_in_front
 from serving.keys import KeyStore, VerifiedKeys
 from serving.runtime import NotReady, Runtime
 from serving.schemas import (
@@ -134,11 +138,10 @@ class CxService:
     )
     def customer(self, customer_id: CustomerId) -> Response:
         """A customer's predicted metrics, churn risk, flags and reasons, from their latest features."""
-        body = self.runtime.customer_json(customer_id)  # cached answers rarely get here: `FastAnswers`
-        if body is None:
-            raise HTTPException(404, f"no customer {customer_id!r} in the online store")
-        metrics.count_scores("customers")
-        return Response(body, media_type="application/json")
+        status, body = customer_answer(self.runtime, customer_id)  # served: `FastAnswers` answers first
+        if status == 200:
+            metrics.count_scores("customers")
+        return Response(body, status_code=status, media_type="application/json")
 
     @app.post("/score", response_model=ScoreResponse, tags=["agents"])
     def score(self, request: Annotated[ScoreRequest, Body(examples=[EXAMPLE_SCORE])]) -> ScoreResponse:
@@ -209,15 +212,43 @@ def _open_gate() -> tuple[Authenticate, int]:
     return VerifiedKeys(KeyStore(open_database(settings.workspace))).authenticate, settings.max_body_bytes
 
 
-def _cached_answer(customer_id: str) -> bytes | None:
-    """The served instance's cached answer for a customer (None before it exists)."""
+def customer_answer(runtime: Runtime, customer_id: str) -> tuple[int, bytes]:
+    """The status and JSON of `GET /customers/{customer_id}`: the scores, 404 or 503."""
     try:
-        instance = bentoml.get_current_service()
+        body = runtime.customer_json(customer_id)
+    except NotReady as exc:
+        return 503, json.dumps({"detail": f"not ready: {exc}"}).encode()
+    if body is None:
+        return 404, json.dumps({"detail": f"no customer {customer_id!r} in the online store"}).encode()
+    return 200, body
+
+
+def _runtime() -> Runtime | None:
+    """The served instance's runtime (None before the instance exists)."""
+    try:
+        return cast(CxService, bentoml.get_current_service()).runtime
     except bentoml.exceptions.BentoMLException:
         return None
-    return cast(CxService, instance).runtime.cached_json(customer_id)
 
 
-service: Any = CxService  # the decorator made it a bentoml.Service; its stub says a class
-service.add_asgi_middleware(Guard, open_gate=_open_gate)
-service.add_asgi_middleware(FastAnswers, lookup=_cached_answer)  # inside Guard: keys are checked first
+def _cached_answer(customer_id: str) -> bytes | None:
+    runtime = _runtime()
+    return None if runtime is None else runtime.cached_json(customer_id)
+
+
+def _answer(customer_id: str) -> tuple[int, bytes]:
+    runtime = _runtime()
+    if runtime is None:
+        return 503, b'{"detail":"not ready: the service is starting"}'
+    return customer_answer(runtime, customer_id)
+
+
+def _front(app: Any) -> Any:
+    """Latency per route, then keys and roles, then customer reads, around BentoML's app."""
+    reads = FastAnswers(app, lookup=_cached_answer, answer=_answer)
+    paths = [str(getattr(route, "path", "")) for route in app.routes]
+    fixed = [path for path in paths if "{" not in path] + ["/livez", "/readyz", "/metrics"]
+    return Timed(Guard(reads, open_gate=_open_gate), routes=fixed)
+
+
+put_in_front(CxService, _front)

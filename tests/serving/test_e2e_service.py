@@ -89,4 +89,13 @@ def test_a_late_delivery_raises_detractor_risk_names_it_fires_a_rule_and_its_web
         assert body["customer_id"] == CUSTOMER and body["rule"] == "late-delivery-alert"
         metrics = http.get("/metrics", headers=bearer(keys[Role.ADMIN])).text
         assert 'cx_scores_served_total{endpoint="customers"}' in metrics
-        assert "bentoml_service_request_duration_seconds_bucket" in metrics
+        assert "bentoml_service_request_duration_seconds_bucket" in metrics  # BentoML's, for the rest
+        # latency per route template: the reads of every customer share one series, refusals included
+        reads = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("cx_request_duration_seconds_count")
+            and 'route="/customers/{customer_id}"' in line
+        ]
+        assert all(any(f'status="{code}"' in line for line in reads) for code in (200, 401, 403)), reads
+        assert CUSTOMER not in metrics
