@@ -25,6 +25,7 @@ from features.contract import TABLES
 from features.discover import build_catalogue
 from features.engine import get_engine, prepare_tables, source_arrow, timestamp_micros, to_micros
 from features.engine_sqlite import SQLiteEngine
+from features.event_rows import plain_rows
 from features.online_db import Database, connect
 from features.sql import SPINE, feature_sql, source_table
 from features.training_sets import build_scoring_set, default_as_of
@@ -33,6 +34,7 @@ from features.validation import to_typed
 URL_VARIABLE = "CX_DATABASE_URL"
 _SQL_TYPES = {"time": "BIGINT", "number": "DOUBLE PRECISION", "text": "TEXT"}
 _ARROW_TYPES = {"time": pa.int64(), "number": pa.float64(), "text": pa.string()}
+_NORMALISED = {"surveys"}  # `to_typed` rewrites their metric names: always through pandas
 
 
 class OnlineStore:
@@ -110,17 +112,20 @@ class OnlineStore:
             the number of rows stored.
         """
         source = self.catalogue.source(table)
-        frame = pd.DataFrame(rows)
-        if table in TABLES:
-            frame = to_typed(TABLES[table], frame)
-        arrow = source_arrow(frame, source.columns)
+        stored = None if isinstance(rows, pd.DataFrame) or table in _NORMALISED else plain_rows(rows, source)
+        if stored is None:
+            frame = pd.DataFrame(rows)
+            frame = to_typed(TABLES[table], frame) if table in TABLES else frame
+            stored = _rows(source_arrow(frame, source.columns))
+        columns = ["customer_id", *(c.name for c in source.columns)]
         name = self._events(source_table(table))
-        if source.key is not None and source.key in frame.columns:
-            for key in frame[source.key].astype(str):
+        if source.key is not None and source.key in columns:
+            at = columns.index(source.key)
+            for key in dict.fromkeys(row[at] for row in stored if row[at] is not None):
                 self.db.execute(f'DELETE FROM {name} WHERE "{source.key}" = ?', (key,))
-        self.db.insert(name, arrow.column_names, _rows(arrow))
+        self.db.insert(name, columns, stored)
         self.db.commit()
-        return len(frame)
+        return len(stored)
 
     def refresh(self, customer_id: str, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
         """Recompute one customer's features at `as_of` (default: now) from the stored events."""
