@@ -194,6 +194,8 @@ class OnlineStore:
         columns = ", ".join(f'"{c.name}" {_SQL_TYPES[c.kind]}' for c in source.columns)
         self.db.execute(f"CREATE TABLE {name} (customer_id TEXT, {columns})")
         self.db.execute(f"CREATE INDEX {name}_customer ON {name} (customer_id)")
+        if source.key is not None:  # a new version of an event replaces the old one by its key
+            self.db.execute(f'CREATE INDEX {name}_key ON {name} ("{source.key}")')
 
     def _customer_rows(self, source: Source, customer_id: str) -> list[tuple[Any, ...]]:
         name = self._events(source_table(source.name))
