@@ -12,12 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from serving.asgi import ASGIApp, Receive, Scope, Send
 from serving.keys import Principal, Role, allows
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
-ASGIApp = Callable[[Scope, Receive, Send], Any]
 Authenticate = Callable[[str], Principal | None]
 
 OPEN = {"/livez", "/readyz", "/healthz"}

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import anyio.to_thread
 
 from serving import metrics
+from serving.asgi import ASGIApp, Receive, Scope, Send
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
-ASGIApp = Callable[[Scope, Receive, Send], Any]
 Lookup = Callable[[str], bytes | None]
 Answer = Callable[[str], tuple[int, bytes]]
 

@@ -16,10 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
-ASGIApp = Callable[[Scope, Receive, Send], Any]
+from serving.asgi import ASGIApp, Receive, Scope, Send
 
 CUSTOMER_ROUTE = "/customers/{customer_id}"
 OTHER_ROUTE = "other"  # unknown paths share one label: a scan must not create a series per path
