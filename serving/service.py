@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from features.contract import TEXT_SCORES_TABLE
 from serving import metrics
-from serving.auth import Authenticate, Guard
+from serving.auth import OPEN, Authenticate, Guard
 from serving.events import UnknownTable, ingest, store_events
 from serving.fast_answers import FastAnswers
 from serving.front import Timed, put_in_front
@@ -247,7 +247,7 @@ def _front(app: Any) -> Any:
     """Latency per route, then keys and roles, then customer reads, around BentoML's app."""
     reads = FastAnswers(app, lookup=_cached_answer, answer=_answer)
     paths = [str(getattr(route, "path", "")) for route in app.routes]
-    fixed = [path for path in paths if "{" not in path] + ["/livez", "/readyz", "/metrics"]
+    fixed = [path for path in paths if "{" not in path] + [*OPEN, "/metrics"]  # BentoML's own routes
     return Timed(Guard(reads, open_gate=_open_gate), routes=fixed)
 
 
