@@ -3,7 +3,7 @@
 BentoML puts the middleware a service adds (`add_asgi_middleware`) inside its own: request metrics
 labelled by the raw path, an OpenTelemetry span, an access-log line and a timeout task for every
 request. On 2 cores those layers cost about four times what answering a cached customer does
-(closed loop, 16 clients: 1,147 requests/s behind them, 4,692 in front of them), and the raw-path
+(figures in docs/benchmarks.md, "Real-time service"), and the raw-path
 label makes a metric series per customer id read. So the service's app is wrapped once more,
 after BentoML built it: `Timed` (latency per route template) around `Guard` (keys and roles)
 around the customer reads; every other request goes on to BentoML's stack unchanged.
