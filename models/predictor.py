@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
-from models.reasons import Reason, strongest_reasons, top_reasons
+from models.reasons import Picks, Reason, ReasonWriter, pick_strongest, top_reasons
 from models.satisfaction import NPS_CLASSES, MetricModel
 from models.schema import EncodedRows, FeatureSchema
 from models.tabular import ChurnModel, RiskClassifier
@@ -43,11 +43,17 @@ class Predictor:
     churn: ChurnModel | None = None
     metrics: dict[str, MetricModel] = field(default_factory=dict)
     top: int = 3
+    _writer: ReasonWriter | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def features(self) -> tuple[str, ...]:
         """The feature columns an input row must have."""
         return self._schema.features
+
+    @property
+    def categories(self) -> dict[str, tuple[str, ...]]:
+        """Each categorical feature's levels as seen in training (another level reads as missing)."""
+        return dict(self._schema.categories)
 
     @property
     def _schema(self) -> FeatureSchema:
@@ -67,10 +73,7 @@ class Predictor:
         `<metric>_negative_probability` and `<metric>_reasons`, NPS also `nps_detractor`,
         `nps_passive` and `nps_promoter`. Reasons are JSON lists of `Reason` dicts.
         """
-        columns = self.outputs(self.encode(frame))
-        for name in [c for c in columns if c.endswith(REASONS_SUFFIX)]:
-            columns[name] = [json.dumps([r.to_dict() for r in reasons]) for reasons in columns[name]]
-        return pd.DataFrame(columns, index=frame.index)
+        return pd.DataFrame(self._columns(self.encode(frame), as_json=True), index=frame.index)
 
     def outputs(self, rows: EncodedRows) -> dict[str, Any]:
         """`predict`'s columns (name -> one value per row), with reasons as `Reason` lists, not JSON.
@@ -78,24 +81,35 @@ class Predictor:
         Every booster reads the same encoded rows: a row is cast once per call, not once per booster
         (rows encoded by another predictor of the same features are used as they are).
         """
+        return self._columns(rows, as_json=False)
+
+    def _columns(self, rows: EncodedRows, as_json: bool) -> dict[str, Any]:
         rows = self._schema.encode(rows)
         out: dict[str, Any] = {}
         if self.churn is not None:
-            out["churn_probability"] = self.churn.predict_proba(rows)
-            out[f"churn{REASONS_SUFFIX}"] = self._reasons(self.churn, rows)
+            out["churn_probability"], picks = self._explained(self.churn, rows)
+            out[f"churn{REASONS_SUFFIX}"] = self._written(picks, rows, as_json)
         for name, model in self.metrics.items():
             out[f"{name}_score"] = model.score_.predict(rows)
-            out[f"{name}_negative_probability"] = model.negative_.predict_proba(rows)
+            out[f"{name}_negative_probability"], picks = self._explained(model.negative_, rows)
             if model.classes_ is not None:
                 classes = model.classes_.predict_proba(rows)
                 out.update({f"nps_{c}": classes[:, k] for k, c in enumerate(NPS_CLASSES)})
-            out[f"{name}{REASONS_SUFFIX}"] = self._reasons(model.negative_, rows)
+            out[f"{name}{REASONS_SUFFIX}"] = self._written(picks, rows, as_json)
         return out
 
-    def _reasons(self, model: RiskClassifier, rows: EncodedRows) -> list[list[Reason]]:
-        rows = model.schema_.encode(rows)
-        pushes = model.contribution_matrix(rows)[:, :-1]  # the last column is the base, not a feature
-        return strongest_reasons(pushes, rows.schema.features, rows.values, self.descriptions, self.top)
+    def _explained(self, model: RiskClassifier, rows: EncodedRows) -> tuple[Any, Picks]:
+        """The model's probabilities and each row's strongest pushes (positions in `self.features`)."""
+        probabilities, pushes = model.explain_rows(rows)
+        return probabilities, pick_strongest(pushes, model.explained_features, self.top)
+
+    def _written(self, picks: Picks, rows: EncodedRows, as_json: bool) -> list[Any]:
+        if self._writer is None:
+            self._writer = ReasonWriter(self.features, self.descriptions)
+        encoded = self._schema.encode(rows)
+        if as_json:
+            return self._writer.json(picks, encoded.values_at)
+        return self._writer.reasons(picks, encoded.values_at)
 
     def explain(self, frame: pd.DataFrame, metric: str | None = None) -> list[list[Reason]]:
         """Reasons per row for the churn model, or for the negative side of `metric`."""

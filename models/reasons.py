@@ -7,8 +7,9 @@ A contribution of +0.7 log-odds roughly doubles the odds of the bad outcome.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -104,3 +105,114 @@ def strongest_reasons(
 def _reason(feature: str, value: Any, push: float, descriptions: Mapping[str, str]) -> Reason:
     plain = None if pd.isna(value) else (value.item() if hasattr(value, "item") else value)
     return Reason(feature, describe(descriptions.get(feature, feature), plain), plain, float(push))
+
+
+@dataclass(frozen=True)
+class Picks:
+    """The strongest pushes of each row, up to `top` per direction.
+
+    Those raising the risk come first (largest first), then those lowering it (most negative first).
+
+    Attributes:
+        columns: (rows, 2 * top) feature positions; -1 where a row has fewer reasons.
+        pushes: the same shape, each picked feature's log-odds push.
+    """
+
+    columns: NDArray[np.intp]
+    pushes: NDArray[np.float64]
+
+
+def pick_strongest(pushes: NDArray[np.float64], columns: NDArray[np.intp], top: int = 3) -> Picks:
+    """The `Picks` of a (rows, k) push matrix whose column c is feature position `columns[c]`.
+
+    Ties in size go to the earlier column. Partitioning, not sorting, finds each row's candidates,
+    so the work grows with the features, not with their logarithm.
+    """
+    n, width = pushes.shape
+    k = min(top, width)
+    if k == 0:
+        return Picks(np.full((n, 0), -1, dtype=np.intp), np.zeros((n, 0)))
+    sides = []
+    for sign in (1.0, -1.0):
+        signed = sign * pushes
+        candidates = (
+            np.argpartition(-signed, k - 1, axis=1)[:, :k] if k < width else np.tile(np.arange(width), (n, 1))
+        )
+        sizes = np.take_along_axis(signed, candidates, axis=1)
+        order = np.lexsort((candidates, -sizes), axis=-1)
+        chosen = np.take_along_axis(candidates, order, axis=1)
+        kept = np.take_along_axis(sizes, order, axis=1) > 0
+        sides.append(
+            (
+                np.where(kept, columns[chosen], -1),
+                np.where(kept, sign * np.take_along_axis(sizes, order, axis=1), 0.0),
+            )
+        )
+    return Picks(np.hstack([sides[0][0], sides[1][0]]), np.hstack([sides[0][1], sides[1][1]]))
+
+
+ValuesAt = Callable[[NDArray[np.intp], int], list[Any]]  # (rows, feature position) -> values as given
+
+
+class ReasonWriter:
+    """Reasons of many rows at once: each (feature, value) sentence is built once and reused.
+
+    Args:
+        features: the feature names, by position.
+        descriptions: feature -> one-line description; the name stands in when one is missing.
+    """
+
+    # cached sentences kept at most; values of a continuous feature would otherwise grow it forever
+    CACHE_SIZE = 200_000
+
+    def __init__(self, features: Sequence[str], descriptions: Mapping[str, str]) -> None:
+        self.features = list(features)
+        self.descriptions = dict(descriptions)
+        self._prefixes: dict[tuple[int, type, Any], str] = {}
+
+    def reasons(self, picks: Picks, values_at: ValuesAt) -> list[list[Reason]]:
+        """Per row, its picks as `Reason`s."""
+        rows, slots, values = self._flat(picks, values_at)
+        result: list[list[Reason]] = [[] for _ in range(len(picks.columns))]
+        for i, s, value in zip(rows.tolist(), slots.tolist(), values, strict=True):
+            name = self.features[picks.columns[i, s]]
+            sentence = describe(self.descriptions.get(name, name), value)
+            result[i].append(Reason(name, sentence, value, float(picks.pushes[i, s])))
+        return result
+
+    def json(self, picks: Picks, values_at: ValuesAt) -> list[str]:
+        """Per row, its picks as the JSON list of `Reason.to_dict()` forms (what `json.dumps` writes)."""
+        rows, slots, values = self._flat(picks, values_at)
+        columns = picks.columns[rows, slots].tolist()
+        pushes = picks.pushes[rows, slots].tolist()
+        parts: list[list[str]] = [[] for _ in range(len(picks.columns))]
+        prefixes = self._prefixes
+        for i, column, value, push in zip(rows.tolist(), columns, values, pushes, strict=True):
+            # the type is part of the key: 1 and 1.0 are equal but write different JSON
+            prefix = prefixes.get((column, value.__class__, value))
+            if prefix is None:
+                prefix = self._prefix(column, value)
+            parts[i].append(f"{prefix}{push!r}}}")
+        return [f"[{', '.join(p)}]" for p in parts]
+
+    def _prefix(self, column: int, value: Any) -> str:
+        name = self.features[column]
+        sentence = describe(self.descriptions.get(name, name), value)
+        text = json.dumps({"feature": name, "sentence": sentence, "value": value})
+        prefix = f'{text[:-1]}, "log_odds": '
+        if len(self._prefixes) >= self.CACHE_SIZE:
+            self._prefixes.clear()
+        self._prefixes[(column, value.__class__, value)] = prefix
+        return prefix
+
+    @staticmethod
+    def _flat(picks: Picks, values_at: ValuesAt) -> tuple[NDArray[np.intp], NDArray[np.intp], list[Any]]:
+        """Row and slot of every pick in row order, and the picked feature's value as given."""
+        rows, slots = np.nonzero(picks.columns >= 0)
+        picked = picks.columns[rows, slots]
+        values: list[Any] = [None] * len(rows)
+        for column in np.unique(picked).tolist():
+            at = np.flatnonzero(picked == column)
+            for k, value in zip(at.tolist(), values_at(rows[at], column), strict=True):
+                values[k] = value
+        return rows, slots, values

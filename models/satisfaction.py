@@ -29,6 +29,7 @@ from models.boosting import (
 from models.calibration import Calibrator, calibrator_from_dict, fit_calibrator
 from models.schema import EncodedRows, FeatureSchema
 from models.tabular import RiskClassifier, State
+from models.tree_tables import threads_for
 
 NPS_CLASSES = ("detractor", "passive", "promoter")
 
@@ -66,7 +67,8 @@ class ScoreRegressor:
 
     def predict(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """Predicted scores within [low, high] of the scale."""
-        raw = np.asarray(self.booster_.predict(self.schema_.encode(X).matrix), dtype=float)
+        matrix = self.schema_.encode(X).matrix
+        raw = np.asarray(self.booster_.predict(matrix, **threads_for(len(matrix))), dtype=float)
         return np.clip(raw, self.scale.low, self.scale.high)
 
 
@@ -103,7 +105,8 @@ class NpsClassifier:
 
     def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """An (n, 3) array of class probabilities that sum to 1 per row."""
-        logits = _logit(self.booster_.predict(self.schema_.encode(X).matrix))
+        matrix = self.schema_.encode(X).matrix
+        logits = _logit(self.booster_.predict(matrix, **threads_for(len(matrix))))
         calibrated = np.column_stack([c.predict(logits[:, k]) for k, c in enumerate(self.calibrators_)])
         return np.asarray(calibrated / calibrated.sum(axis=1, keepdims=True), dtype=float)
 

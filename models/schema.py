@@ -63,8 +63,9 @@ class FeatureSchema:
     def encode(self, rows: pd.DataFrame | EncodedRows) -> EncodedRows:
         """The boosters' input: what `prepare` gives, as one float matrix with category codes.
 
-        Rows encoded for this schema already are returned as they are; rows encoded for another
-        are encoded again from their values.
+        Built straight from the frame's columns (no cast frame in between): a category column is
+        recoded through its levels once, not value by value. Rows encoded for this schema already
+        are returned as they are; rows encoded for another are encoded again from their values.
 
         Raises:
             KeyError: naming every feature column a frame lacks.
@@ -73,13 +74,19 @@ class FeatureSchema:
             if rows.schema is self or rows.schema == self:
                 return rows
             return self.encode(pd.DataFrame(rows.values, columns=rows.schema.features))
-        prepared = self.prepare(rows)
-        matrix = np.empty(prepared.shape, dtype="float64")
+        missing = [f for f in self.features if f not in rows.columns]
+        if missing:
+            raise KeyError(f"input lacks feature columns {missing}")
+        matrix = np.empty((len(rows), len(self.features)), dtype="float64")
+        numeric = [j for j, f in enumerate(self.features) if f not in self.categories]
+        if numeric:
+            matrix[:, numeric] = _as_floats(rows[[self.features[j] for j in numeric]])
+        given = {}
         for j, name in enumerate(self.features):
-            column = prepared[name]
-            matrix[:, j] = _codes(column) if name in self.categories else column.to_numpy()
-        values = rows[list(self.features)].astype(object)
-        return EncodedRows(self, matrix, values.where(values.notna(), None).to_numpy())
+            if name in self.categories:
+                matrix[:, j] = level_codes(rows[name], self.categories[name])
+                given[j] = rows[name]
+        return EncodedRows(self, matrix, given)
 
     def encode_records(self, records: Sequence[Mapping[str, Any]]) -> EncodedRows:
         """`encode` of plain rows (feature -> value; a feature a row lacks is missing), without pandas.
@@ -89,17 +96,17 @@ class FeatureSchema:
         """
         levels = {name: {level: float(i) for i, level in enumerate(v)} for name, v in self.categories.items()}
         matrix = np.empty((len(records), len(self.features)), dtype="float64")
-        values = np.empty(matrix.shape, dtype=object)
+        given: dict[int, list[Any]] = {j: [] for j, f in enumerate(self.features) if f in levels}
         for i, record in enumerate(records):
             for j, name in enumerate(self.features):
                 value = _missing_as_none(record.get(name))
-                values[i, j] = value
                 codes = levels.get(name)
                 if codes is None:
                     matrix[i, j] = _float(value)
                 else:
+                    given[j].append(value)
                     matrix[i, j] = math.nan if value is None else codes.get(str(value), math.nan)
-        return EncodedRows(self, matrix, values)
+        return EncodedRows(self, matrix, given)
 
     def _cast(self, name: str, values: pd.Series) -> pd.Series:
         if name in self.categories:
@@ -124,21 +131,69 @@ class FeatureSchema:
 
 @dataclass(frozen=True)
 class EncodedRows:
-    """Feature rows in the form boosters read, and their values as given, for the reasons' sentences.
+    """Feature rows in the form boosters read, and the categories as given, for the reasons' sentences.
 
     Attributes:
         schema: the schema they were encoded for (its features are the columns, in order).
         matrix: (rows, features) floats; a categorical holds its level's code, NaN when missing or
             unknown (LightGBM's own encoding of a pandas `category` column).
-        values: (rows, features) the values as given, None where missing.
+        given: for each categorical column (by position), its values as given, one per row: a
+            level never seen in training still reads as what the caller sent.
     """
 
     schema: FeatureSchema
     matrix: NDArray[np.float64]
-    values: NDArray[np.object_]
+    given: Mapping[int, Sequence[Any]]
 
     def __len__(self) -> int:
         return len(self.matrix)
+
+    def values_at(self, rows: NDArray[np.intp], column: int) -> list[Any]:
+        """The values of one feature column at `rows` as given (None where missing).
+
+        A number reads as the float it was cast to; a category as the caller sent it.
+        """
+        if column not in self.given:
+            return [None if v != v else v for v in self.matrix[rows, column].tolist()]
+        source = self.given[column]
+        picked = source.iloc[rows] if isinstance(source, pd.Series) else [source[i] for i in rows.tolist()]
+        return [_plain(v) for v in picked]
+
+    @property
+    def values(self) -> NDArray[np.object_]:
+        """(rows, features) of every value as given, None where missing (see `values_at`)."""
+        everything = np.arange(len(self.matrix))
+        columns = [self.values_at(everything, j) for j in range(self.matrix.shape[1])]
+        out = np.empty(self.matrix.shape, dtype=object)
+        for j, column in enumerate(columns):
+            out[:, j] = column
+        return out
+
+
+def level_codes(column: pd.Series, levels: Sequence[str]) -> NDArray[np.float64]:
+    """Each value's position in `levels` as a float; NaN where missing or not one of `levels`.
+
+    A value matches a level when its text (`str`) does. A `category` column is recoded through its
+    own categories, so the work grows with its levels, not its rows.
+    """
+    index = pd.Index(list(levels), dtype=object)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        mapping = np.append(index.get_indexer([str(c) for c in column.cat.categories]), -1)
+        codes = mapping[column.cat.codes.to_numpy()]  # code -1 (missing) picks the appended -1
+    elif pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
+        codes = index.get_indexer(column.to_numpy(dtype=object, na_value=None))
+    else:
+        text = [None if v is None else str(v) for v in map(_missing_as_none, column.tolist())]
+        codes = index.get_indexer(text)
+    result = codes.astype("float64")
+    result[codes < 0] = np.nan
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """A given value for a sentence: None when missing, a numpy scalar as its Python value."""
+    value = _missing_as_none(value)
+    return value.item() if hasattr(value, "item") else value
 
 
 def _as_floats(block: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:

@@ -94,9 +94,18 @@ def log_predictor(predictor: Predictor, sample: Any, registered_name: str | None
     """Log the predictor as a pyfunc model of the active run (optionally registering a version).
 
     Its state travels as the `predictor` artifact folder: LightGBM text models and a JSON manifest.
+    The signature declares the outputs only: the predictor casts its input itself, as in training,
+    so the model takes exactly what `cxpredict features` writes (categories, strings, float32) and
+    extra columns such as `customer_id`. MLflow's own input check would refuse a category column
+    and cost more than the prediction; the feature columns are listed in the model's metadata.
     """
     example = plain_input(sample)
-    signature = infer_signature(example, predictor.predict(example))
+    signature = infer_signature(model_output=predictor.predict(example))
+    metadata = {
+        "features": list(predictor.features),
+        "categorical_features": sorted(predictor.categories),
+        "feature_set": predictor.feature_set,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = predictor.save(Path(tmp) / "predictor")
         return mlflow.pyfunc.log_model(
@@ -105,6 +114,7 @@ def log_predictor(predictor: Predictor, sample: Any, registered_name: str | None
             artifacts={"predictor": str(folder)},
             signature=signature,
             input_example=example,
+            metadata=metadata,
             registered_model_name=registered_name,
             # pinned here so MLflow does not start a process to infer them
             pip_requirements=[f"{package}=={version(package)}" for package in _REQUIREMENTS],

@@ -4,7 +4,7 @@ The snapshot has no event dates, so every customer is observed at one moment (SN
 get `churned_at = SNAPSHOT`, and cx.yml asks for one churn cutoff the day before it. The project
 itself knows nothing of Telco: this script only renames and reshapes columns, as any user would.
 
-Usage: python examples/telco/prepare.py [CSV] [WORKSPACE]
+Usage: python -m examples.telco.prepare [CSV] [WORKSPACE]
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from examples.holdouts import shared_data
+
 SNAPSHOT = "2024-01-31T00:00:00Z"
 HERE = Path(__file__).resolve().parent
-DEFAULT_CSV = HERE.parents[2] / "shared" / "data" / "telco" / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+CSV_NAME = "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 
 
 def prepare(csv: Path, workspace: Path) -> None:
@@ -34,6 +36,6 @@ def prepare(csv: Path, workspace: Path) -> None:
 
 
 if __name__ == "__main__":
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CSV
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else shared_data("telco") / CSV_NAME
     target = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("workspaces/telco")
     prepare(source, target)
