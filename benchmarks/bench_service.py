@@ -138,7 +138,7 @@ def measure_mlflow(
 
     mlflow.set_tracking_uri(tracking_uri)
     model = mlflow.pyfunc.load_model("models:/cx-churn@champion")
-    requests = mlflow_requests(workspace, ids, model.metadata.get_input_schema().input_names())
+    requests = mlflow_requests(workspace, ids, model.metadata.metadata["features"])
     port = free_port()
     server = serve_mlflow(tracking_uri, port, root / "mlflow.log")
     try:

@@ -93,6 +93,34 @@ def time_slices(times: ArrayLike, fractions: Sequence[float]) -> list[IndexArray
     return [order[start:stop] for start, stop in zip([0, *bounds[:-1]], bounds, strict=True)]
 
 
+def training_slices(
+    times: ArrayLike, labels: ArrayLike, fractions: Sequence[float], seed: int = 0
+) -> list[IndexArray]:
+    """Row positions of the training slices: by time, or stratified at random for undated rows.
+
+    When every row carries the same moment (an undated snapshot, whose one placeholder date says
+    nothing about order), a slice by time would follow the file's row order, which may be sorted
+    by anything: by customer number, by signup, by outcome. Such rows are split at random instead,
+    each label in the same shares, so every slice holds both outcomes at their true rate.
+    """
+    moments = np.asarray(times)
+    if len(moments) == 0 or (moments == moments[0]).all():
+        return stratified_slices(labels, fractions, seed)
+    return time_slices(moments, fractions)
+
+
+def stratified_slices(labels: ArrayLike, fractions: Sequence[float], seed: int = 0) -> list[IndexArray]:
+    """Seeded random slices with the given fractions, each label split in the same shares."""
+    y = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    parts: list[list[IndexArray]] = [[] for _ in fractions]
+    for value in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == value))
+        for k, piece in enumerate(time_slices(np.arange(len(rows)), fractions)):
+            parts[k].append(rows[piece])
+    return [np.sort(np.concatenate(p)) if p else np.array([], dtype=np.intp) for p in parts]
+
+
 def lgb_params(
     objective: str,
     params: BoosterParams,

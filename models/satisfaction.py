@@ -23,8 +23,8 @@ from models.boosting import (
     lgb_params,
     row_times,
     slice_rows,
-    time_slices,
     train_booster,
+    training_slices,
 )
 from models.calibration import Calibrator, calibrator_from_dict, fit_calibrator
 from models.schema import EncodedRows, FeatureSchema
@@ -54,7 +54,8 @@ class ScoreRegressor:
     ) -> Self:
         """Grow trees on the earliest rows and stop on the rest (no calibration slice needed)."""
         fit_share, *later = self.params.slices
-        fit_idx, stop_idx = time_slices(row_times(X, times), (fit_share, sum(later)))
+        slices = (fit_share, sum(later))
+        fit_idx, stop_idx = training_slices(row_times(X, times), y, slices, self.random_state)
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp, scores = self.schema_.prepare(X), np.asarray(y, dtype=float)
         parameters = lgb_params(
@@ -83,7 +84,9 @@ class NpsClassifier:
         self, X: pd.DataFrame, y: ArrayLike, times: ArrayLike | None = None, bins: SharedBins | None = None
     ) -> Self:
         """Fit on 0-10 scores: multiclass trees, then one Platt calibrator per class, renormalised."""
-        fit_idx, stop_idx, cal_idx = time_slices(row_times(X, times), self.params.slices)
+        fit_idx, stop_idx, cal_idx = training_slices(
+            row_times(X, times), y, self.params.slices, self.random_state
+        )
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp = self.schema_.prepare(X)
         labels = np.array([NPS_CLASSES.index(nps_class(s)) for s in np.asarray(y, dtype=float)])

@@ -23,8 +23,8 @@ from models.boosting import (
     lgb_params,
     row_times,
     slice_rows,
-    time_slices,
     train_booster,
+    training_slices,
 )
 from models.calibration import Calibrator, Method, calibrator_from_dict, fit_calibrator
 from models.schema import EncodedRows, FeatureSchema
@@ -60,7 +60,9 @@ class RiskClassifier:
 
         `bins` is shared with the other models grown on the same rows, so they are binned once.
         """
-        fit_idx, stop_idx, cal_idx = time_slices(row_times(X, times), self.params.slices)
+        fit_idx, stop_idx, cal_idx = training_slices(
+            row_times(X, times), y, self.params.slices, self.random_state
+        )
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp, labels = self.schema_.prepare(X), np.asarray(y, dtype=int)
         parameters = lgb_params(

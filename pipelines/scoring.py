@@ -12,7 +12,6 @@ from mlflow.pyfunc import PyFuncModel
 
 from features.config import WorkspaceConfig
 from features.training_sets import build_scoring_set
-from models.predictor import plain_input
 from training.tracking import MlflowConfig, activate
 
 MODEL_KINDS = ("satisfaction", "churn")
@@ -41,9 +40,8 @@ def score_customers(
     for kind in MODEL_KINDS:
         model = _champion(mlflow_config, kind)
         if model is not None:
-            columns = model.metadata.get_input_schema().input_names()
-            rows = plain_input(features[columns].reset_index(drop=True))
-            scored.append(pd.DataFrame(model.predict(rows)).reset_index(drop=True))
+            # the model reads its own feature columns from the frame, as `cxpredict features` wrote it
+            scored.append(pd.DataFrame(model.predict(features.reset_index(drop=True))).reset_index(drop=True))
     if len(scored) == 1:
         raise LookupError("no model has a @champion yet: run `cxpredict train WORKSPACE` first")
     return pd.concat(scored, axis=1)

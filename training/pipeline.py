@@ -18,7 +18,7 @@ import mlflow
 import pandas as pd
 
 from features.contract import DEFAULT_METRICS, MetricScale
-from models.predictor import Predictor, plain_input
+from models.predictor import Predictor
 from training.datasets import METRIC_COLUMN, TrainingSet, split_by_customers, split_by_time, split_latest
 from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline
 from training.fitting import FitOptions, answers_per_metric, fit_churn, fit_satisfaction, importance
@@ -177,7 +177,7 @@ def _versus_champion(
     config: MlflowConfig,
 ) -> Decision:
     try:
-        predictions = mlflow.pyfunc.load_model(uri).predict(plain_input(test.X))
+        predictions = mlflow.pyfunc.load_model(uri).predict(test.X)
     except Exception as exc:  # a champion on another feature set cannot score this holdout at all
         return Decision(False, f"champion cannot score this holdout ({exc}); promote by hand if intended")
     if kind == "churn":

@@ -7,7 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.boosting import LARGE_SET, BoosterParams, SharedBins, balanced_weights, lgb_params
+from models.boosting import (
+    LARGE_SET,
+    BoosterParams,
+    SharedBins,
+    balanced_weights,
+    lgb_params,
+    time_slices,
+    training_slices,
+)
 from tests.models.synthetic import FEATURES, churn_frame
 
 
@@ -54,3 +62,17 @@ def test_a_booster_on_shared_bins_grows_the_trees_it_grows_on_its_own_bins(weigh
     alone = lgb.train(parameters, SharedBins().dataset(_rows(churned, False), parameters), num_boost_round=5)
     # then both hold the same trees
     assert shared.model_to_string() == alone.model_to_string()
+
+
+def test_undated_rows_are_sliced_at_random_with_each_label_in_its_share() -> None:
+    labels = np.array([1] * 200 + [0] * 800)  # a file sorted by outcome: row order would put churners first
+    fit, stop, calibrate = training_slices(np.full(1000, 7), labels, (0.8, 0.1, 0.1), seed=3)
+    assert sorted(np.concatenate([fit, stop, calibrate]).tolist()) == list(range(1000))
+    assert [len(s) for s in (fit, stop, calibrate)] == [800, 100, 100]
+    assert [labels[s].mean() for s in (fit, stop, calibrate)] == [0.2, 0.2, 0.2]
+
+
+def test_dated_rows_keep_their_time_slices() -> None:
+    times = np.arange(100)[::-1]
+    slices = training_slices(times, np.zeros(100), (0.8, 0.1, 0.1))
+    assert [s.tolist() for s in slices] == [s.tolist() for s in time_slices(times, (0.8, 0.1, 0.1))]
