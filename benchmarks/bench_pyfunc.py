@@ -110,27 +110,32 @@ def main() -> None:
         models, features = trained_models(Path(temp), args.customers)
         results = {kind: measure(model, features, args.rows) for kind, model in models.items()}
     lines = [
-        "| model | one row, pyfunc | batch with reasons, pyfunc | LightGBM `predict` alone | LightGBM TreeSHAP alone |",
+        "| model | one row, pyfunc | batch with reasons, pyfunc | LightGBM `predict` alone "
+        "| LightGBM TreeSHAP alone |",
         "|---|---:|---:|---:|---:|",
     ]
     for kind, r in results.items():
         lines.append(
             f"| {kind} ({r['trees']:.0f} trees with reasons) | {r['one_row_ms']:.2f} ms | "
-            f"{r['batch_rows_s']:,.0f} rows/s | {r['lightgbm_rows_s']:,.0f} rows/s | {r['treeshap_rows_s']:,.0f} rows/s |"
+            f"{r['batch_rows_s']:,.0f} rows/s | {r['lightgbm_rows_s']:,.0f} rows/s | "
+            f"{r['treeshap_rows_s']:,.0f} rows/s |"
         )
     churn = results["churn"]
+    one_row_met = churn["one_row_ms"] <= ONE_ROW_MS
+    batch_met = churn["batch_rows_s"] >= BATCH_ROWS_S
     verdict = (
         f"Churn: one row {churn['one_row_ms']:.2f} ms ≤ {ONE_ROW_MS:.0f} ms: "
-        f"{'met' if churn['one_row_ms'] <= ONE_ROW_MS else 'NOT met'}; batch {churn['batch_rows_s']:,.0f} rows/s "
-        f"≥ {BATCH_ROWS_S:,}: {'met' if churn['batch_rows_s'] >= BATCH_ROWS_S else 'NOT met'} "
-        f"({churn['batch_rows_s'] / churn['lightgbm_rows_s']:.2f}× LightGBM's `predict` without reasons, same run)."
+        f"{'met' if one_row_met else 'NOT met'}; "
+        f"batch {churn['batch_rows_s']:,.0f} rows/s ≥ {BATCH_ROWS_S:,}: "
+        f"{'met' if batch_met else 'NOT met'} ({churn['batch_rows_s'] / churn['lightgbm_rows_s']:.2f}× "
+        "LightGBM's `predict` without reasons, same run)."
     )
-    body = f"""Company: {args.customers:,} customers, seed 0; models fitted with the project's defaults and logged \
-as MLflow pyfunc models, then loaded with `mlflow.pyfunc.load_model`. Input: the Parquet of \
-`cxpredict features` as written ({features.shape[1]} columns: category, string and float32 ones, `customer_id` \
-and `as_of` included), {args.rows:,} rows in the batch. One row: median over 200 calls on different rows. \
-Batch: best of three. LightGBM columns: the same rows already encoded, the models' boosters only \
-(satisfaction: the negative-side boosters, the ones reasons come from).
+    body = f"""Company: {args.customers:,} customers, seed 0; models fitted with the project's defaults and \
+logged as MLflow pyfunc models, then loaded with `mlflow.pyfunc.load_model`. Input: the Parquet of \
+`cxpredict features` as written ({features.shape[1]} columns: category, string and float32 ones, \
+`customer_id` and `as_of` included), {args.rows:,} rows in the batch. One row: median over 200 calls on \
+different rows. Batch: best of three. LightGBM columns: the same rows already encoded, the models' \
+boosters only (satisfaction: the negative-side boosters, the ones reasons come from).
 
 {chr(10).join(lines)}
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -25,11 +24,12 @@ from benchmarks.report import write_section
 CASES = ("telco", "bank_churn", "womens_clothing")
 ECE_GOAL, ECE_MIN_ANSWERS = 0.01, 2000
 WORKSPACES = Path("workspaces")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def example_ready(case: str) -> bool:
     """Whether `examples/<case>` has both of its scripts."""
-    return all(importlib.util.find_spec(f"examples.{case}.{part}") for part in ("prepare", "evaluate"))
+    return all((EXAMPLES / case / f"{part}.py").is_file() for part in ("prepare", "evaluate"))
 
 
 def case_figures(case: str) -> list[dict[str, Any]]:

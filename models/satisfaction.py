@@ -69,7 +69,7 @@ class ScoreRegressor:
     def predict(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """Predicted scores within [low, high] of the scale."""
         matrix = self.schema_.encode(X).matrix
-        raw = np.asarray(self.booster_.predict(matrix, **threads_for(len(matrix))), dtype=float)
+        raw = np.asarray(self.booster_.predict(matrix, num_threads=threads_for(len(matrix))), dtype=float)
         return np.clip(raw, self.scale.low, self.scale.high)
 
 
@@ -109,7 +109,7 @@ class NpsClassifier:
     def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """An (n, 3) array of class probabilities that sum to 1 per row."""
         matrix = self.schema_.encode(X).matrix
-        logits = _logit(self.booster_.predict(matrix, **threads_for(len(matrix))))
+        logits = _logit(self.booster_.predict(matrix, num_threads=threads_for(len(matrix))))
         calibrated = np.column_stack([c.predict(logits[:, k]) for k, c in enumerate(self.calibrators_)])
         return np.asarray(calibrated / calibrated.sum(axis=1, keepdims=True), dtype=float)
 

@@ -143,7 +143,7 @@ class EncodedRows:
 
     schema: FeatureSchema
     matrix: NDArray[np.float64]
-    given: Mapping[int, Sequence[Any]]
+    given: Mapping[int, Sequence[Any] | pd.Series]
 
     def __len__(self) -> int:
         return len(self.matrix)
@@ -178,13 +178,15 @@ def level_codes(column: pd.Series, levels: Sequence[str]) -> NDArray[np.float64]
     """
     index = pd.Index(list(levels), dtype=object)
     if isinstance(column.dtype, pd.CategoricalDtype):
-        mapping = np.append(index.get_indexer([str(c) for c in column.cat.categories]), -1)
+        mapping = np.append(
+            index.get_indexer(pd.Index([str(c) for c in column.cat.categories], dtype=object)), -1
+        )
         codes = mapping[column.cat.codes.to_numpy()]  # code -1 (missing) picks the appended -1
     elif pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
-        codes = index.get_indexer(column.to_numpy(dtype=object, na_value=None))
+        codes = index.get_indexer(pd.Index(column.to_numpy(dtype=object), dtype=object))  # missing: -1
     else:
         text = [None if v is None else str(v) for v in map(_missing_as_none, column.tolist())]
-        codes = index.get_indexer(text)
+        codes = index.get_indexer(pd.Index(text, dtype=object))
     result = codes.astype("float64")
     result[codes < 0] = np.nan
     return result

@@ -41,6 +41,8 @@ class RiskClassifier:
         calibration: `isotonic`, `platt` or `auto` (by calibration slice size).
     """
 
+    _tables: TreeTables | None = None  # derived from the booster on first use, never saved
+
     def __init__(
         self,
         params: BoosterParams = DEFAULT_PARAMS,
@@ -92,7 +94,7 @@ class RiskClassifier:
         """The trees' log-odds (before calibration)."""
         matrix = self.schema_.encode(X).matrix
         return np.asarray(
-            self.booster_.predict(matrix, raw_score=True, **threads_for(len(matrix))), dtype=float
+            self.booster_.predict(matrix, raw_score=True, num_threads=threads_for(len(matrix))), dtype=float
         )
 
     def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
@@ -116,8 +118,8 @@ class RiskClassifier:
     @property
     def tables(self) -> TreeTables:
         """The booster's SHAP tables, built on first use (they are derived, never saved)."""
-        if getattr(self, "_tables", None) is None or self._tables_of is not self.booster_:
-            self._tables, self._tables_of = TreeTables(self.booster_), self.booster_
+        if self._tables is None or self._tables.booster is not self.booster_:
+            self._tables = TreeTables(self.booster_)
         return self._tables
 
     def contribution_matrix(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:

@@ -27,9 +27,9 @@ SMALL_BATCH = 512
 FloatArray = NDArray[np.float64]
 
 
-def threads_for(rows: int) -> dict[str, int]:
-    """LightGBM `predict` keywords for a batch of `rows`: one thread for a small batch."""
-    return {"num_threads": 1} if rows < SMALL_BATCH else {}
+def threads_for(rows: int) -> int:
+    """LightGBM's `num_threads` to predict `rows` rows: 1 for a small batch, else 0 (its default)."""
+    return 1 if rows < SMALL_BATCH else 0
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,15 @@ def _expanded_tree(index: int, tree: dict[str, str]) -> tuple[str, list[float]]:
     values are the original leaves each pattern reaches, so it predicts what `tree` predicts.
     """
     splits = _splits(tree)
-    if not splits:
-        return "\n".join([f"Tree={index}", *(f"{k}={v}" for k, v in tree.items() if k != "Tree")])
-    features, thresholds, decisions, lefts, rights, bitsets = [], [], [], [], [], []
+    if not splits:  # a single leaf asks nothing: the tree stays as it is
+        block = "\n".join([f"Tree={index}", *(f"{k}={v}" for k, v in tree.items() if k != "Tree")])
+        return block, [float(tree["leaf_value"])]
+    features: list[int] = []
+    thresholds: list[str] = []
+    decisions: list[str] = []
+    lefts: list[int] = []
+    rights: list[int] = []
+    bitsets: list[tuple[str, ...]] = []
     for depth, split in enumerate(splits):
         for prefix in range(1 << depth):
             features.append(split.feature)
@@ -137,7 +143,7 @@ class TreeTables:
     """
 
     def __init__(self, booster: lgb.Booster) -> None:
-        self._booster = booster
+        self.booster = booster
         header, trees = _trees(booster.model_to_string())
         splits = [_splits(t) for t in trees]
         self.used = np.array(sorted({s.feature for tree in splits for s in tree}), dtype=np.intp)
@@ -167,10 +173,12 @@ class TreeTables:
         threads = threads_for(len(matrix))
         if self._expanded is None:
             contributions = np.asarray(
-                self._booster.predict(matrix, pred_contrib=True, **threads), dtype=float
+                self.booster.predict(matrix, pred_contrib=True, num_threads=threads), dtype=float
             )
             return contributions.sum(axis=1), np.ascontiguousarray(contributions[:, self.used])
-        patterns = np.asarray(self._expanded.predict(matrix, pred_leaf=True, **threads), dtype=np.intp)
+        patterns = np.asarray(
+            self._expanded.predict(matrix, pred_leaf=True, num_threads=threads), dtype=np.intp
+        )
         patterns = patterns.reshape(len(matrix), self._trees) + self._offsets
         if not self._known[patterns].all():
             self._fill(matrix, patterns)
@@ -191,12 +199,14 @@ class TreeTables:
             entries, first = np.unique(patterns[rows, trees], return_index=True)
             for tree in np.unique(trees[first]):
                 pick = first[trees[first] == tree]
-                contributions = self._booster.predict(
-                    matrix[rows[pick]],
-                    pred_contrib=True,
-                    start_iteration=int(tree),
-                    num_iteration=1,
-                    num_threads=1,
+                contributions = np.asarray(
+                    self.booster.predict(
+                        matrix[rows[pick]],
+                        pred_contrib=True,
+                        start_iteration=int(tree),
+                        num_iteration=1,
+                        num_threads=1,
+                    )
                 )
                 ids = patterns[rows[pick], tree]
                 for slot, column in enumerate(self._slots[tree]):
