@@ -125,30 +125,24 @@ class Picks:
 def pick_strongest(pushes: NDArray[np.float64], columns: NDArray[np.intp], top: int = 3) -> Picks:
     """The `Picks` of a (rows, k) push matrix whose column c is feature position `columns[c]`.
 
-    Ties in size go to the earlier column. Partitioning, not sorting, finds each row's candidates,
-    so the work grows with the features, not with their logarithm.
+    Ties in size go to the earlier column. Each pick is one `argmax` over every row at once: for a
+    handful of reasons that is cheaper than partitioning or sorting each row.
     """
     n, width = pushes.shape
-    k = min(top, width)
-    if k == 0:
-        return Picks(np.full((n, 0), -1, dtype=np.intp), np.zeros((n, 0)))
-    sides = []
+    every = np.arange(n)
+    picked, sizes = [], []
     for sign in (1.0, -1.0):
-        signed = sign * pushes
-        candidates = (
-            np.argpartition(-signed, k - 1, axis=1)[:, :k] if k < width else np.tile(np.arange(width), (n, 1))
-        )
-        sizes = np.take_along_axis(signed, candidates, axis=1)
-        order = np.lexsort((candidates, -sizes), axis=-1)
-        chosen = np.take_along_axis(candidates, order, axis=1)
-        kept = np.take_along_axis(sizes, order, axis=1) > 0
-        sides.append(
-            (
-                np.where(kept, columns[chosen], -1),
-                np.where(kept, sign * np.take_along_axis(sizes, order, axis=1), 0.0),
-            )
-        )
-    return Picks(np.hstack([sides[0][0], sides[1][0]]), np.hstack([sides[0][1], sides[1][1]]))
+        signed = sign * pushes  # a copy: picked entries are struck out below
+        for _ in range(min(top, width)):
+            best = np.argmax(signed, axis=1)
+            size = signed[every, best]
+            kept = size > 0
+            picked.append(np.where(kept, columns[best], -1))
+            sizes.append(np.where(kept, sign * size, 0.0))
+            signed[every, best] = -np.inf
+    if not picked:
+        return Picks(np.full((n, 0), -1, dtype=np.intp), np.zeros((n, 0)))
+    return Picks(np.column_stack(picked), np.column_stack(sizes))
 
 
 ValuesAt = Callable[[NDArray[np.intp], int], list[Any]]  # (rows, feature position) -> values as given

@@ -84,9 +84,16 @@ class FeatureSchema:
         given = {}
         for j, name in enumerate(self.features):
             if name in self.categories:
-                matrix[:, j] = level_codes(rows[name], self.categories[name])
+                matrix[:, j] = level_codes(rows[name], self._levels(name))
                 given[j] = rows[name]
         return EncodedRows(self, matrix, given)
+
+    def _levels(self, name: str) -> pd.Index:
+        """A categorical feature's levels as an index (built once per schema and feature)."""
+        cache: dict[str, pd.Index] = self.__dict__.setdefault("_level_index", {})
+        if name not in cache:
+            cache[name] = pd.Index(list(self.categories[name]), dtype=object)
+        return cache[name]
 
     def encode_records(self, records: Sequence[Mapping[str, Any]]) -> EncodedRows:
         """`encode` of plain rows (feature -> value; a feature a row lacks is missing), without pandas.
@@ -170,18 +177,16 @@ class EncodedRows:
         return out
 
 
-def level_codes(column: pd.Series, levels: Sequence[str]) -> NDArray[np.float64]:
+def level_codes(column: pd.Series, levels: pd.Index) -> NDArray[np.float64]:
     """Each value's position in `levels` as a float; NaN where missing or not one of `levels`.
 
     A value matches a level when its text (`str`) does. A `category` column is recoded through its
-    own categories, so the work grows with its levels, not its rows.
+    own categories, so the work grows with its levels, not its rows; the recoding of a dtype is
+    kept, as the rows of one file (or one row taken from it) share theirs.
     """
-    index = pd.Index(list(levels), dtype=object)
+    index = levels
     if isinstance(column.dtype, pd.CategoricalDtype):
-        mapping = np.append(
-            index.get_indexer(pd.Index([str(c) for c in column.cat.categories], dtype=object)), -1
-        )
-        codes = mapping[column.cat.codes.to_numpy()]  # code -1 (missing) picks the appended -1
+        codes = _category_map(column.dtype, index)[column.cat.codes.to_numpy()]
     elif pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
         codes = index.get_indexer(pd.Index(column.to_numpy(dtype=object), dtype=object))  # missing: -1
     else:
@@ -190,6 +195,23 @@ def level_codes(column: pd.Series, levels: Sequence[str]) -> NDArray[np.float64]
     result = codes.astype("float64")
     result[codes < 0] = np.nan
     return result
+
+
+_CATEGORY_MAPS: dict[tuple[int, int], tuple[pd.CategoricalDtype, pd.Index, NDArray[np.intp]]] = {}
+
+
+def _category_map(dtype: pd.CategoricalDtype, levels: pd.Index) -> NDArray[np.intp]:
+    """Position in `levels` of each of the dtype's categories, and -1 last (for a missing code -1)."""
+    key = (id(dtype), id(levels))
+    hit = _CATEGORY_MAPS.get(key)
+    if hit is not None and hit[0] is dtype and hit[1] is levels:
+        return hit[2]
+    text = pd.Index([str(c) for c in dtype.categories], dtype=object)
+    mapping = np.append(levels.get_indexer(text), -1)
+    if len(_CATEGORY_MAPS) > 1000:
+        _CATEGORY_MAPS.clear()
+    _CATEGORY_MAPS[key] = (dtype, levels, mapping)  # the dtype is kept, so its id is not reused
+    return mapping
 
 
 def _plain(value: Any) -> Any:

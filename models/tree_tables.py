@@ -165,6 +165,7 @@ class TreeTables:
         slots = max((len(s) for s in self._slots), default=0)
         self._values = np.zeros((slots, self._trees * self._width))  # SHAP value per slot and pattern
         self._known = np.zeros(self._trees * self._width, dtype=bool)
+        self._columns: NDArray[np.intp] | None = None
         self._offsets = np.arange(self._trees, dtype=np.intp) * self._width
         self._lock = threading.Lock()
 
@@ -185,12 +186,27 @@ class TreeTables:
         return self._leaf[patterns].sum(axis=1), self._lookup(patterns)
 
     def _lookup(self, patterns: NDArray[np.intp]) -> FloatArray:
+        if len(patterns) < SMALL_BATCH:  # a few rows: one gather and one sum, not a call per tree
+            return self._lookup_few(patterns)
         by_tree = np.ascontiguousarray(patterns.T)
         out = np.zeros((len(self.used), len(patterns)))
         for t, columns in enumerate(self._slots):
             for slot, column in enumerate(columns):
                 out[column] += self._values[slot].take(by_tree[t])
         return np.ascontiguousarray(out.T)
+
+    def _lookup_few(self, patterns: NDArray[np.intp]) -> FloatArray:
+        width = len(self.used) + 1  # the last column takes the padding of trees with fewer features
+        if self._columns is None:
+            columns = np.full((self._trees, self._values.shape[0]), width - 1, dtype=np.intp)
+            for t, slots in enumerate(self._slots):
+                columns[t, : len(slots)] = slots
+            self._columns = columns
+        values = self._values[:, patterns]  # (slots, rows, trees)
+        rows = np.arange(len(patterns))[None, :, None]
+        cells = rows * width + self._columns.T[:, None, :]
+        sums = np.bincount(cells.ravel(), values.ravel(), minlength=len(patterns) * width)
+        return np.asarray(sums.reshape(len(patterns), width)[:, :-1], dtype=np.float64)
 
     def _fill(self, matrix: FloatArray, patterns: NDArray[np.intp]) -> None:
         """Fill the entries of patterns not seen before, from LightGBM's TreeSHAP on one row each."""
