@@ -11,12 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from features.online_db import Database
 
 log = logging.getLogger(__name__)
 Check = Callable[[], str | None]
-Lock = threading.Lock | threading.RLock
+
+
+class Lock(Protocol):
+    """What `threading.Lock` and `RLock` both offer."""
+
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...  # noqa: D102
+
+    def release(self) -> None: ...  # noqa: D102
 
 
 def problems(checks: Iterable[Check]) -> list[str]:

@@ -108,7 +108,9 @@ def test_a_killed_sender_loses_nothing_and_its_successor_sends_each_key_once(
 
 
 def test_a_child_that_never_prints_fails_the_read_instead_of_blocking() -> None:
-    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    silent = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE, text=True
+    )
     started = time.monotonic()
     with pytest.raises(AssertionError, match="printed nothing"):
         read_line(silent, timeout_s=0.5)

@@ -18,7 +18,14 @@ import pytest
 from features.online_db import Database, StoreUnavailable, connect
 from serving.delivery import Deliverer
 from serving.outbox import DeliveryPolicy, Outbox, load_delivery_policy
-from tests.serving.databases import POSTGRES, drop_prefixed, private_cluster, terminate, unique_name, unique_prefix
+from tests.serving.databases import (
+    POSTGRES,
+    drop_prefixed,
+    private_cluster,
+    terminate,
+    unique_name,
+    unique_prefix,
+)
 from tests.serving.receiver import Receiver, serving, wait_for
 from tests.serving.server_process import free_port
 
