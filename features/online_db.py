@@ -45,6 +45,7 @@ class Database:
         self._backoff, self._retry_at = RETRY_FIRST_S, 0.0
         self._connection: Any = None
         self._closed = False
+        self._idle = True  # no statement since the last commit or rollback
         self._live()
 
     @property
@@ -61,7 +62,25 @@ class Database:
             connection.execute(self._sql(sql), params)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a query and return its rows."""
+        """Run a query and return its rows.
+
+        A query that opens a transaction runs again, once, on a new connection when the old one turns
+        out lost (a restarted server, a terminated session): nothing was done on it that could be lost.
+        """
+        first = self._idle
+        try:
+            return self._rows(sql, params)
+        except StoreUnavailable:
+            if (
+                not first
+                or self._closed
+                or (self.problem or "").startswith("the state database is read-only")
+            ):
+                raise
+            self._retry_at = 0.0
+            return self._rows(sql, params)
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._guard() as connection:
             return list(connection.execute(self._sql(sql), params).fetchall())
 
@@ -95,6 +114,7 @@ class Database:
         """Make the writes so far durable."""
         with self._guard() as connection:  # a commit after reads proves nothing about writes
             connection.commit()
+        self._idle = True
 
     def rollback(self) -> None:
         """Drop the writes since the last commit (Postgres needs it after a failed statement).
@@ -108,6 +128,7 @@ class Database:
                 connection.rollback()
         except StoreUnavailable:
             pass
+        self._idle = True
 
     def probe(self) -> str | None:
         """Check that the database takes writes, reconnecting if need be; None when it does, else why not.
@@ -146,7 +167,7 @@ class Database:
         if self._clock() < self._retry_at:
             raise StoreUnavailable(self.problem or "the state database is unreachable")
         try:
-            self._connection = self._open()
+            self._connection, self._idle = self._open(), True
         except Exception as exc:
             self._fail(_reason(exc) or f"the state database is unreachable ({_first_line(exc)})")
             raise StoreUnavailable(self.problem) from exc
@@ -156,6 +177,7 @@ class Database:
     def _guard(self, writes: bool = False) -> Iterator[Any]:
         """Run a call on the connection; an outage drops it and raises `StoreUnavailable` instead."""
         connection = self._live()
+        self._idle = False
         try:
             yield connection
         except StoreUnavailable as exc:

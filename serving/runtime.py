@@ -110,6 +110,15 @@ class Runtime:
     def _load(self) -> Champions:
         horizon = load_config(self.settings.workspace).churn.horizon_days
         champions = load_champions(self.settings.mlflow, horizon)
+        with self.read_lock:
+            known = {f.name for f in self.store.catalogue.features}
+        missing = [name for name in champions.features if name not in known]
+        if missing:  # every customer would be scored on unknowns alone: the same answer for all
+            raise ValueError(
+                f"the @champion models read {len(missing)} feature(s) this workspace does not have "
+                f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): "
+                "train them on this workspace (`cxpredict train WORKSPACE`)"
+            )
         champions.predict([{}])  # the canary: a row of unknowns must score
         return champions
 

@@ -191,3 +191,19 @@ def test_a_receiver_slower_than_the_lease_allows_never_gets_a_second_copy_from_a
         wait_for(lambda: Outbox(db, prefix).counters()["delivered"] == 3 and slow.idle(), 30, "records")
         db.close()
     assert sorted(slow.arrived) == ["k1", "k2", "k3"]
+
+
+def test_a_read_that_opens_a_transaction_survives_a_terminated_session_at_once() -> None:
+    name = unique_name()
+    db = connect(f"{POSTGRES}?application_name={name}")
+    try:
+        assert db.query("SELECT 1") == [(1,)]
+        db.commit()
+        assert terminate(POSTGRES, name) == 1
+        assert db.query("SELECT 2") == [(2,)]  # a new session, with nothing lost on the old one
+        db.execute("CREATE TEMP TABLE t (a INTEGER)")
+        assert terminate(POSTGRES, name) == 1
+        with pytest.raises(StoreUnavailable, match="unreachable"):  # mid-transaction: the caller must know
+            db.query("SELECT a FROM t")
+    finally:
+        db.close()
