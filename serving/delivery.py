@@ -82,11 +82,11 @@ class Deliverer:
             try:
                 busy = self.run_once() > 0
                 if outage is not None:
-                    log.warning("outbox resumed: the state database is usable again")
+                    log.warning("outbox %s resumed: the state database is usable again", self.outbox.table)
                 pause, outage = poll, None
             except StoreUnavailable as exc:  # an outage: one line when it starts, not one per try
                 if outage is None:
-                    log.warning("outbox paused: %s; trying again with backoff", exc)
+                    log.warning("outbox %s paused: %s; trying again with backoff", self.outbox.table, exc)
                 busy, outage, pause = False, str(exc), min(PAUSE_MAX_S, pause * 2)
                 self._forget_transaction()
             except Exception:  # a bug: the thread must outlive it, without a traceback twice a second

@@ -139,7 +139,7 @@ def test_a_read_only_sqlite_state_is_not_ready_refuses_writes_with_the_reason_an
         chattr("-i", state_file)
         stop_server(server)
     text = log.read_text()
-    assert text.count("outbox paused") == 1 and "outbox pass failed" not in text, text[-3000:]
+    assert text.count("outbox cx_outbox paused") == 1 and "outbox pass failed" not in text, text[-3000:]
     assert stored_orders(str(state_file)) >= {"RO-2"} and "RO-1" not in stored_orders(str(state_file))
 
 

@@ -66,8 +66,9 @@ def start(sending: list[Deliverer], url: str, prefix: str, policy: DeliveryPolic
     return sender
 
 
-def outbox_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "serving.delivery"]
+def outbox_lines(caplog: pytest.LogCaptureFixture, prefix: str) -> list[logging.LogRecord]:
+    """What this test's outbox logged (senders of other tests may still be winding down)."""
+    return [r for r in caplog.records if r.name == "serving.delivery" and f"{prefix}outbox" in r.getMessage()]
 
 
 def test_a_terminated_postgres_session_is_replaced_and_delivery_goes_on(
@@ -89,7 +90,7 @@ def test_a_terminated_postgres_session_is_replaced_and_delivery_goes_on(
         db = connect(POSTGRES)
         drop_prefixed(db, prefix)
         db.close()
-    assert not [r for r in outbox_lines(caplog) if r.exc_info]  # an outage is not a traceback
+    assert not [r for r in caplog.records if r.name == "serving.delivery" and r.exc_info]  # not a traceback
 
 
 def test_postgres_stopped_and_started_pauses_delivery_and_resumes_it(
@@ -107,16 +108,20 @@ def test_postgres_stopped_and_started_pauses_delivery_and_resumes_it(
         cluster.start()
         enqueue(url, prefix, "k2", receiver.url())
         wait_for(lambda: receiver.accepted_keys() == ["k1", "k2"], 30, "a delivery after the restart")
-        assert_one_line_per_outage(caplog)
+        assert_one_line_per_outage(caplog, prefix)
         sender.stop()  # before the cluster stops for good
 
 
-def assert_one_line_per_outage(caplog: pytest.LogCaptureFixture) -> None:
+def assert_one_line_per_outage(caplog: pytest.LogCaptureFixture, prefix: str) -> None:
     """Paused and resumed in turn, a line each (a server shutting down may flicker once), no traceback."""
-    lines = [r.getMessage().split(":")[0] for r in outbox_lines(caplog)]
+    # "resumed" is logged once the pass that delivered returns: a moment after the receiver saw it
+    wait_for(lambda: "resumed" in outbox_lines(caplog, prefix)[-1].getMessage(), 10, "the resumed line")
+    lines = [
+        r.getMessage().split(":")[0].replace(f" {prefix}outbox", "") for r in outbox_lines(caplog, prefix)
+    ]
     assert lines[:2] == ["outbox paused", "outbox resumed"] and len(lines) <= 4, lines
     assert lines == ["outbox paused", "outbox resumed"] * (len(lines) // 2), lines
-    assert not [r for r in outbox_lines(caplog) if r.exc_info]
+    assert not [r for r in caplog.records if r.name == "serving.delivery" and r.exc_info]
 
 
 def chattr(flag: str, path: Path) -> None:
@@ -141,7 +146,7 @@ def test_a_read_only_sqlite_database_pauses_delivery_in_one_line_and_resumes_whe
     finally:
         chattr("-i", tmp_path / "cx.db")
     wait_for(lambda: receiver.accepted_keys() == ["k1"], 30, "the delivery once writable")
-    assert_one_line_per_outage(caplog)
+    assert_one_line_per_outage(caplog, prefix)
 
 
 def test_a_read_only_database_says_so_and_the_next_try_waits_a_growing_backoff(tmp_path: Path) -> None:
