@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from features.online_db import StoreUnavailable
 from serving.asgi import ASGIApp, Receive, Scope, Send
 from serving.keys import Principal, Role, allows
 
@@ -59,7 +60,10 @@ class Guard:
         if scope["type"] != "http" or scope["path"] in OPEN:
             await self.app(scope, receive, send)
             return
-        status = self._check(scope)
+        try:
+            status = self._check(scope)
+        except StoreUnavailable as exc:  # the keys cannot be read: neither yes nor no, but later
+            status = 503, f"keys cannot be checked now, try again later: {exc}"
         if status is not None:
             await _refuse(send, *status)
             return

@@ -2,7 +2,8 @@
 
 It never dies of a failure: a receiver that is down, a database hiccup or a bug in one delivery is
 logged and tried again later, and since the state is in the database a restarted process goes on
-where this one stopped.
+where this one stopped. While the database is unreachable or read-only the sender says so in one
+line, waits longer between tries (doubling up to `PAUSE_MAX_S`) and says so again when it resumes.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from features.online_db import StoreUnavailable
 from serving.outbox import Outbox
 from serving.webhooks import post
 
 log = logging.getLogger(__name__)
+PAUSE_MAX_S = 10.0
 
 
 class Deliverer:
@@ -73,20 +76,30 @@ class Deliverer:
             self._thread = None
 
     def _loop(self) -> None:
+        poll = self.outbox.policy.poll_s
+        pause, outage = poll, None
         while not self._stop.is_set():
             try:
                 busy = self.run_once() > 0
-            except Exception:  # the thread must outlive any one failure
-                log.exception("outbox pass failed; trying again")
+                if outage is not None:
+                    log.warning("outbox %s resumed: the state database is usable again", self.outbox.table)
+                pause, outage = poll, None
+            except StoreUnavailable as exc:  # an outage: one line when it starts, not one per try
+                if outage is None:
+                    log.warning("outbox %s paused: %s; trying again with backoff", self.outbox.table, exc)
+                busy, outage, pause = False, str(exc), min(PAUSE_MAX_S, pause * 2)
                 self._forget_transaction()
-                busy = False
+            except Exception:  # a bug: the thread must outlive it, without a traceback twice a second
+                log.exception("outbox pass failed; trying again in %.1f s", pause)
+                busy, pause = False, min(PAUSE_MAX_S, pause * 2)
+                self._forget_transaction()
             if not busy:
-                self._wake.wait(self.outbox.policy.poll_s)
+                self._wake.wait(pause)
                 self._wake.clear()
 
     def _forget_transaction(self) -> None:
         try:
             with self.lock:
                 self.outbox.db.rollback()
-        except Exception:  # a closed connection: the next pass reports it again
-            log.exception("rollback after a failed outbox pass failed")
+        except Exception:  # the next pass reports what is wrong
+            log.debug("rollback after a failed outbox pass failed", exc_info=True)

@@ -38,6 +38,14 @@ class DeliveryPolicy:
     lease_s: float = 60.0
     poll_s: float = 0.5
 
+    def __post_init__(self) -> None:
+        if self.lease_s < 2 * self.timeout_s:
+            raise ValueError(
+                f"the outbox lease ({self.lease_s:g} s, CX_OUTBOX_LEASE_S) must be at least twice the "
+                f"webhook timeout ({self.timeout_s:g} s, CX_OUTBOX_TIMEOUT_S): a delivery still waiting "
+                "for its receiver when the lease ends would be sent a second time"
+            )
+
     @property
     def batch(self) -> int:
         """How many deliveries one claim takes: few enough to be sent well within the lease."""
@@ -49,18 +57,22 @@ class DeliveryPolicy:
 
 
 def load_delivery_policy(environ: Mapping[str, str]) -> DeliveryPolicy:
-    """The default policy changed by `CX_OUTBOX_MAX_ATTEMPTS`, `_BACKOFF_S`, `_BACKOFF_MAX_S`, `_LEASE_S`.
+    """The default policy changed by the `CX_OUTBOX_*` variables (`MAX_ATTEMPTS`, `BACKOFF_S`, ...).
 
     Raises:
-        ValueError: when a variable is not a positive number.
+        ValueError: when a variable is not a positive number, or the lease is shorter than twice the timeout.
     """
     names = {"max_attempts": "CX_OUTBOX_MAX_ATTEMPTS", "backoff_s": "CX_OUTBOX_BACKOFF_S"}
     names |= {"backoff_max_s": "CX_OUTBOX_BACKOFF_MAX_S", "lease_s": "CX_OUTBOX_LEASE_S"}
+    names |= {"timeout_s": "CX_OUTBOX_TIMEOUT_S"}
     changes: dict[str, Any] = {}
     for field, variable in names.items():
         if variable in environ:
-            value = float(environ[variable])
-            if value <= 0:
+            try:
+                value = float(environ[variable])
+            except ValueError:
+                value = math.nan
+            if not value > 0:
                 raise ValueError(f"{variable}={environ[variable]!r}: must be a positive number")
             changes[field] = int(value) if field == "max_attempts" else value
     return DeliveryPolicy(**changes)
@@ -124,6 +136,7 @@ class Outbox:
         rows = self.db.query(
             f"SELECT id, idempotency_key, url, payload, attempts FROM {self.table} WHERE claim = ?", (token,)
         )
+        self.db.commit()  # end the read: an idle open transaction would hold back Postgres (DDL, vacuum)
         return [
             Delivery(i, key, url, payload.encode(), attempts, token)
             for i, key, url, payload, attempts in rows

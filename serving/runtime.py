@@ -21,9 +21,10 @@ from features.online import OnlineStore
 from features.validation import load_workspace
 from serving.actions import ActionCenter
 from serving.answers import Answers
+from serving.health import StoreWatch, problems
 from serving.ledger import Ledger
 from serving.schemas import CustomerScores, Freshness, Reloaded
-from serving.scorer import Champions, Prediction, champion_versions, load_champions
+from serving.scorer import Champions, Prediction, RegistryUnavailable, champion_versions, load_champions
 from serving.settings import ServiceSettings
 from serving.state import database_url, open_database
 
@@ -34,6 +35,10 @@ VALUE_COLUMNS = ("value", "annual_value", "lifetime_value", "clv")
 
 class NotReady(RuntimeError):
     """The models are not loaded (yet, or they failed to load)."""
+
+
+class ReloadFailed(RuntimeError):
+    """The new champions could not be loaded: the service goes on with the ones it has."""
 
 
 class Runtime:
@@ -51,6 +56,20 @@ class Runtime:
         self.ready = threading.Event()
         self.error: str | None = None
         self.answers = Answers()
+        self.watch = StoreWatch(
+            [
+                (self.store.db, self.read_lock),
+                (self.writer.db, self.write_lock),
+                (self.actions.db, self.actions.lock),
+            ]
+        )
+
+    def problems(self) -> list[str]:
+        """What keeps the service from being ready now (empty: ready)."""
+        return problems([self._models_problem, self.watch.problem])
+
+    def _models_problem(self) -> str | None:
+        return None if self.ready.is_set() else self.error or "the models are still loading"
 
     def start(self) -> None:
         """Materialise the store if empty, load the champions, check them on a canary row, start actions."""
@@ -59,6 +78,7 @@ class Runtime:
                 self._materialise()
             self._use(self._load())
             self.actions.start()
+            self.watch.start()
             _settle_heap()
             self.ready.set()
         except Exception as exc:
@@ -68,6 +88,7 @@ class Runtime:
     def stop(self) -> None:
         """Stop delivering actions and close the stores."""
         self.actions.stop()
+        self.watch.stop()
         self.store.close()
         self.writer.close()
 
@@ -89,6 +110,15 @@ class Runtime:
     def _load(self) -> Champions:
         horizon = load_config(self.settings.workspace).churn.horizon_days
         champions = load_champions(self.settings.mlflow, horizon)
+        with self.read_lock:
+            known = {f.name for f in self.store.catalogue.features}
+        missing = [name for name in champions.features if name not in known]
+        if missing:  # every customer would be scored on unknowns alone: the same answer for all
+            raise ValueError(
+                f"the @champion models read {len(missing)} feature(s) this workspace does not have "
+                f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): "
+                "train them on this workspace (`cxpredict train WORKSPACE`)"
+            )
         champions.predict([{}])  # the canary: a row of unknowns must score
         return champions
 
@@ -96,10 +126,21 @@ class Runtime:
         self.champions, self.generation = champions, self.generation + 1
 
     def reload(self) -> Reloaded:
-        """Load the champions the aliases point at now; requests keep the old ones until the swap."""
+        """Load the champions the aliases point at now; requests keep the old ones until the swap.
+
+        Raises:
+            ReloadFailed: when the registry cannot be reached (the models in service stay).
+        """
         old = self.models().versions
-        if champion_versions(self.settings.mlflow) != old:
-            self._use(self._load())  # one reference swap: a request sees the old or the new set
+        try:
+            changed = champion_versions(self.settings.mlflow) != old
+            champions = self._load() if changed else None
+        except RegistryUnavailable as exc:
+            serving = ", ".join(f"{name} {version}" for name, version in sorted(old.items()))
+            log.warning("reload failed, still serving %s: %s", serving, exc)
+            raise ReloadFailed(f"reload failed, still serving {serving}: {exc}") from exc
+        if champions is not None:
+            self._use(champions)  # one reference swap: a request sees the old or the new set
             gc.unfreeze()  # let the old models go: one full collection, once per reload
             _settle_heap()
         versions = self.models().versions

@@ -23,6 +23,11 @@ from serving.schemas import ChurnRisk, MetricScore, Reason
 
 MODEL_KINDS = ("satisfaction", "churn")
 TOP_REASONS = 3
+_ABSENT = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}  # no such model or alias: not trained yet
+
+
+class RegistryUnavailable(LookupError):
+    """The MLflow tracking server or registry cannot be reached (as opposed to holding no champion)."""
 
 
 @dataclass(frozen=True)
@@ -109,18 +114,18 @@ def load_champions(config: MlflowConfig, horizon_days: int) -> Champions:
     """Load the model each registered name's serving alias points at.
 
     Raises:
+        RegistryUnavailable: when the tracking server cannot be reached.
         LookupError: when no model has the alias (nothing trained or promoted yet).
     """
     mlflow.set_tracking_uri(config.tracking_uri)
-    client = MlflowClient(config.tracking_uri)
     champions = []
-    for kind in MODEL_KINDS:
-        name = config.model_name(kind)
-        try:
-            version = str(client.get_model_version_by_alias(name, config.serving_alias).version)
-        except MlflowException:
+    for kind, (name, version) in zip(MODEL_KINDS, _aliases(config), strict=True):
+        if version is None:
             continue  # this model was never trained or promoted
-        model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        try:
+            model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        except (MlflowException, OSError) as exc:
+            raise RegistryUnavailable(_unreachable(config, exc)) from exc
         champions.append(Champion(kind, name, version, model.unwrap_python_model().predictor))
     if not champions:
         raise LookupError(
@@ -131,13 +136,31 @@ def load_champions(config: MlflowConfig, horizon_days: int) -> Champions:
 
 
 def champion_versions(config: MlflowConfig) -> dict[str, str]:
-    """Registered model name -> the version its serving alias points at now (cheap: no loading)."""
-    client = MlflowClient(config.tracking_uri)
-    versions = {}
+    """Registered model name -> the version its serving alias points at now (cheap: no loading).
+
+    Raises:
+        RegistryUnavailable: when the tracking server cannot be reached.
+    """
+    return {name: version for name, version in _aliases(config) if version is not None}
+
+
+def _aliases(config: MlflowConfig) -> list[tuple[str, str | None]]:
+    """(registered name, version of its serving alias or None) per model kind."""
+    client, found = MlflowClient(config.tracking_uri), []
     for kind in MODEL_KINDS:
-        name = config.model_name(kind)
+        name, version = config.model_name(kind), None
         try:
-            versions[name] = str(client.get_model_version_by_alias(name, config.serving_alias).version)
-        except MlflowException:
-            continue
-    return versions
+            version = str(client.get_model_version_by_alias(name, config.serving_alias).version)
+        except MlflowException as exc:
+            if exc.error_code not in _ABSENT:
+                raise RegistryUnavailable(_unreachable(config, exc)) from exc
+        found.append((name, version))
+    return found
+
+
+def _unreachable(config: MlflowConfig, exc: Exception) -> str:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return (
+        f"the MLflow registry at {config.tracking_uri} cannot be reached or read ({first}): start it, "
+        "or point MLFLOW_TRACKING_URI at one that runs"
+    )

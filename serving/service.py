@@ -25,13 +25,14 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from features.contract import TEXT_SCORES_TABLE
+from features.online_db import StoreUnavailable
 from serving import metrics
 from serving.auth import OPEN, Authenticate, Guard
 from serving.events import UnknownTable, ingest, store_events
 from serving.fast_answers import FastAnswers
 from serving.front import Timed, put_in_front
 from serving.keys import KeyStore, VerifiedKeys
-from serving.runtime import NotReady, Runtime
+from serving.runtime import NotReady, ReloadFailed, Runtime
 from serving.schemas import (
     EVENT_TABLES,
     EXAMPLE_EVENTS,
@@ -65,7 +66,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "the key's role may not call this endpoint"),
         (413, "the body is too large"),
         (422, "the request is malformed"),
-        (503, "the models are not loaded"),
+        (503, "the models are not loaded, the state database is unavailable, or a reload failed"),
     )
 }
 app = FastAPI(
@@ -104,6 +105,16 @@ async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
     return JSONResponse({"detail": f"not ready: {exc}"}, status_code=503)
 
 
+@app.exception_handler(StoreUnavailable)
+async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+    return JSONResponse({"detail": f"not stored, try again later: {exc}"}, status_code=503)
+
+
+@app.exception_handler(ReloadFailed)
+async def _reload_failed(request: Request, exc: ReloadFailed) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 @app.exception_handler(UnknownTable)
 async def _unknown_table(request: Request, exc: UnknownTable) -> JSONResponse:
     # the shape of every other 422: a list of problems, each with where and what
@@ -123,12 +134,16 @@ class CxService:
         threading.Thread(target=self.runtime.start, name="cx-load", daemon=True).start()
 
     def __is_ready__(self) -> bool:
-        return self.runtime.ready.is_set()
+        return not self.runtime.problems()
 
     def __metrics__(self, content: str) -> str:
         runtime = self.runtime
         versions = runtime.champions.versions if runtime.champions is not None else {}
-        return content + metrics.state_lines(versions, runtime.actions.counters(), runtime.ready.is_set())
+        try:
+            counters = runtime.actions.counters()
+        except StoreUnavailable:
+            counters = {}  # the outbox cannot be read now: no figure rather than a wrong one
+        return content + metrics.state_lines(versions, counters, runtime.ready.is_set())
 
     @app.get(
         "/customers/{customer_id}",
@@ -218,6 +233,8 @@ def customer_answer(runtime: Runtime, customer_id: str) -> tuple[int, bytes]:
         body = runtime.customer_json(customer_id)
     except NotReady as exc:
         return 503, json.dumps({"detail": f"not ready: {exc}"}).encode()
+    except StoreUnavailable as exc:
+        return 503, json.dumps({"detail": f"try again later: {exc}"}).encode()
     if body is None:
         return 404, json.dumps({"detail": f"no customer {customer_id!r} in the online store"}).encode()
     return 200, body

@@ -47,13 +47,15 @@ def test_more_service_failures_never_lower_churn_risk(
 ) -> None:
     risk = churn_model.predict_proba(sweep(feature, [0, 1, 2, 3, 5, 8, 12], **base))
     assert np.all(np.diff(risk) >= 0)
+    assert risk[-1] > risk[0] + 0.01  # and does rise: a model that ignores the feature fails here
 
 
 @pytest.mark.parametrize("base", BASES)
 def test_more_late_deliveries_never_raise_the_predicted_nps(nps_model: MetricModel, base: dict) -> None:
     frame = sweep("late_deliveries_30d", [0, 1, 2, 3, 5, 8], **base)
-    assert np.all(np.diff(nps_model.score_.predict(frame)) <= 0)
-    assert np.all(np.diff(nps_model.negative_.predict_proba(frame)) >= 0)
+    score, negative = nps_model.score_.predict(frame), nps_model.negative_.predict_proba(frame)
+    assert np.all(np.diff(score) <= 0) and np.all(np.diff(negative) >= 0)
+    assert score[-1] < score[0] - 0.1 and negative[-1] > negative[0] + 0.01  # a constant model fails
 
 
 @pytest.mark.parametrize("extra", [{"comment": "great service"}, {"email": "a@b.c"}, {"customer_id": "c42"}])
@@ -74,7 +76,10 @@ def test_an_irrelevant_feature_moves_churn_risk_far_less_than_a_relevant_one(chu
 
 
 def test_an_unseen_category_level_is_scored_as_missing_not_an_error(churn_model: ChurnModel) -> None:
-    assert 0 <= churn_model.predict_proba(customer(plan="enterprise"))[0] <= 1
+    unseen = churn_model.predict_proba(customer(plan="enterprise"))[0]
+    missing = churn_model.predict_proba(customer(plan=None))[0]
+    assert unseen == pytest.approx(missing, abs=1e-12)
+    assert unseen != pytest.approx(churn_model.predict_proba(customer(plan="pro"))[0], abs=1e-6)
 
 
 @pytest.mark.parametrize(

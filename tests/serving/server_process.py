@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -24,10 +25,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(workspace: Path, config: MlflowConfig, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`cxpredict serve` in its own process group (so its workers stop with it)."""
+def start_server(
+    workspace: Path, config: MlflowConfig, port: int, log: Path, state: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`cxpredict serve` in its own process group (so its workers stop with it); `state`: CX_DATABASE_URL."""
     command = [str(Path(sys.executable).with_name("cxpredict")), "serve", str(workspace), "--port", str(port)]
-    env = os.environ | service_environment(workspace, config)
+    env = os.environ | service_environment(workspace, config) | dict(state or {})
     with log.open("ab") as out:
         return subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

@@ -14,6 +14,7 @@ import pandas as pd
 from models.mlflow_config import MlflowConfig
 from serving.keys import KeyStore, Role
 from serving.state import open_database
+from tests.serving.databases import own_database, unique_name
 
 RULES = """\
 rules:
@@ -34,10 +35,25 @@ def copy_workspace(trained: tuple[Path, MlflowConfig], target: Path, hook: str) 
     return Path(workspace)
 
 
-def create_keys(workspace: Path) -> dict[Role, str]:
-    """One key per role."""
-    store = KeyStore(open_database(workspace))
-    return {role: store.create(role, f"test-{role.value}") for role in Role}
+def create_keys(workspace: Path, state: Mapping[str, str] | None = None) -> dict[Role, str]:
+    """One key per role, in the workspace's state database (`state`: CX_DATABASE_URL when on Postgres)."""
+    with environment(dict(state or {})):
+        db = open_database(workspace)
+    try:
+        store = KeyStore(db)
+        return {role: store.create(role, f"test-{role.value}") for role in Role}
+    finally:
+        db.close()
+
+
+@contextmanager
+def state_store(kind: str) -> Iterator[dict[str, str]]:
+    """The variables that put a service's state on `kind`: SQLite in the workspace, or a Postgres database of its own."""
+    if kind == "sqlite":
+        yield {}
+        return
+    with own_database() as url:
+        yield {"CX_DATABASE_URL": f"{url}?application_name={unique_name('cxservice')}"}
 
 
 def bearer(key: str) -> dict[str, Any]:

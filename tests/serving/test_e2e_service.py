@@ -1,8 +1,14 @@
-"""End to end over HTTP: `cxpredict serve` on a generated company, a late delivery, a rule, a webhook."""
+"""End to end over HTTP: `cxpredict serve` on a generated company, a late delivery, a rule, a webhook.
+
+On both state stores: the workspace's SQLite file and a Postgres database (`CX_DATABASE_URL`).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,22 +28,27 @@ from tests.serving.service_env import (
     copy_workspace,
     create_keys,
     late_delivery,
+    service_environment,
+    state_store,
 )
 
 CUSTOMER = "C0000007"
 
 
-@pytest.fixture
+Running = tuple[str, dict[Role, str], Receiver, Path, dict[str, str]]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
 def running(
-    trained: tuple[Path, MlflowConfig], tmp_path: Path
-) -> Iterator[tuple[str, dict[Role, str], Receiver]]:
-    with serving(Receiver()) as receiver:
+    request: pytest.FixtureRequest, trained: tuple[Path, MlflowConfig], tmp_path: Path
+) -> Iterator[Running]:
+    with serving(Receiver()) as receiver, state_store(request.param) as state:
         workspace = copy_workspace(trained, tmp_path / "ws", receiver.url())
-        keys, port = create_keys(workspace), free_port()
-        server = start_server(workspace, trained[1], port, tmp_path / "server.log")
+        keys, port = create_keys(workspace, state), free_port()
+        server = start_server(workspace, trained[1], port, tmp_path / "server.log", state)
         try:
             wait_ready(f"http://127.0.0.1:{port}", server, tmp_path / "server.log")
-            yield f"http://127.0.0.1:{port}", keys, receiver
+            yield f"http://127.0.0.1:{port}", keys, receiver, workspace, state
         finally:
             stop_server(server)
 
@@ -54,9 +65,9 @@ def _wait_for(receiver: Receiver, key: str, timeout_s: float = 15) -> dict[str, 
 
 @pytest.mark.slow
 def test_a_late_delivery_raises_detractor_risk_names_it_fires_a_rule_and_its_webhook_arrives(
-    running: tuple[str, dict[Role, str], Receiver],
+    running: Running,
 ) -> None:
-    base, keys, receiver = running
+    base, keys, receiver, _, _ = running
     with httpx.Client(base_url=base, timeout=30) as http:
         # given a customer as the service sees them
         before = http.get(f"/customers/{CUSTOMER}", headers=bearer(keys[Role.AGENT]))
@@ -99,3 +110,21 @@ def test_a_late_delivery_raises_detractor_risk_names_it_fires_a_rule_and_its_web
         ]
         assert all(any(f'status="{code}"' in line for line in reads) for code in (200, 401, 403)), reads
         assert CUSTOMER not in metrics
+
+
+@pytest.mark.slow
+def test_a_second_server_on_the_same_state_is_refused_in_one_sentence(
+    running: Running, trained: tuple[Path, MlflowConfig], tmp_path: Path
+) -> None:
+    _, _, _, workspace, state = running
+    command = [
+        str(Path(sys.executable).with_name("cxpredict")),
+        "serve",
+        str(workspace),
+        "--port",
+        str(free_port()),
+    ]
+    env = os.environ | service_environment(workspace, trained[1]) | state
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "another `cxpredict serve`" in second.stdout and "Traceback" not in second.stdout + second.stderr

@@ -15,7 +15,7 @@ from serving.delivery import Deliverer
 from serving.outbox import DeliveryPolicy, Outbox, load_delivery_policy
 from serving.webhooks import verify
 from tests.serving.databases import KINDS, database_url, drop_prefixed, opened, unique_prefix
-from tests.serving.receiver import Receiver, serving
+from tests.serving.receiver import Receiver, serving, wait_for
 
 SECRET = "test-secret"
 OPENED: list[Database] = []  # the connections a test opened, closed before its tables are dropped
@@ -164,19 +164,16 @@ def test_a_receiver_that_is_down_loses_nothing(place: tuple[str, str]) -> None:
     sender = Deliverer(outbox, threading.RLock(), SECRET)
     sender.start()
     try:
-        time.sleep(0.4)
-        assert outbox_at(place).counters()["failed"] == 3
+        wait_for(lambda: outbox_at(place).counters()["failed"] == 3, what="every delivery to fail once")
         # when the receiver comes back on the same port
         with serving(Receiver(port=down.port)) as back:
-            deadline = time.time() + 10
-            while len(back.accepted()) < 3 and time.time() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.2)  # room for any duplicate to arrive
+            # delivered is final: once the outbox says so and the receiver answers nothing, no
+            # duplicate can still arrive
+            wait_for(lambda: outbox_at(place).counters()["delivered"] == 3 and back.idle(), what="deliveries")
     finally:
         sender.stop()
     # then each key arrived exactly once and the sender is still healthy
     assert sorted(back.accepted_keys()) == ["k1", "k2", "k3"]
-    assert outbox_at(place).counters()["delivered"] == 3
 
 
 def test_a_sender_that_died_mid_delivery_is_taken_over_after_its_lease(
@@ -204,7 +201,8 @@ def test_two_senders_never_send_the_same_delivery(place: tuple[str, str], receiv
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a sender did not finish"
     assert sorted(receiver.accepted_keys()) == sorted(keys)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from features.online_db import connect
-from serving.delivery import Deliverer
-from serving.outbox import Delivery, DeliveryPolicy, Outbox
+from serving.outbox import Outbox
 from tests.serving.databases import KINDS, database_url, drop_prefixed, opened, unique_prefix
-from tests.serving.receiver import Receiver, serving
+from tests.serving.receiver import Receiver, serving, wait_for
 
 CUSTOMERS = 5
 # Queues one notification per customer, starts delivering, then waits to be killed.
@@ -52,23 +51,37 @@ def place(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
         drop_prefixed(db, prefix)
 
 
+def read_line(process: subprocess.Popen[str], timeout_s: float = 60) -> str:
+    """The child's next line of output, or a failure naming why (it died, or said nothing in time)."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout_s)
+    if not ready:
+        process.kill()
+        raise AssertionError(f"the child printed nothing in {timeout_s} s")
+    line = process.stdout.readline()
+    assert line, f"the child exited with {process.wait()} before printing"
+    return line.strip()
+
+
 def start_sender(place: tuple[str, str], rules: Path, queue: int) -> subprocess.Popen[str]:
     env = os.environ | {
         "CX_OUTBOX_BACKOFF_S": "0.05",
         "CX_OUTBOX_BACKOFF_MAX_S": "0.2",
         "CX_OUTBOX_LEASE_S": "1",
+        "CX_OUTBOX_TIMEOUT_S": "0.4",
     }
     command = [sys.executable, "-c", SENDER, *place, str(rules), str(queue)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    assert read_line(process) == "ready"
     return process
 
 
-def wait_for(condition: object, seconds: float = 20.0) -> None:
-    deadline = time.time() + seconds
-    while not condition():  # type: ignore[operator]
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.05)
+def all_delivered(place: tuple[str, str]) -> bool:
+    db = connect(place[0])
+    try:
+        return Outbox(db, place[1]).counters()["delivered"] == CUSTOMERS
+    finally:
+        db.close()
 
 
 def test_a_killed_sender_loses_nothing_and_its_successor_sends_each_key_once(
@@ -80,42 +93,26 @@ def test_a_killed_sender_loses_nothing_and_its_successor_sends_each_key_once(
         first = start_sender(place, rules, CUSTOMERS)
         wait_for(lambda: len(receiver.requests) >= 2 * CUSTOMERS)  # every delivery failed, some twice
         first.send_signal(signal.SIGKILL)
-        first.wait()
+        first.wait(30)
         receiver.failing = False
         second = start_sender(place, rules, 0)
         try:
-            wait_for(lambda: len(receiver.accepted()) >= CUSTOMERS)
-            time.sleep(1.5)  # past a lease: any duplicate would have arrived
+            # delivered is final and a send never outlives its lease: once every row says delivered and
+            # the receiver answers nothing, no duplicate can still arrive
+            wait_for(lambda: all_delivered(place) and receiver.idle(), 30, "every delivery recorded")
         finally:
             second.kill()
-            second.wait()
+            second.wait(30)
     keys = receiver.accepted_keys()
     assert len(keys) == len(set(keys)) == CUSTOMERS
 
 
-class FlakyOutbox(Outbox):
-    """A real outbox whose database fails the first few claims, as a restarting database would."""
-
-    failures = 3
-
-    def claim(self, now: float, limit: int | None = None) -> list[Delivery]:
-        if self.failures:
-            self.failures -= 1
-            raise OSError("database connection lost")
-        return super().claim(now, limit)
-
-
-def test_the_delivery_thread_outlives_database_errors(place: tuple[str, str]) -> None:
-    url, prefix = place
-    outbox = FlakyOutbox(connect(url), prefix, DeliveryPolicy(poll_s=0.02))
-    with serving(Receiver()) as receiver:
-        outbox.enqueue("k1", {"url": receiver.url(), "kind": "notify"}, {"a": 1}, time.time())
-        outbox.db.commit()
-        sender = Deliverer(outbox, threading.RLock(), "s")
-        sender.start()
-        try:
-            wait_for(lambda: receiver.accepted_keys() == ["k1"], 10)
-        finally:
-            sender.stop()
-            outbox.db.close()
-    assert outbox.failures == 0
+def test_a_child_that_never_prints_fails_the_read_instead_of_blocking() -> None:
+    silent = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE, text=True
+    )
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="printed nothing"):
+        read_line(silent, timeout_s=0.5)
+    silent.wait(10)
+    assert time.monotonic() - started < 10

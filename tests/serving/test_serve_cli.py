@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
+from tests.serving.server_process import free_port
 
 
 def test_serve_before_any_training_says_to_train_first(
@@ -23,3 +24,24 @@ def test_serve_before_any_training_says_to_train_first(
 def test_serve_names_a_missing_workspace(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["serve", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "is not a workspace folder" in result.output
+
+
+def test_serve_with_the_registry_unreachable_says_so_in_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    (tmp_path / "ws").mkdir()
+    result = CliRunner().invoke(app, ["serve", str(tmp_path / "ws"), "--port", "0"])
+    assert result.exit_code == 2, result.output
+    assert "cannot be reached" in result.output and "no model has" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_serve_refuses_an_outbox_lease_shorter_than_twice_the_webhook_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CX_OUTBOX_LEASE_S", "3")
+    (tmp_path / "ws").mkdir()
+    result = CliRunner().invoke(app, ["serve", str(tmp_path / "ws"), "--port", "0"])
+    assert result.exit_code == 2 and "CX_OUTBOX_LEASE_S" in result.output

@@ -14,15 +14,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.serving.server_process import free_port
+from serving.scorer import RegistryUnavailable, champion_versions, load_champions
+from tests.serving.server_process import free_port, stop_server
 from tests.training.conftest import churn_set, satisfaction_set, temporary_mlflow
 from training.pipeline import HoldoutSpec, train_workspace
 from training.tracking import MlflowConfig
 
 
 @contextlib.contextmanager
-def mlflow_server(config: MlflowConfig, log: Path) -> Iterator[str]:
-    """The real `mlflow server` process on a free port over `config`'s store; yields its base URL."""
+def mlflow_server(config: MlflowConfig, log: Path, artifacts: Path | None = None) -> Iterator[str]:
+    """The real `mlflow server` process on a free port over `config`'s store; yields its base URL.
+
+    With `artifacts`, the server stores (and proxies) the artifacts its clients log there.
+    """
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("mlflow")),
@@ -35,19 +39,19 @@ def mlflow_server(config: MlflowConfig, log: Path) -> Iterator[str]:
         str(port),
         "--workers",
         "1",
+        *(["--artifacts-destination", str(artifacts)] if artifacts else []),
     ]
     with log.open("ab") as out:
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, server, log)
         yield base
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
 
 
-def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, timeout_s: float = 90) -> None:
+def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         assert server.poll() is None, f"mlflow server exited:\n{log.read_text()[-3000:]}"
@@ -104,3 +108,25 @@ def test_mlflow_server_shows_runs_plots_and_both_champions(
             assert {a["alias"] for a in model["aliases"]} == {trained_store.serving_alias}
             version = _get(base, "registered-models/alias", name=name, alias=trained_store.serving_alias)
             assert version["model_version"]["version"] == "1"
+
+
+def test_training_logs_and_registers_through_a_tracking_server_and_serving_reads_through_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = temporary_mlflow(tmp_path)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with mlflow_server(store, tmp_path / "mlflow-server.log", tmp_path / "served-artifacts") as base:
+        # given a client that knows only the server's URL (artifacts go through the server too)
+        remote = MlflowConfig(tracking_uri=base)
+        holdout = HoldoutSpec(holdout_from=dt.date(2024, 10, 1))
+        train_workspace(satisfaction_set(600), churn_set(600), holdout, remote)
+        # then the runs, their models and both @champion aliases are in the server's store
+        experiment = _get(base, "experiments/get-by-name", experiment_name=remote.experiment)
+        assert experiment["experiment"]["artifact_location"].startswith("mlflow-artifacts:")
+        assert champion_versions(remote) == {"cx-satisfaction": "1", "cx-churn": "1"}
+        assert list((tmp_path / "served-artifacts").rglob("MLmodel"))  # written by the server, not the client
+        # and serving loads the champions through the server
+        assert load_champions(remote, horizon_days=90).versions == {"cx-satisfaction": "1", "cx-churn": "1"}
+    # when the server is gone, serving says so rather than "nothing trained yet"
+    with pytest.raises(RegistryUnavailable, match="cannot be reached"):
+        champion_versions(remote)

@@ -70,6 +70,7 @@ def test_the_encoder_path_trains_heads_and_themes_on_a_few_customers(
     assert set(result.comparison) == {"linear", "mlp", "tfidf"}
     assert result.models.themes is not None and len(result.models.themes.themes_) == 3
     impact = result.models.metrics["themes"]
+    assert impact, "no theme's impact was measured"  # an empty list would pass every check below
     assert {row["theme"] for row in impact} <= {0, 1, 2}
     assert all(row["customers"] >= 1 and row["texts"] >= row["customers"] for row in impact)
     scorer = TextScorer.load(tmp_path / "text", EncoderConfig(max_tokens=48, batch_size=32))

@@ -1,0 +1,125 @@
+"""`cxpredict train` and `score` through the CLI with every documented option, on a small company.
+
+Its surveys carry a custom metric declared in cx.yml, a `cxi_*` metric, and a metric too thin to
+fit (CES: a few dozen answers); the workspace variants lack surveys or churn.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.synthetic.company import generate_company
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+CX_YML = 'metrics:\n  effort5: {low: 1, high: 5, negative_min: 4, description: "effort, five-point scale"}\n'
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """150 customers; surveys with 240 `cxi_easy` and 240 `effort5` answers added, CES left thin."""
+    folder = tmp_path_factory.mktemp("options") / "company"
+    generate_company(folder, customers=150, seed=4)
+    surveys = pd.read_parquet(folder / "surveys.parquet")
+    rng = np.random.default_rng(4)
+    extra = []
+    for metric, high in (("cxi_easy", 10), ("effort5", 5)):
+        picked = surveys.sample(240, replace=True, random_state=int(rng.integers(1000)))
+        extra.append(picked.assign(metric=metric, score=rng.integers(1, high + 1, len(picked)).astype(float)))
+    pd.concat([surveys, *extra], ignore_index=True).to_parquet(folder / "surveys.parquet", index=False)
+    (folder / "cx.yml").write_text(CX_YML, encoding="utf-8")
+    return folder
+
+
+def _mlflow(tmp_path: Path) -> dict[str, str]:
+    return {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"}
+
+
+def test_train_with_a_customer_holdout_one_cutoff_a_horizon_and_metrics_out_then_score(
+    company: Path, tmp_path: Path
+) -> None:
+    metrics_out, scores_out = tmp_path / "metrics.json", tmp_path / "scores.parquet"
+    command = ["train", str(company), "--holdout-customers", "0.3", "--seed", "1"]
+    command += [
+        "--churn-cutoffs",
+        "2026-01-01",
+        "--churn-horizon-days",
+        "60",
+        "--metrics-out",
+        str(metrics_out),
+    ]
+    trained = runner.invoke(app, command, env=_mlflow(tmp_path))
+    assert trained.exit_code == 0, trained.output
+    metrics = json.loads(metrics_out.read_text())
+    # the custom and cxi metrics are trained; CES, too thin (a few answers), is left out rather than zero
+    trained_metrics = set(metrics["satisfaction"])
+    assert {"nps", "cxi_easy", "effort5"} <= trained_metrics <= {"nps", "csat", "cxi_easy", "effort5"}
+    for figures in metrics["satisfaction"].values():
+        assert {
+            "n_train",
+            "n_test",
+            "mae",
+            "spearman",
+            "auc_negative",
+            "brier_negative",
+            "ece_negative",
+        } <= set(figures)
+    # a customer holdout of 0.3 holds out about a third of the churn examples, all at the one cutoff
+    churn = metrics["churn"]
+    assert 0.2 < churn["n_test"] / (churn["n_train"] + churn["n_test"]) < 0.4
+    assert churn["n_train"] + churn["n_test"] <= 150  # one cutoff: at most one example per customer
+    scored = runner.invoke(app, ["score", str(company), "--out", str(scores_out)], env=_mlflow(tmp_path))
+    assert scored.exit_code == 0, scored.output
+    scores = pd.read_parquet(scores_out)
+    assert len(scores) == 150
+    assert any(c.startswith("effort5") for c in scores.columns) and not any(
+        c.startswith("ces") for c in scores.columns
+    )
+
+
+def test_a_different_horizon_changes_the_churn_labels(company: Path, tmp_path: Path) -> None:
+    counts = []
+    for horizon in ("30", "180"):
+        out = tmp_path / f"m{horizon}.json"
+        command = ["train", str(company), "--holdout-customers", "0.3", "--churn-cutoffs", "2026-01-01"]
+        command += [
+            "--churn-cutoffs",
+            "2025-10-01",
+            "--churn-horizon-days",
+            horizon,
+            "--metrics-out",
+            str(out),
+        ]
+        result = runner.invoke(app, command, env=_mlflow(tmp_path / horizon))
+        assert result.exit_code == 0, result.output
+        counts.append(json.loads(out.read_text())["churn"])
+    # two cutoffs: up to two examples per customer, and the same examples under either horizon
+    assert counts[0]["n_train"] + counts[0]["n_test"] > 150
+    assert counts[0]["n_train"] + counts[0]["n_test"] == counts[1]["n_train"] + counts[1]["n_test"]
+
+
+@pytest.mark.parametrize(("table", "trained"), [("surveys", "churn"), ("churn", "satisfaction")])
+def test_a_workspace_without_surveys_or_churn_trains_the_other_model_and_says_so(
+    company: Path, tmp_path: Path, table: str, trained: str
+) -> None:
+    workspace = Path(shutil.copytree(company, tmp_path / "ws"))
+    (workspace / f"{table}.parquet").unlink()
+    if table == "surveys":
+        (workspace / "cx.yml").unlink()
+    out = tmp_path / "metrics.json"
+    result = runner.invoke(
+        app,
+        ["train", str(workspace), "--holdout-from", "2026-01-01", "--metrics-out", str(out)],
+        env=_mlflow(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(out.read_text())) == {trained}
+    assert f"No {table} table" in result.output
