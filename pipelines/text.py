@@ -7,7 +7,7 @@ scored, out of fold where its label was used, so the scores can feed the tabular
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,9 +20,10 @@ from models.text.bundle import VECTOR_CACHE, TextModels, fit_text_models, negati
 from models.text.cache import CachedEncoder, EmbeddingCache
 from models.text.corpus import collect_texts
 from models.text.encoder import EncoderConfig, TextEncoder
-from models.text.fitting import HeadResult, compare_on_time_split, head_inputs, out_of_fold, predict_one
+from models.text.fitting import HeadResult, compare_on_split, head_inputs, out_of_fold, predict_one
 from models.text.heads import HEAD_KINDS, HeadKind, make_head
 from models.text.labels import weak_labels
+from models.text.splits import SplitError, TextSplit, check_labels, choose_split
 
 TEXT_SCORES = "text_scores.parquet"
 
@@ -36,6 +37,8 @@ class TextOptions:
         use_encoder: False trains the TF-IDF fallback only (no transformer is loaded).
         encoder: encoder settings (model folder, window, batch size, quantisation).
         holdout_from: start of the comparison's test period (default: the latest fifth of labels).
+        holdout_customers: compare the heads on this seeded share of customers instead of by time
+            (chosen automatically when the answers cannot be split by time).
         n_themes: number of themes of negative texts.
         seed: seed of heads, folds and themes.
         learn_before: fit the final heads only on answers before this moment, so that a tabular
@@ -49,35 +52,48 @@ class TextOptions:
     n_themes: int = 10
     seed: int = 0
     learn_before: pd.Timestamp | None = None
+    holdout_customers: float | None = None
 
 
 @dataclass(frozen=True)
 class TextTraining:
-    """What training left: the bundle, the head comparison and the scored texts."""
+    """What training left: the bundle, the head comparison, the split it was made on, the scored texts."""
 
     models: TextModels
     comparison: dict[HeadKind, HeadResult]
     scores: pd.DataFrame
-
-
-def _holdout(labelled: pd.DataFrame, given: pd.Timestamp | None) -> pd.Timestamp:
-    if given is not None:
-        return given
-    answered = labelled["answered_at"].sort_values()
-    return pd.Timestamp(answered.iloc[int(0.8 * (len(answered) - 1))])
+    split: str = ""
 
 
 def _compare(
-    labelled: pd.DataFrame, vectors: np.ndarray | None, options: TextOptions
+    labelled: pd.DataFrame, vectors: np.ndarray | None, split: TextSplit, options: TextOptions
 ) -> dict[HeadKind, HeadResult]:
     known = labelled["negative"].notna().to_numpy()
-    holdout = _holdout(labelled[known], options.holdout_from)
     kinds: list[HeadKind] = [k for k in HEAD_KINDS if vectors is not None or k == "tfidf"]
     if options.head != "auto":
         kinds = [options.head]
     rows = labelled[known].reset_index(drop=True)
     part = None if vectors is None else vectors[known]
-    return {k: compare_on_time_split(k, rows, part, holdout, "source", options.seed) for k in kinds}
+    return {k: compare_on_split(k, rows, part, split, "source", options.seed) for k in kinds}
+
+
+def plan_split(labelled: pd.DataFrame, options: TextOptions) -> TextSplit:
+    """Check the labels and choose the comparison's split, before any text is encoded.
+
+    Raises:
+        SplitError: the labels cannot support the step (one sentence says why).
+    """
+    known = labelled[labelled["negative"].notna()].reset_index(drop=True)
+    check_labels(known)
+    if options.learn_before is not None:
+        before = known[known["answered_at"] < options.learn_before]
+        if before.empty:
+            raise SplitError(
+                f"--learn-before {options.learn_before:%Y-%m-%d} leaves no labelled text to fit on: "
+                "every survey answer is from that moment on"
+            )
+        check_labels(before)
+    return choose_split(known, options.holdout_from, options.holdout_customers, options.seed)
 
 
 def score_corpus(
@@ -118,23 +134,37 @@ def score_corpus(
 
 
 def train_text(
-    tables: Mapping[str, pd.DataFrame], scales: Mapping[str, MetricScale], out: Path, options: TextOptions
+    tables: Mapping[str, pd.DataFrame],
+    scales: Mapping[str, MetricScale],
+    out: Path,
+    options: TextOptions,
+    say: Callable[[str], None] = lambda line: None,
 ) -> TextTraining:
     """Train, save into `out` (bundle, vector cache, `text_scores.parquet`) and score every text.
 
+    `say` hears one line on how the heads are compared, before the heavy work starts.
+
     Raises:
-        ValueError: the workspace has no texts or no survey answer to learn from.
+        SplitError: the workspace has no texts, no survey answers or labels too few to learn from
+            (raised before any text is encoded).
     """
     corpus = collect_texts(tables)
-    if corpus.empty or "surveys" not in tables:
-        raise ValueError("text models need texts (tickets, calls, verbatims, comments) and survey answers")
+    if corpus.empty:
+        raise SplitError(
+            "text train needs texts (tickets.text, calls.transcript, verbatims.text or surveys.comment) "
+            "and this workspace has none"
+        )
+    if "surveys" not in tables:
+        raise SplitError("text train learns from survey answers and this workspace has no surveys table")
     labelled = weak_labels(corpus, tables["surveys"], scales)
+    split = plan_split(labelled, options)
+    say(split.description)
     encoder_id, vectors = None, None
     if options.use_encoder:
         out.mkdir(parents=True, exist_ok=True)
         encoder = CachedEncoder(TextEncoder(options.encoder), EmbeddingCache(out / VECTOR_CACHE))
         encoder_id, vectors = encoder.model_id, encoder.encode(labelled["text"].tolist())
-    comparison = _compare(labelled, vectors, options)
+    comparison = _compare(labelled, vectors, split, options)
     kind: HeadKind = (
         max(comparison, key=lambda k: comparison[k].auc) if options.head == "auto" else options.head
     )
@@ -148,7 +178,7 @@ def train_text(
     }
     models.save(out)
     scores.to_parquet(out / TEXT_SCORES, index=False)
-    return TextTraining(models, comparison, scores)
+    return TextTraining(models, comparison, scores, split.description)
 
 
 def _forget_labels_from(labelled: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:

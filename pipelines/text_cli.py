@@ -44,7 +44,14 @@ def train(
         dt.datetime | None,
         typer.Option(help="Start of the comparison's test period (default: latest fifth)."),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of heads, folds and themes.")] = 0,
+    holdout_customers: Annotated[
+        float | None,
+        typer.Option(
+            help="Compare the heads on this share of customers held out (default: by time where the "
+            "answers carry two or more dates, else 0.2 of customers)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of heads, folds, themes and the customer holdout.")] = 0,
     learn_before: Annotated[
         dt.datetime | None,
         typer.Option(help="Fit the final heads only on answers before this moment (honest ablations)."),
@@ -70,13 +77,28 @@ def train(
         raise typer.BadParameter(f"--head must be auto, linear, mlp or tfidf, got {head!r}")
     holdout = None if holdout_from is None else _utc(pd.Timestamp(holdout_from))
     before = None if learn_before is None else _utc(pd.Timestamp(learn_before))
+    if holdout is not None and holdout_customers is not None:
+        raise typer.BadParameter("give --holdout-from or --holdout-customers, not both")
     options = TextOptions(
-        cast(HeadChoice, head), encoder, EncoderConfig(model_path=model_path), holdout, themes, seed, before
+        cast(HeadChoice, head),
+        encoder,
+        EncoderConfig(model_path=model_path),
+        holdout,
+        themes,
+        seed,
+        before,
+        holdout_customers,
     )
     try:
         loaded = load_workspace(workspace, load_config(workspace))
         with console.status("Redacting, encoding and fitting the text models…"):
-            result = train_text(loaded.tables, loaded.config.scales, workspace / TEXT_MODELS_FOLDER, options)
+            result = train_text(
+                loaded.tables,
+                loaded.config.scales,
+                workspace / TEXT_MODELS_FOLDER,
+                options,
+                say=lambda line: console.print(f"  {line}", markup=False, soft_wrap=True),
+            )
     except (ConfigError, WorkspaceError, ValueError, FileNotFoundError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from exc

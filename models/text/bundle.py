@@ -116,9 +116,11 @@ def fit_text_models(
     themes = None
     if vectors is not None:
         chosen = negative_mask(corpus["source"], negative.predict_proba(X)[:, 1])
-        themes = ThemeModel(n_themes, random_state=random_state).fit(
-            vectors[chosen], corpus["text"][chosen].tolist(), corpus["source"][chosen].tolist()
-        )
+        n_themes = min(n_themes, int(chosen.sum()))  # a few complaints make fewer themes, one makes none
+        if n_themes >= 2:
+            themes = ThemeModel(n_themes, random_state=random_state).fit(
+                vectors[chosen], corpus["text"][chosen].tolist(), corpus["source"][chosen].tolist()
+            )
     return TextModels(kind, encoder_id, negative, satisfaction, themes, {})
 
 

@@ -45,15 +45,22 @@ def _texts_of(frame: pd.DataFrame, source: TextSource) -> pd.DataFrame:
     )
 
 
+def _has_texts(tables: Mapping[str, pd.DataFrame], source: TextSource) -> bool:
+    """Whether the table is there with its (optional) text column and its time column."""
+    frame = tables.get(source.table)
+    return frame is not None and {source.text_column, source.time_column} <= set(frame.columns)
+
+
 def collect_texts(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Every non-empty text of the workspace's tables, redacted, ordered by time.
 
     Returns:
-        One row per text with the columns of `CORPUS_COLUMNS`; `key` is the row's id (the row
+        One row per text with the columns of `CORPUS_COLUMNS` (a table without its optional text
+        column adds none); `key` is the row's id (the row
         number where the table has no id column) and `text` is already redacted, so no later step
         ever holds the raw text.
     """
-    parts = [_texts_of(tables[s.table], s) for s in TEXT_SOURCES if s.table in tables]
+    parts = [_texts_of(tables[s.table], s) for s in TEXT_SOURCES if _has_texts(tables, s)]
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CORPUS_COLUMNS})

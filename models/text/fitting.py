@@ -1,4 +1,4 @@
-"""Fitting the text heads: out-of-fold predictions and the time-split comparison of heads.
+"""Fitting the text heads: out-of-fold predictions and the comparison of heads on a split.
 
 Out-of-fold: each labelled text is scored by a head that never saw its customer's texts, so the
 scores can feed the tabular models without their labels leaking in through the text head.
@@ -17,11 +17,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from models.text.heads import HeadKind, make_head
+from models.text.splits import TextSplit, time_split
 
 
 @dataclass(frozen=True)
 class HeadResult:
-    """One head's figures on a time split."""
+    """One head's figures on a split."""
 
     head: str
     n_train: int
@@ -57,6 +58,35 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
     return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
 
 
+def compare_on_split(
+    kind: HeadKind,
+    labelled: pd.DataFrame,
+    vectors: np.ndarray | None,
+    split: TextSplit,
+    group_column: str | None = None,
+    random_state: int = 0,
+) -> HeadResult:
+    """Fit a head on the split's training texts, report AUC(negative) on its test texts.
+
+    Args:
+        kind: the head to fit.
+        labelled: texts with `text` and a 0/1 `negative` (no missing labels).
+        vectors: one row per row of `labelled` (None for the TF-IDF head).
+        split: which rows train and which judge.
+        group_column: also report AUC per value of this column (source, language...).
+        random_state: seed of the head.
+    """
+    X = head_inputs(kind, vectors, labelled["text"].tolist())
+    y = labelled["negative"].to_numpy(dtype=int)
+    head = make_head(kind, random_state).fit(X[split.train], y[split.train])
+    p = head.predict_proba(X[split.test])[:, 1]
+    by_group: dict[str, float] = {}
+    if group_column is not None:
+        groups = labelled[group_column].to_numpy()[split.test]
+        by_group = {str(g): _auc(y[split.test][groups == g], p[groups == g]) for g in np.unique(groups)}
+    return HeadResult(kind, int(split.train.sum()), int(split.test.sum()), _auc(y[split.test], p), by_group)
+
+
 def compare_on_time_split(
     kind: HeadKind,
     labelled: pd.DataFrame,
@@ -65,24 +95,6 @@ def compare_on_time_split(
     group_column: str | None = None,
     random_state: int = 0,
 ) -> HeadResult:
-    """Fit a head on texts answered before `holdout_from`, report AUC(negative) on those after.
-
-    Args:
-        kind: the head to fit.
-        labelled: texts with `text`, `at`, `answered_at` and a 0/1 `negative` (no missing labels).
-        vectors: one row per row of `labelled` (None for the TF-IDF head).
-        holdout_from: first moment of the test period.
-        group_column: also report AUC per value of this column (source, language...).
-        random_state: seed of the head.
-    """
-    X = head_inputs(kind, vectors, labelled["text"].tolist())
-    y = labelled["negative"].to_numpy(dtype=int)
-    train = (labelled["answered_at"] < holdout_from).to_numpy()
-    test = (labelled["at"] >= holdout_from).to_numpy()
-    head = make_head(kind, random_state).fit(X[train], y[train])
-    p = head.predict_proba(X[test])[:, 1]
-    by_group: dict[str, float] = {}
-    if group_column is not None:
-        groups = labelled[group_column].to_numpy()[test]
-        by_group = {str(g): _auc(y[test][groups == g], p[groups == g]) for g in np.unique(groups)}
-    return HeadResult(kind, int(train.sum()), int(test.sum()), _auc(y[test], p), by_group)
+    """`compare_on_split` on texts answered before `holdout_from` against those written from it on."""
+    split = time_split(labelled, holdout_from)
+    return compare_on_split(kind, labelled, vectors, split, group_column, random_state)
