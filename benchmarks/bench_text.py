@@ -23,14 +23,15 @@ import torch
 from benchmarks.report import peak_rss_gib, write_section
 from features.contract import DEFAULT_METRICS
 from features.validation import load_workspace
-from models.text.bundle import fit_text_models
 from models.text.cache import CachedEncoder, EmbeddingCache
 from models.text.corpus import collect_texts
 from models.text.encoder import EncoderConfig, TextEncoder
-from models.text.fitting import compare_on_time_split
+from models.text.fit import corpus_inputs, fit_text_models
+from models.text.fitting import compare_on_split
 from models.text.heads import HEAD_KINDS
 from models.text.labels import weak_labels
 from models.text.quality import pii_recall, theme_agreement
+from models.text.splits import time_split
 from pipelines.synthetic import generate_company
 from pipelines.text import score_corpus
 
@@ -110,10 +111,11 @@ def head_figures(labelled: pd.DataFrame, vectors: np.ndarray) -> list[str]:
         "| head | AUC(negative) | tickets | calls | verbatims | comments | non-English | train / test |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    rows["english"] = np.where(rows["language"].eq("en"), "en", "other")
+    english = np.where(rows["language"].eq("en"), "en", "other")
+    inputs, y, split = corpus_inputs(rows, part), rows["negative"].to_numpy(int), time_split(rows, HOLDOUT)
     for kind in HEAD_KINDS:
-        by_source = compare_on_time_split(kind, rows, part, HOLDOUT, "source")
-        by_language = compare_on_time_split(kind, rows, part, HOLDOUT, "english")
+        by_source = compare_on_split(kind, inputs, y, split, rows["source"].to_numpy())
+        by_language = compare_on_split(kind, inputs, y, split, english)
         s = by_source.auc_by_group
         lines.append(
             f"| {kind} | {by_source.auc:.3f} | {s.get('tickets', np.nan):.3f} | {s.get('calls', np.nan):.3f} "
@@ -137,8 +139,8 @@ WHY_TFIDF = (
 
 
 def theme_figures(labelled: pd.DataFrame, vectors: np.ndarray, encoder_id: str) -> list[str]:
-    models = fit_text_models("linear", labelled, vectors, encoder_id, n_themes=10)
-    scores = score_corpus(labelled, vectors, models, seed=0)
+    fitted = fit_text_models("linear", labelled, vectors, encoder_id, n_themes=10)
+    models, scores = fitted.models, score_corpus(labelled, vectors, fitted)
     assigned = scores["theme"].notna().to_numpy() & labelled["planted_theme"].notna().to_numpy()
     agreement = theme_agreement(
         scores["theme"].to_numpy()[assigned], labelled["planted_theme"].to_numpy()[assigned]

@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 
 from features.contract import TEXT_SCORES_TABLE, MetricScale
-from models.text.bundle import VECTOR_CACHE, TextModels, fit_text_models, negative_mask
+from models.text.bundle import VECTOR_CACHE, TextModels, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache
 from models.text.corpus import collect_texts
 from models.text.encoder import EncoderConfig, TextEncoder
-from models.text.fitting import HeadResult, compare_on_split, head_inputs, out_of_fold, predict_one
-from models.text.heads import HEAD_KINDS, HeadKind, make_head
+from models.text.fit import FittedText, corpus_inputs, fit_text_models
+from models.text.fitting import HeadResult, compare_on_split
+from models.text.heads import BASELINE, HEAD_KINDS, HeadKind
 from models.text.labels import weak_labels
 from models.text.splits import SplitError, TextSplit, check_labels, choose_split
 
@@ -33,7 +34,7 @@ class TextOptions:
     """How the text models are trained.
 
     Attributes:
-        head: `auto` picks the head with the best holdout AUC; or `linear`, `mlp`, `tfidf`.
+        head: `auto` picks the head with the best holdout AUC; or `tfidf`, `linear`, `mlp`, `stacked`.
         use_encoder: False trains the TF-IDF fallback only (no transformer is loaded).
         encoder: encoder settings (model folder, window, batch size, quantisation).
         holdout_from: start of the comparison's test period (default: the latest fifth of labels).
@@ -68,13 +69,20 @@ class TextTraining:
 def _compare(
     labelled: pd.DataFrame, vectors: np.ndarray | None, split: TextSplit, options: TextOptions
 ) -> dict[HeadKind, HeadResult]:
+    """Every head the inputs allow (or the asked one beside the baseline), fitted and judged on `split`."""
     known = labelled["negative"].notna().to_numpy()
-    kinds: list[HeadKind] = [k for k in HEAD_KINDS if vectors is not None or k == "tfidf"]
+    kinds: list[HeadKind] = [k for k in HEAD_KINDS if vectors is not None or k == BASELINE]
     if options.head != "auto":
-        kinds = [options.head]
+        kinds = list(dict.fromkeys([BASELINE, options.head]))
     rows = labelled[known].reset_index(drop=True)
-    part = None if vectors is None else vectors[known]
-    return {k: compare_on_split(k, rows, part, split, "source", options.seed) for k in kinds}
+    inputs = corpus_inputs(rows, None if vectors is None else vectors[known])
+    y, sources = rows["negative"].to_numpy(dtype=int), rows["source"].to_numpy()
+    return {k: compare_on_split(k, inputs, y, split, sources, options.seed) for k in kinds}
+
+
+def best_head(comparison: Mapping[HeadKind, HeadResult]) -> HeadKind:
+    """The head with the highest holdout AUC; on a tie the earlier of `HEAD_KINDS` (the baseline first)."""
+    return max(comparison, key=lambda k: -np.inf if np.isnan(comparison[k].auc) else comparison[k].auc)
 
 
 def plan_split(labelled: pd.DataFrame, options: TextOptions) -> TextSplit:
@@ -96,27 +104,16 @@ def plan_split(labelled: pd.DataFrame, options: TextOptions) -> TextSplit:
     return choose_split(known, options.holdout_from, options.holdout_customers, options.seed)
 
 
-def score_corpus(
-    labelled: pd.DataFrame, vectors: np.ndarray | None, models: TextModels, seed: int
-) -> pd.DataFrame:
+def score_corpus(labelled: pd.DataFrame, vectors: np.ndarray | None, fitted: FittedText) -> pd.DataFrame:
     """The `text_scores` table: each text's customer, moment, source, satisfaction, negativity, theme.
 
     Labelled texts are scored out of fold (by customer), the others by the fitted heads.
     """
-    X = head_inputs(models.head_kind, vectors, labelled["text"].tolist())
-    negative = predict_one(models.negative_head, X)
-    satisfaction = models.satisfaction_head.predict(X)
-    known = labelled["negative"].notna().to_numpy()
-    groups = labelled["customer_id"].to_numpy()[known]
-    negative[known] = out_of_fold(
-        make_head(models.head_kind, seed),
-        X[known],
-        labelled["negative"].to_numpy()[known].astype(int),
-        groups,
-    )
-    satisfaction[known] = out_of_fold(
-        models.satisfaction_head, X[known], labelled["satisfaction"].to_numpy()[known], groups
-    )
+    models, inputs = fitted.models, corpus_inputs(labelled, vectors)
+    negative = models.negative_head.predict(inputs)
+    satisfaction = models.satisfaction_head.predict(inputs)
+    negative[fitted.labelled] = fitted.negative_oof
+    satisfaction[fitted.labelled] = fitted.satisfaction_oof
     theme = pd.array([pd.NA] * len(labelled), dtype="Int64")
     if models.themes is not None and vectors is not None:
         chosen = negative_mask(labelled["source"], negative)
@@ -165,13 +162,11 @@ def train_text(
         encoder = CachedEncoder(TextEncoder(options.encoder), EmbeddingCache(out / VECTOR_CACHE))
         encoder_id, vectors = encoder.model_id, encoder.encode(labelled["text"].tolist())
     comparison = _compare(labelled, vectors, split, options)
-    kind: HeadKind = (
-        max(comparison, key=lambda k: comparison[k].auc) if options.head == "auto" else options.head
-    )
+    kind: HeadKind = best_head(comparison) if options.head == "auto" else options.head
     if options.learn_before is not None:
         labelled = _forget_labels_from(labelled, options.learn_before)
-    models = fit_text_models(kind, labelled, vectors, encoder_id, options.n_themes, options.seed)
-    scores = score_corpus(labelled, vectors, models, options.seed)
+    fitted = fit_text_models(kind, labelled, vectors, encoder_id, options.n_themes, options.seed)
+    models, scores = fitted.models, score_corpus(labelled, vectors, fitted)
     models.metrics = {
         **_metrics(comparison, labelled),
         "themes": theme_impact(scores, labelled).to_dict("records"),

@@ -8,16 +8,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import pandas as pd
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from models.text.fitting import HeadResult
+    from models.text.heads import HeadKind
+
 EXIT_INVALID = 2
 DEFAULT_MODELS = Path("demo-workspace") / "_text_models"
-HeadChoice = Literal["auto", "linear", "mlp", "tfidf"]
+HeadChoice = Literal["auto", "tfidf", "linear", "mlp", "stacked"]
 
 text_app = typer.Typer(
     help="Score texts: redacted text, predicted satisfaction, sentiment and theme.", no_args_is_help=True
@@ -34,7 +39,9 @@ def train(
     workspace: Annotated[
         Path, typer.Argument(help="Workspace whose texts and survey answers to learn from.")
     ],
-    head: Annotated[str, typer.Option(help="auto (best holdout AUC), linear, mlp or tfidf.")] = "auto",
+    head: Annotated[
+        str, typer.Option(help="auto (best holdout AUC), tfidf (the plain baseline), linear, mlp or stacked.")
+    ] = "auto",
     encoder: Annotated[bool, typer.Option(help="Use the transformer encoder (off: TF-IDF only).")] = True,
     model_path: Annotated[
         Path | None, typer.Option(help="Local Hugging Face model folder (default: the packaged MiniLM).")
@@ -73,8 +80,8 @@ def train(
     from models.text.encoder import EncoderConfig
     from pipelines.text import TextOptions, train_text, write_text_events
 
-    if head not in ("auto", "linear", "mlp", "tfidf"):
-        raise typer.BadParameter(f"--head must be auto, linear, mlp or tfidf, got {head!r}")
+    if head not in ("auto", "tfidf", "linear", "mlp", "stacked"):
+        raise typer.BadParameter(f"--head must be auto, tfidf, linear, mlp or stacked, got {head!r}")
     holdout = None if holdout_from is None else _utc(pd.Timestamp(holdout_from))
     before = None if learn_before is None else _utc(pd.Timestamp(learn_before))
     if holdout is not None and holdout_customers is not None:
@@ -102,11 +109,8 @@ def train(
     except (ConfigError, WorkspaceError, ValueError, FileNotFoundError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from exc
-    for kind, figures in result.comparison.items():
-        chosen = " ← chosen" if kind == result.models.head_kind else ""
-        console.print(
-            f"  {kind}: AUC(negative) {figures.auc:.3f} on {figures.n_test:,} holdout texts{chosen}"
-        )
+    for line in comparison_lines(result.comparison, result.models.head_kind):
+        console.print(f"  {line}", markup=False)
     for row in result.models.metrics["themes"]:
         theme = result.models.theme_of(int(row["theme"]))
         console.print(
@@ -118,6 +122,21 @@ def train(
     if write_events:
         path = write_text_events(workspace, result.scores, result.models)
         console.print(f"[green]✓ text features' table → {path}[/]")
+
+
+def comparison_lines(comparison: Mapping[HeadKind, HeadResult], chosen: str) -> list[str]:
+    """The head comparison as printed after every run: AUC per head beside the plain TF-IDF baseline."""
+    from models.text.heads import BASELINE
+
+    base = comparison[BASELINE].auc
+    lines = []
+    for kind, figures in comparison.items():
+        versus = "the plain baseline" if kind == BASELINE else f"{figures.auc - base:+.4f} vs {BASELINE}"
+        mark = " ← chosen" if kind == chosen else ""
+        lines.append(
+            f"{kind}: AUC(negative) {figures.auc:.4f} ({versus}) on {figures.n_test:,} holdout texts{mark}"
+        )
+    return lines
 
 
 @text_app.command("score")

@@ -1,4 +1,4 @@
-"""Fitting the text heads: out-of-fold predictions and the comparison of heads on a split.
+"""Fitting the text heads: which head each kind is, out-of-fold scores, and the comparison on a split.
 
 Out-of-fold: each labelled text is scored by a head that never saw its customer's texts, so the
 scores can feed the tabular models without their labels leaking in through the text head.
@@ -6,18 +6,19 @@ scores can feed the tabular models without their labels leaking in through the t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GroupKFold
 
-from models.text.heads import HeadKind, make_head
-from models.text.splits import TextSplit, time_split
+from models.text.heads import Head, HeadKind, LinearHead, TextInputs, customer_folds
+from models.text.mlp import MLPHead
+from models.text.splits import TextSplit
+from models.text.stacked import StackedHead
+
+HEAD_CLASSES: dict[str, Any] = {c.name: c for c in (LinearHead, MLPHead, StackedHead)}
 
 
 @dataclass(frozen=True)
@@ -31,27 +32,38 @@ class HeadResult:
     auc_by_group: dict[str, float]
 
 
-def head_inputs(kind: HeadKind, vectors: np.ndarray | None, texts: Sequence[str]) -> Any:
-    """What a head reads: the texts for TF-IDF, the vectors otherwise."""
+def make_head(kind: HeadKind, random_state: int = 0) -> Head:
+    """An unfitted negative-side head: `tfidf` reads texts, `linear` and `mlp` vectors, `stacked` both."""
     if kind == "tfidf":
-        return np.asarray(texts, dtype=object)
-    if vectors is None:
-        raise ValueError(f"the {kind!r} head needs text vectors; switch the encoder on or use 'tfidf'")
-    return vectors
+        return LinearHead("tfidf", random_state=random_state)
+    if kind == "linear":
+        return LinearHead("vectors", random_state=random_state)
+    if kind == "mlp":
+        return MLPHead(random_state=random_state)
+    if kind == "stacked":
+        return StackedHead(random_state=random_state)
+    raise ValueError(f"unknown head {kind!r}; choose one of tfidf, linear, mlp, stacked")
 
 
-def predict_one(head: Any, X: Any) -> np.ndarray:
-    """A classifier's probability of class 1, a regressor's prediction."""
-    return head.predict_proba(X)[:, 1] if hasattr(head, "predict_proba") else head.predict(X)
+def make_satisfaction_head(kind: HeadKind) -> LinearHead:
+    """A ridge regression of the 0-1 satisfaction on what the negative head reads."""
+    reads = {"tfidf": "tfidf", "stacked": "both"}.get(kind, "vectors")
+    return LinearHead(reads, regress=True)  # type: ignore[arg-type]
 
 
-def out_of_fold(head: Any, X: Any, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
-    """Predictions of every row from a clone of `head` fitted on the other groups' (customers') folds."""
+def out_of_fold(make: Callable[[], Head], inputs: TextInputs, y: np.ndarray) -> np.ndarray:
+    """Scores of every row from heads fitted on the other customers' folds."""
     predictions = np.full(len(y), np.nan)
-    splits = min(folds, len(np.unique(groups)))
-    for train, test in GroupKFold(n_splits=splits).split(X, y, groups):
-        predictions[test] = predict_one(clone(head).fit(X[train], y[train]), X[test])
+    for train, test in customer_folds(inputs):
+        predictions[test] = make().fit(inputs.take(train), y[train]).predict(inputs.take(test))
     return predictions
+
+
+def fit_with_scores(make: Callable[[], Head], inputs: TextInputs, y: np.ndarray) -> tuple[Head, np.ndarray]:
+    """A head fitted on every row, and every row's out-of-fold score (the stacked head brings its own)."""
+    head = make().fit(inputs, y)
+    own = getattr(head, "oof_", None)
+    return head, own if own is not None else out_of_fold(make, inputs, y)
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
@@ -60,41 +72,26 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 
 def compare_on_split(
     kind: HeadKind,
-    labelled: pd.DataFrame,
-    vectors: np.ndarray | None,
+    inputs: TextInputs,
+    y: np.ndarray,
     split: TextSplit,
-    group_column: str | None = None,
+    groups: np.ndarray | None = None,
     random_state: int = 0,
 ) -> HeadResult:
-    """Fit a head on the split's training texts, report AUC(negative) on its test texts.
+    """Fit a head on the split's training rows, report AUC(negative) on its test rows.
 
     Args:
         kind: the head to fit.
-        labelled: texts with `text` and a 0/1 `negative` (no missing labels).
-        vectors: one row per row of `labelled` (None for the TF-IDF head).
+        inputs: the labelled texts' inputs.
+        y: their 0/1 negative labels.
         split: which rows train and which judge.
-        group_column: also report AUC per value of this column (source, language...).
+        groups: also report AUC per value of this (source, language...), one per row.
         random_state: seed of the head.
     """
-    X = head_inputs(kind, vectors, labelled["text"].tolist())
-    y = labelled["negative"].to_numpy(dtype=int)
-    head = make_head(kind, random_state).fit(X[split.train], y[split.train])
-    p = head.predict_proba(X[split.test])[:, 1]
+    head = make_head(kind, random_state).fit(inputs.take(split.train), y[split.train])
+    p, truth = head.predict(inputs.take(split.test)), y[split.test]
     by_group: dict[str, float] = {}
-    if group_column is not None:
-        groups = labelled[group_column].to_numpy()[split.test]
-        by_group = {str(g): _auc(y[split.test][groups == g], p[groups == g]) for g in np.unique(groups)}
-    return HeadResult(kind, int(split.train.sum()), int(split.test.sum()), _auc(y[split.test], p), by_group)
-
-
-def compare_on_time_split(
-    kind: HeadKind,
-    labelled: pd.DataFrame,
-    vectors: np.ndarray | None,
-    holdout_from: pd.Timestamp,
-    group_column: str | None = None,
-    random_state: int = 0,
-) -> HeadResult:
-    """`compare_on_split` on texts answered before `holdout_from` against those written from it on."""
-    split = time_split(labelled, holdout_from)
-    return compare_on_split(kind, labelled, vectors, split, group_column, random_state)
+    if groups is not None:
+        tested = groups[split.test]
+        by_group = {str(g): _auc(truth[tested == g], p[tested == g]) for g in np.unique(tested)}
+    return HeadResult(kind, int(split.train.sum()), int(split.test.sum()), _auc(truth, p), by_group)

@@ -1,109 +1,201 @@
-"""Heads that predict a text's negative side: on embeddings (linear or a small torch MLP) or TF-IDF.
+"""Heads that read a text's negative side or satisfaction: linear models on TF-IDF, on vectors, or both.
 
-The TF-IDF head reads character n-grams within word boundaries, so it needs no tokenizer, no
-vocabulary and no model: it is the language-agnostic fallback when the encoder is switched off.
+The TF-IDF features are word 1-2-grams beside character 2-5-grams within word boundaries: words carry
+meaning where a language is known, character n-grams carry spelling variants and any language, with no
+tokenizer and no model. Each head keeps plain arrays (vocabularies, idf weights, coefficients), so a
+fitted head is saved as JSON and safetensors and loaded without unpickling anything.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GroupKFold
 
-HeadKind = Literal["linear", "mlp", "tfidf"]
-HEAD_KINDS: tuple[HeadKind, ...] = ("linear", "mlp", "tfidf")
+HeadKind = Literal["tfidf", "linear", "mlp", "stacked"]
+HEAD_KINDS: tuple[HeadKind, ...] = ("tfidf", "linear", "mlp", "stacked")
+BASELINE: HeadKind = "tfidf"  # the plain baseline every other head is compared with
+Reads = Literal["tfidf", "vectors", "both"]
+State = tuple[dict[str, Any], dict[str, np.ndarray]]  # (JSON-able settings, named arrays)
 
 
-class MLPHead(ClassifierMixin, BaseEstimator):
-    """A one-hidden-layer torch classifier on embeddings, trained full-batch with Adam.
+@dataclass(frozen=True)
+class TextInputs:
+    """What heads read, row-aligned: redacted texts, their vectors (None without the encoder), writers.
+
+    `groups` (customer ids) keeps a customer's texts in one fold wherever a head scores out of fold.
+    """
+
+    texts: np.ndarray
+    vectors: np.ndarray | None = None
+    groups: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def take(self, rows: np.ndarray) -> TextInputs:
+        """The inputs of these rows (a boolean mask or positions)."""
+        vectors = None if self.vectors is None else self.vectors[rows]
+        groups = None if self.groups is None else self.groups[rows]
+        return replace(self, texts=self.texts[rows], vectors=vectors, groups=groups)
+
+    def need_vectors(self, who: str) -> np.ndarray:
+        """The vectors, or a clear error for a head that cannot run without them."""
+        if self.vectors is None:
+            raise ValueError(f"the {who} head needs text vectors; switch the encoder on or use 'tfidf'")
+        return self.vectors
+
+
+def customer_folds(inputs: TextInputs, folds: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) positions of folds that keep each customer's texts together."""
+    groups = inputs.groups if inputs.groups is not None else np.arange(len(inputs))
+    splits = min(folds, len(np.unique(groups)))
+    return list(GroupKFold(n_splits=splits).split(np.zeros(len(inputs)), groups=groups))
+
+
+class Head(Protocol):
+    """A fitted or unfitted head: P(negative) for a classifier, a 0-1 satisfaction for a regressor."""
+
+    def fit(self, inputs: TextInputs, y: np.ndarray) -> Any:
+        """Fit on the inputs and their labels; returns the head."""
+        ...
+
+    def predict(self, inputs: TextInputs) -> np.ndarray:
+        """One score per row."""
+        ...
+
+    def state(self) -> State:
+        """Settings and arrays that `from_state` rebuilds the fitted head from."""
+        ...
+
+
+_VECTORISERS = {
+    "word": {"ngram_range": (1, 2), "min_df": 2, "max_features": 200_000},
+    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2, "max_features": 200_000},
+}
+
+
+class TfidfFeatures:
+    """Sublinear TF-IDF of word 1-2-grams and character 2-5-grams, side by side, rows L2-normalised each."""
+
+    def __init__(
+        self, vocabularies: dict[str, list[str]] | None = None, idf: dict[str, np.ndarray] | None = None
+    ):
+        self.vectorisers: dict[str, TfidfVectorizer] = {}
+        if vocabularies is not None and idf is not None:
+            for name, settings in _VECTORISERS.items():
+                vectoriser = TfidfVectorizer(sublinear_tf=True, vocabulary=vocabularies[name], **settings)
+                vectoriser.idf_ = idf[name]
+                self.vectorisers[name] = vectoriser
+
+    def fit_transform(self, texts: np.ndarray) -> sp.csr_matrix:
+        """Learn the vocabularies and idf weights of `texts`; their features."""
+        self.vectorisers = {n: TfidfVectorizer(sublinear_tf=True, **s) for n, s in _VECTORISERS.items()}
+        return sp.hstack([v.fit_transform(texts) for v in self.vectorisers.values()], format="csr")
+
+    def transform(self, texts: np.ndarray) -> sp.csr_matrix:
+        """Features of texts under the learnt vocabularies (unknown n-grams are ignored)."""
+        return sp.hstack([v.transform(texts) for v in self.vectorisers.values()], format="csr")
+
+    def state(self) -> State:
+        """Vocabularies (terms in column order) and idf weights."""
+        vocabularies = {n: v.get_feature_names_out().tolist() for n, v in self.vectorisers.items()}
+        return {"vocabularies": vocabularies}, {
+            n: v.idf_.astype(np.float64) for n, v in self.vectorisers.items()
+        }
+
+    @classmethod
+    def from_state(cls, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> TfidfFeatures:
+        """Rebuild fitted features from `state()`."""
+        return cls(settings["vocabularies"], arrays)
+
+
+class LinearHead:
+    """Logistic (classifier) or ridge (regressor) regression on TF-IDF, on vectors, or on both.
 
     Args:
-        hidden: hidden units.
-        epochs: passes over the training set.
-        lr: Adam's learning rate.
-        weight_decay: L2 penalty, the main guard against over-fitting a few thousand labels.
-        dropout: dropout on the hidden layer while training.
-        random_state: seed of the weights and dropout.
+        reads: `tfidf`, `vectors` or `both` (TF-IDF columns, then the vector's).
+        regress: fit a ridge regression instead of a classifier.
+        strength: the classifier's C, or the ridge's alpha.
+        random_state: seed of the solver.
     """
+
+    name: ClassVar[str] = "linear"
 
     def __init__(
         self,
-        hidden: int = 64,
-        epochs: int = 150,
-        lr: float = 3e-3,
-        weight_decay: float = 1e-3,
-        dropout: float = 0.2,
+        reads: Reads = "tfidf",
+        regress: bool = False,
+        strength: float | None = None,
         random_state: int = 0,
     ) -> None:
-        self.hidden = hidden
-        self.epochs = epochs
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.random_state = random_state
+        self.reads, self.regress, self.random_state = reads, regress, random_state
+        self.strength = strength if strength is not None else _default_strength(reads, regress)
+        self.features = TfidfFeatures() if reads != "vectors" else None
+        self.coef_, self.intercept_ = np.zeros(0), 0.0
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> MLPHead:
-        """Train on embeddings `X` and 0/1 labels `y`."""
-        generator = torch.Generator().manual_seed(self.random_state)
-        torch.manual_seed(self.random_state)  # dropout draws from the global generator
-        self.network_ = torch.nn.Sequential(
-            torch.nn.Linear(X.shape[1], self.hidden),
-            torch.nn.GELU(),
-            torch.nn.Dropout(self.dropout),
-            torch.nn.Linear(self.hidden, 1),
-        )
-        for layer in self.network_:
-            if isinstance(layer, torch.nn.Linear):
-                torch.nn.init.normal_(layer.weight, std=0.05, generator=generator)
-                torch.nn.init.zeros_(layer.bias)
-        inputs = torch.as_tensor(np.asarray(X, np.float32))
-        targets = torch.as_tensor(np.asarray(y, np.float32))
-        optimiser = torch.optim.Adam(self.network_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        self.network_.train()
-        for _ in range(self.epochs):
-            optimiser.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(self.network_(inputs)[:, 0], targets)
-            loss.backward()
-            optimiser.step()
-        self.network_.eval()
-        self.classes_ = np.array([0, 1])
+    def matrix(self, inputs: TextInputs, fit: bool = False) -> Any:
+        """The rows this head reads (learning the TF-IDF vocabularies when `fit`)."""
+        parts: list[Any] = []
+        if self.features is not None:
+            texts = inputs.texts
+            parts.append(self.features.fit_transform(texts) if fit else self.features.transform(texts))
+        if self.reads != "tfidf":
+            parts.append(inputs.need_vectors("linear"))
+        return parts[0] if len(parts) == 1 else sp.hstack([parts[0], sp.csr_matrix(parts[1])], format="csr")
+
+    def fit(self, inputs: TextInputs, y: np.ndarray) -> LinearHead:
+        """Fit on the inputs and their 0/1 labels (0-1 satisfaction when regressing)."""
+        return self.fit_matrix(self.matrix(inputs, fit=True), y)
+
+    def fit_matrix(self, X: Any, y: np.ndarray) -> LinearHead:
+        """Fit on rows already read by `matrix`."""
+        if self.regress:
+            model: Any = Ridge(alpha=self.strength).fit(X, y)
+        else:
+            model = LogisticRegression(C=self.strength, max_iter=2000, random_state=self.random_state).fit(
+                X, y
+            )
+        self.coef_ = np.asarray(model.coef_, np.float64).ravel()
+        self.intercept_ = float(np.ravel(model.intercept_)[0])
         return self
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Probabilities of classes 0 and 1, one row per embedding."""
-        with torch.inference_mode():
-            logits = self.network_(torch.as_tensor(np.asarray(X, np.float32)))[:, 0]
-        positive = torch.sigmoid(logits).numpy().astype(np.float64)
-        return np.column_stack([1.0 - positive, positive])
+    def predict_matrix(self, X: Any) -> np.ndarray:
+        """Scores of rows already read by `matrix`."""
+        z = np.asarray(X @ self.coef_).ravel() + self.intercept_
+        return z if self.regress else 1.0 / (1.0 + np.exp(-z))
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """0/1 predictions at probability 0.5."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+    def predict(self, inputs: TextInputs) -> np.ndarray:
+        """P(negative), or the predicted 0-1 satisfaction when regressing."""
+        return self.predict_matrix(self.matrix(inputs))
+
+    def state(self) -> State:
+        """Settings, coefficients and (when it reads TF-IDF) the vocabularies."""
+        settings: dict[str, Any] = {"reads": self.reads, "regress": self.regress, "strength": self.strength}
+        arrays = {"coef": self.coef_, "intercept": np.array([self.intercept_])}
+        if self.features is not None:
+            tfidf_settings, idf = self.features.state()
+            settings["tfidf"] = tfidf_settings
+            arrays |= {f"idf.{k}": v for k, v in idf.items()}
+        return settings, arrays
+
+    @classmethod
+    def from_state(cls, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> LinearHead:
+        """Rebuild a fitted head from `state()`."""
+        head = cls(settings["reads"], bool(settings["regress"]), float(settings["strength"]))
+        head.coef_, head.intercept_ = arrays["coef"], float(arrays["intercept"][0])
+        if "tfidf" in settings:
+            idf = {k.removeprefix("idf."): v for k, v in arrays.items() if k.startswith("idf.")}
+            head.features = TfidfFeatures.from_state(settings["tfidf"], idf)
+        return head
 
 
-def char_ngrams() -> TfidfVectorizer:
-    """Sublinear TF-IDF of character 2-5-grams within word boundaries: works in any language."""
-    return TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), min_df=2, max_features=200_000, sublinear_tf=True
-    )
-
-
-def tfidf_head(random_state: int = 0) -> Pipeline:
-    """Character n-grams and a logistic regression."""
-    return make_pipeline(char_ngrams(), LogisticRegression(C=4.0, max_iter=2000, random_state=random_state))
-
-
-def make_head(kind: HeadKind, random_state: int = 0) -> Any:
-    """An unfitted head: `linear` and `mlp` take embeddings, `tfidf` takes the texts themselves."""
-    if kind == "linear":
-        return LogisticRegression(C=1.0, max_iter=2000, random_state=random_state)
-    if kind == "mlp":
-        return MLPHead(random_state=random_state)
-    if kind == "tfidf":
-        return tfidf_head(random_state)
-    raise ValueError(f"unknown head {kind!r}; choose one of {', '.join(HEAD_KINDS)}")
+def _default_strength(reads: Reads, regress: bool) -> float:
+    if regress:
+        return 3.0 if reads != "vectors" else 1.0
+    return 4.0 if reads == "tfidf" else 1.0  # C = 4 is the plain TF-IDF baseline's setting

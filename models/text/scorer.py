@@ -16,7 +16,7 @@ import pandas as pd
 from models.text.bundle import TextModels, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache, Encoder
 from models.text.encoder import EncoderConfig, TextEncoder
-from models.text.fitting import head_inputs
+from models.text.heads import TextInputs
 from models.text.redact import redact_all
 
 NEGATIVE_FROM, POSITIVE_UP_TO = 0.5, 0.2  # P(negative) cut-offs of the sentiment words
@@ -113,9 +113,9 @@ class TextScorer:
         """Redacted texts, their vectors (None for TF-IDF heads), P(negative) and satisfaction 0-10."""
         redacted = redact_all(texts)
         vectors = self.encoder.encode(redacted) if self.encoder is not None else None
-        X = head_inputs(self.models.head_kind, vectors, redacted)
-        p_negative = self.models.negative_head.predict_proba(X)[:, 1]
-        satisfaction = np.clip(self.models.satisfaction_head.predict(X), 0.0, 1.0) * 10.0
+        inputs = TextInputs(np.asarray(redacted, dtype=object), vectors)
+        p_negative = self.models.negative_head.predict(inputs)
+        satisfaction = np.clip(self.models.satisfaction_head.predict(inputs), 0.0, 1.0) * 10.0
         return redacted, vectors, p_negative, satisfaction
 
     def _score(

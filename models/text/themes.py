@@ -11,7 +11,8 @@ topic, so each source's mean vector is taken out before clustering: what remains
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -114,3 +115,28 @@ class ThemeModel:
         vectors = self._centred(vectors, groups)
         squared = ((vectors[:, None, :] - self.centres_[None, :, :]) ** 2).sum(axis=2)
         return np.argmin(squared, axis=1)
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Settings, themes and centres that `from_state` rebuilds the fitted model from."""
+        sources = sorted(self.source_means_)
+        settings = {
+            "n_themes": self.n_themes,
+            "n_examples": self.n_examples,
+            "sources": sources,
+            "themes": [asdict(t) for t in self.themes_],
+        }
+        arrays = {"centres": self.centres_, "overall_mean": self.overall_mean_}
+        arrays |= {"source_means": np.stack([self.source_means_[s] for s in sources])}
+        return settings, arrays
+
+    @classmethod
+    def from_state(cls, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> ThemeModel:
+        """Rebuild a fitted model from `state()`."""
+        model = cls(int(settings["n_themes"]), int(settings["n_examples"]))
+        model.centres_, model.overall_mean_ = arrays["centres"], arrays["overall_mean"]
+        model.source_means_ = dict(zip(settings["sources"], arrays["source_means"], strict=True))
+        model.themes_ = tuple(
+            Theme(int(t["theme_id"]), tuple(t["terms"]), tuple(t["examples"]), int(t["size"]))
+            for t in settings["themes"]
+        )
+        return model

@@ -1,13 +1,13 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from features.contract import DEFAULT_METRICS
-from models.text.fitting import out_of_fold
-from models.text.heads import MLPHead, make_head
+from models.text.fitting import make_head, out_of_fold
+from models.text.heads import LinearHead, TextInputs
 from models.text.labels import weak_labels
+from models.text.mlp import MLPHead
 
 
 def _toy(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -16,10 +16,15 @@ def _toy(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, (X[:, 0] + 0.5 * X[:, 1] + rng.normal(0, 0.3, n) > 0).astype(int)
 
 
+def _vectors(X: np.ndarray) -> TextInputs:
+    return TextInputs(np.array([""] * len(X), dtype=object), X)
+
+
 def test_the_mlp_head_learns_and_is_reproducible() -> None:
     X, y = _toy()
-    first = MLPHead(epochs=60, random_state=1).fit(X[:300], y[:300]).predict_proba(X[300:])[:, 1]
-    again = MLPHead(epochs=60, random_state=1).fit(X[:300], y[:300]).predict_proba(X[300:])[:, 1]
+    train, test = _vectors(X[:300]), _vectors(X[300:])
+    first = MLPHead(epochs=60, random_state=1).fit(train, y[:300]).predict(test)
+    again = MLPHead(epochs=60, random_state=1).fit(train, y[:300]).predict(test)
 
     assert roc_auc_score(y[300:], first) > 0.9
     np.testing.assert_array_equal(first, again)
@@ -31,14 +36,14 @@ def test_the_tfidf_head_reads_any_language() -> None:
     texts = np.array(bad * 5 + good * 5, dtype=object)
     y = np.array([1] * 20 + [0] * 20)
 
-    head = make_head("tfidf").fit(texts, y)
+    head = make_head("tfidf").fit(TextInputs(texts), y)
 
-    p = head.predict_proba(np.array(["Pedido llegó roto otra vez", "Super, danke schön"], dtype=object))[:, 1]
+    p = head.predict(TextInputs(np.array(["Pedido llegó roto otra vez", "Super, danke schön"], dtype=object)))
     assert p[0] > 0.5 > p[1]
 
 
 def test_unknown_head_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="linear, mlp, tfidf"):
+    with pytest.raises(ValueError, match="tfidf, linear, mlp, stacked"):
         make_head("forest")  # type: ignore[arg-type]
 
 
@@ -47,12 +52,14 @@ def test_out_of_fold_predictions_never_see_their_own_customer() -> None:
     # saw the customer memorises it, one that did not can only guess.
     rng = np.random.default_rng(0)
     customers = np.repeat(np.arange(60), 4)
-    X = np.eye(60)[customers]
+    inputs = TextInputs(np.array([""] * len(customers), dtype=object), np.eye(60)[customers], customers)
     y = rng.integers(0, 2, 60)[customers]
-    head = LogisticRegression(C=100.0, max_iter=1000)
 
-    in_sample = head.fit(X, y).predict_proba(X)[:, 1]
-    oof = out_of_fold(head, X, y, customers)
+    def head() -> LinearHead:
+        return LinearHead("vectors", strength=100.0)
+
+    in_sample = head().fit(inputs, y).predict(inputs)
+    oof = out_of_fold(head, inputs, y)
 
     assert roc_auc_score(y, in_sample) > 0.99
     assert abs(roc_auc_score(y, oof) - 0.5) < 0.15

@@ -67,7 +67,7 @@ def test_the_encoder_path_trains_heads_and_themes_on_a_few_customers(
 
     result = train_text(few, DEFAULT_METRICS, tmp_path / "text", options)
 
-    assert set(result.comparison) == {"linear", "mlp", "tfidf"}
+    assert set(result.comparison) == {"tfidf", "linear", "mlp", "stacked"}
     assert result.models.themes is not None and len(result.models.themes.themes_) == 3
     impact = result.models.metrics["themes"]
     assert impact, "no theme's impact was measured"  # an empty list would pass every check below
