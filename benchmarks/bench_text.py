@@ -76,7 +76,7 @@ def speed_figures(corpus: pd.DataFrame, sample: int) -> list[str]:
         "| encoder | verbatims/s | transcripts/s | cosine to float32 (min / mean) |",
         "|---|---:|---:|---:|",
     ]
-    base = TextEncoder(EncoderConfig())
+    base = TextEncoder(EncoderConfig(quantize=False))
     reference = base.encode(short)
     for name, encoder in (("float32", base), ("dynamic int8", TextEncoder(EncoderConfig(quantize=True)))):
         cosine = (encoder.encode(short) * reference).sum(axis=1)

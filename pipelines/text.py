@@ -23,6 +23,7 @@ from models.text.encoder import EncoderConfig, TextEncoder
 from models.text.fit import FittedText, corpus_inputs, fit_text_models
 from models.text.fitting import HeadResult, compare_on_split
 from models.text.heads import BASELINE, HEAD_KINDS, HeadKind
+from models.text.impact import theme_impact
 from models.text.labels import weak_labels
 from models.text.splits import SplitError, TextSplit, check_labels, choose_split
 
@@ -167,9 +168,10 @@ def train_text(
         labelled = _forget_labels_from(labelled, options.learn_before)
     fitted = fit_text_models(kind, labelled, vectors, encoder_id, options.n_themes, options.seed)
     models, scores = fitted.models, score_corpus(labelled, vectors, fitted)
+    models.encoder = options.encoder.settings() if options.use_encoder else None
     models.metrics = {
         **_metrics(comparison, labelled),
-        "themes": theme_impact(scores, labelled).to_dict("records"),
+        "themes": theme_impact(scores, labelled, tables["surveys"], scales).to_dict("records"),
     }
     models.save(out)
     scores.to_parquet(out / TEXT_SCORES, index=False)
@@ -211,23 +213,3 @@ def text_events(scores: pd.DataFrame, models: TextModels) -> pd.DataFrame:
     """The `text_scores` table: scores with each theme named by its id and top terms."""
     names = {i: models.theme_name(i) for i in scores["theme"].dropna().unique()}
     return scores.assign(theme=scores["theme"].map(names).astype(object))
-
-
-def theme_impact(scores: pd.DataFrame, labelled: pd.DataFrame) -> pd.DataFrame:
-    """Per theme: texts, customers touched, and how satisfied its writers were in their next answer.
-
-    `next_satisfaction` is the mean next-answer satisfaction (0-10) of the theme's labelled texts;
-    `moves` is its difference to all labelled texts (negative: the theme drags satisfaction down).
-    """
-    answered = labelled["satisfaction"] * 10.0
-    themed = scores.assign(answered=answered.to_numpy()).dropna(subset=["theme"])
-    grouped = themed.groupby("theme")
-    table = pd.DataFrame(
-        {
-            "texts": grouped.size(),
-            "customers": grouped["customer_id"].nunique(),
-            "next_satisfaction": grouped["answered"].mean(),
-        }
-    )
-    table["moves"] = table["next_satisfaction"] - float(answered.mean())
-    return table.reset_index().astype({"theme": int})

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import pandas as pd
 import typer
@@ -19,6 +19,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from models.text.fitting import HeadResult
     from models.text.heads import HeadKind
+    from models.text.themes import Theme
 
 EXIT_INVALID = 2
 DEFAULT_MODELS = Path("demo-workspace") / "_text_models"
@@ -43,6 +44,13 @@ def train(
         str, typer.Option(help="auto (best holdout AUC), tfidf (the plain baseline), linear, mlp or stacked.")
     ] = "auto",
     encoder: Annotated[bool, typer.Option(help="Use the transformer encoder (off: TF-IDF only).")] = True,
+    quantize: Annotated[
+        bool,
+        typer.Option(
+            help="Run the encoder as dynamic int8: about twice as fast on CPU, vectors that move a little "
+            "with their batch (off: float32)."
+        ),
+    ] = False,
     model_path: Annotated[
         Path | None, typer.Option(help="Local Hugging Face model folder (default: the packaged MiniLM).")
     ] = None,
@@ -89,7 +97,7 @@ def train(
     options = TextOptions(
         cast(HeadChoice, head),
         encoder,
-        EncoderConfig(model_path=model_path),
+        EncoderConfig(model_path=model_path, quantize=quantize),
         holdout,
         themes,
         seed,
@@ -112,12 +120,7 @@ def train(
     for line in comparison_lines(result.comparison, result.models.head_kind):
         console.print(f"  {line}", markup=False)
     for row in result.models.metrics["themes"]:
-        theme = result.models.theme_of(int(row["theme"]))
-        console.print(
-            f"  theme {row['theme']}: {theme.label if theme else ''} — {row['customers']:,} customers, "
-            f"next answer {row['next_satisfaction']:.1f}/10 ({row['moves']:+.1f} vs all texts)",
-            markup=False,
-        )
+        console.print(f"  {theme_line(row, result.models.theme_of(int(row['theme'])))}", markup=False)
     console.print(f"[green]✓ {len(result.scores):,} texts scored → {workspace / TEXT_MODELS_FOLDER}[/]")
     if write_events:
         path = write_text_events(workspace, result.scores, result.models)
@@ -137,6 +140,18 @@ def comparison_lines(comparison: Mapping[HeadKind, HeadResult], chosen: str) -> 
             f"{kind}: AUC(negative) {figures.auc:.4f} ({versus}) on {figures.n_test:,} holdout texts{mark}"
         )
     return lines
+
+
+def theme_line(row: Mapping[str, Any], theme: Theme | None) -> str:
+    """One theme's summary, its next answers on the metric's own scale (CSAT 1-5 reads x/5)."""
+    label = theme.label if theme else ""
+    answered = f"no {row['metric'] or 'survey'} answer after its texts"
+    if pd.notna(row["next_answer"]):
+        answered = (
+            f"next {row['metric']} answer {row['next_answer']:.1f}/{row['high']:g} "
+            f"({row['moves']:+.1f} vs all texts)"
+        )
+    return f"theme {row['theme']}: {label} — {row['customers']:,} customers, {answered}"
 
 
 @text_app.command("score")

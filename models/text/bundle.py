@@ -43,6 +43,7 @@ class TextModels:
     satisfaction_head: Head
     themes: ThemeModel | None
     metrics: dict[str, Any]
+    encoder: dict[str, Any] | None = None  # the encoder's settings (`EncoderConfig` fields) at training
 
     def save(self, folder: Path) -> None:
         """Write settings, arrays and a readable manifest into `folder` (created if missing).
@@ -61,7 +62,13 @@ class TextModels:
                 settings[part] = {"class": getattr(model, "name", "themes"), **own}
                 arrays |= {f"{part}.{k}": np.ascontiguousarray(v) for k, v in numbers.items()}
         themes = [] if self.themes is None else settings["themes"]["themes"]
-        manifest = {"format": FORMAT, "head": self.head_kind, "encoder_id": self.encoder_id, "themes": themes}
+        manifest = {
+            "format": FORMAT,
+            "head": self.head_kind,
+            "encoder_id": self.encoder_id,
+            "encoder": self.encoder,
+            "themes": themes,
+        }
         _write(folder / ARRAYS, lambda path: save_file(arrays, str(path)))
         _write(folder / SETTINGS, lambda path: path.write_text(json.dumps(settings)))
         manifest_text = json.dumps(manifest | {"metrics": self.metrics}, indent=2, default=float) + "\n"
@@ -90,6 +97,7 @@ class TextModels:
             parts["satisfaction"],
             parts.get("themes"),
             manifest["metrics"],
+            manifest.get("encoder"),
         )
 
     def theme_of(self, theme_id: int) -> Theme | None:

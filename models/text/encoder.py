@@ -32,7 +32,10 @@ class EncoderConfig:
         max_tokens: window length in tokens, special tokens included.
         overlap: tokens shared by consecutive windows of a long text.
         batch_size: windows per forward pass.
-        quantize: run the linear layers as dynamic int8 (faster on CPU, slightly different vectors).
+        quantize: run the linear layers as dynamic int8: about twice as fast on CPU, but its activation
+            scales are set per batch, so a text's vector moves with its batch-mates (cosine to itself
+            alone about 0.96 on short texts); off by default, so a text scored alone online gets the
+            vector it got in training.
         threads: torch intra-op threads; None leaves torch's setting alone.
     """
 
@@ -42,6 +45,27 @@ class EncoderConfig:
     batch_size: int = 64
     quantize: bool = False
     threads: int | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """What changes the vectors, as JSON: saved with the text models, so scoring encodes alike."""
+        path = None if self.model_path is None else str(self.model_path)
+        return {
+            "model_path": path,
+            "max_tokens": self.max_tokens,
+            "overlap": self.overlap,
+            "quantize": self.quantize,
+        }
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> EncoderConfig:
+        """The config that `settings()` describes."""
+        path = settings.get("model_path")
+        return cls(
+            model_path=None if path is None else Path(path),
+            max_tokens=int(settings.get("max_tokens", 256)),
+            overlap=int(settings.get("overlap", 32)),
+            quantize=bool(settings.get("quantize", False)),
+        )
 
 
 def default_model_path() -> Path:

@@ -64,10 +64,15 @@ class TextScorer:
     def load(
         cls, folder: Path, encoder_config: EncoderConfig | None = None, cache_path: Path | None = None
     ) -> TextScorer:
-        """Load the text models in `folder` and, when they need it, their encoder (with a cache)."""
+        """Load the text models in `folder` and, when they need it, their encoder (with a cache).
+
+        Without `encoder_config`, the encoder is set up as it was when the models were trained.
+        """
         models = TextModels.load(folder)
         if models.encoder_id is None:
             return cls(models)
+        if encoder_config is None and models.encoder is not None:
+            encoder_config = EncoderConfig.from_settings(models.encoder)
         encoder: Encoder = TextEncoder(encoder_config)
         if cache_path is not None:
             encoder = CachedEncoder(encoder, EmbeddingCache(cache_path))

@@ -10,6 +10,7 @@ topic, so each source's mean vector is taken out before clustering: what remains
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,6 +23,15 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 _STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {"agent", "customer"})
 # Words of two letters or more, never the <PLACEHOLDER>s that redaction leaves.
 _TOKEN_PATTERN = r"(?u)(?<![<\w])[^\W\d_][^\W\d_]+(?![\w>])"
+# @handles, #tags and URLs address or file a text, they do not say what it is about; nor does a term
+# that most of the texts carry (a brand, the product everyone writes about).
+_NOT_TOPICS = re.compile(r"(?i)\b(?:https?://|www\.)\S+|[@#]\w+")
+MAX_SHARE = 0.5
+
+
+def topic_words(text: str) -> str:
+    """The text without its @handles, #tags and URLs."""
+    return _NOT_TOPICS.sub(" ", text)
 
 
 @dataclass(frozen=True)
@@ -39,12 +49,34 @@ class Theme:
         return " / ".join(self.terms[:3])
 
 
+def _topic_text(text: str) -> str:
+    return topic_words(text).lower()
+
+
+def _common_words(texts: Sequence[str]) -> set[str]:
+    """Words in more than `MAX_SHARE` of the texts."""
+    words = CountVectorizer(token_pattern=_TOKEN_PATTERN, preprocessor=_topic_text, binary=True)
+    share = np.asarray(words.fit_transform(texts).mean(axis=0)).ravel()
+    return set(words.get_feature_names_out()[share > MAX_SHARE])
+
+
 def class_tfidf_terms(texts: Sequence[str], labels: np.ndarray, top: int = 6) -> dict[int, tuple[str, ...]]:
-    """The `top` most distinctive terms of each label's texts (c-TF-IDF over words and word pairs)."""
-    vectoriser = CountVectorizer(
-        token_pattern=_TOKEN_PATTERN, ngram_range=(1, 2), stop_words=_STOP_WORDS, min_df=2
-    )
-    counts = vectoriser.fit_transform(texts)
+    """The `top` most distinctive terms of each label's texts (c-TF-IDF over words and word pairs).
+
+    Terms in more than `MAX_SHARE` of the texts, and @handles, #tags and URLs, never name a theme.
+    """
+    try:
+        common = _common_words(texts)
+        vectoriser = CountVectorizer(
+            token_pattern=_TOKEN_PATTERN,
+            ngram_range=(1, 2),
+            stop_words=sorted(set(_STOP_WORDS) | common),  # gone before pairs form: no "flight bags"
+            min_df=2,
+            preprocessor=_topic_text,
+        )
+        counts = vectoriser.fit_transform(texts)
+    except ValueError:  # every term was too rare or too common: the themes go unnamed, not unfitted
+        return {}
     classes = np.unique(labels)
     per_class = np.vstack([np.asarray(counts[labels == c].sum(axis=0)).ravel() for c in classes])
     tf = per_class / np.maximum(per_class.sum(axis=1, keepdims=True), 1)

@@ -19,7 +19,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def encoder() -> TextEncoder:
-    return TextEncoder(EncoderConfig(max_tokens=24, overlap=4, batch_size=3))
+    return TextEncoder(EncoderConfig(max_tokens=24, overlap=4, batch_size=3, quantize=False))
 
 
 class CountingEncoder:
@@ -49,6 +49,19 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_batch(encoder: TextEncoder) -
     alone = np.stack([encoder.encode([t])[0] for t in [*TEXTS, long_text]])
 
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_int8_vectors_stay_near_float32_and_near_themselves_in_other_batches(encoder: TextEncoder) -> None:
+    # Dynamic int8 scales activations per batch, so a text's vector moves a little with its batch-mates.
+    int8 = TextEncoder(EncoderConfig(max_tokens=24, overlap=4, batch_size=3, quantize=True))
+    texts = [*TEXTS, " ".join(TEXTS * 3)]
+
+    together = int8.encode(texts)
+    alone = np.stack([int8.encode([t])[0] for t in texts])
+
+    assert (together * alone).sum(axis=1).min() > 0.9
+    assert (together * encoder.encode(texts)).sum(axis=1).min() > 0.9
+    assert int8.model_id != encoder.model_id  # their vectors never share a cache entry
 
 
 def test_long_texts_are_split_into_windows_not_truncated(encoder: TextEncoder) -> None:

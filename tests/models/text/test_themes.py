@@ -49,3 +49,31 @@ def test_class_tfidf_never_names_a_theme_by_a_placeholder() -> None:
     terms = class_tfidf_terms(texts, np.array([0, 0, 1, 1]))
 
     assert not any(t in ("order", "name") for ts in terms.values() for term in ts for t in term.split())
+
+
+def test_handles_tags_urls_and_terms_in_most_texts_never_name_a_theme() -> None:
+    # Social posts: every one addresses the brand, most say "flight"; the topics are the other words.
+    topics = ["bags lost", "seat broken", "crew rude"]
+    texts = [
+        f"@skyways{' flight' if i % 5 else ''} {topics[i % 3]} #travel https://t.co/x{i % 2} www.sky.com"
+        for i in range(60)
+    ]
+    labels = np.arange(60) % 3
+
+    terms = class_tfidf_terms(texts, labels)
+
+    named = {t for words in terms.values() for t in words}
+    assert {"bags", "seat", "crew"} <= named  # the topics do name their themes
+    assert not named & {"skyways", "flight", "travel", "https", "co", "www", "sky", "com"}
+    assert not any(word in t for t in named for word in ("flight", "skyways"))  # nor in word pairs
+
+
+def test_a_fitted_theme_model_survives_its_state() -> None:
+    vectors, texts, _, sources = _blobs()
+    model = ThemeModel(3, random_state=0).fit(vectors, texts, sources)
+    settings, arrays = model.state()
+
+    again = ThemeModel.from_state(settings, arrays)
+
+    assert again.themes_ == model.themes_
+    np.testing.assert_array_equal(again.predict(vectors, sources), model.predict(vectors, sources))
