@@ -29,6 +29,7 @@ def score_texts(console: Console, report: ValidationReport, *, encoder: bool = T
     from features.validation import to_typed
     from models.text.bundle import TEXT_MODELS_FOLDER
     from pipelines.text import TextOptions, text_events, train_text, write_text_events
+    from pipelines.text_progress import progress_bars
     from training.datasets import latest_cut
 
     if "surveys" not in report.tables:
@@ -36,9 +37,14 @@ def score_texts(console: Console, report: ValidationReport, *, encoder: bool = T
         return
     cut = latest_cut(report.tables["surveys"]["responded_at"])
     options = TextOptions(use_encoder=encoder, learn_before=cut)
-    with console.status("Redacting, encoding and scoring every text…"):
+    with progress_bars(console) as progress:
         result = train_text(
-            report.tables, report.config.scales, report.workspace / TEXT_MODELS_FOLDER, options
+            report.tables,
+            report.config.scales,
+            report.workspace / TEXT_MODELS_FOLDER,
+            options,
+            say=lambda line: console.print(f"  {line}", markup=False, soft_wrap=True),
+            report=progress,
         )
     path = write_text_events(report.workspace, result.scores, result.models)
     table = text_events(result.scores, result.models)

@@ -20,11 +20,12 @@ from models.text.bundle import VECTOR_CACHE, TextModels, negative_mask
 from models.text.cache import CachedEncoder, EmbeddingCache
 from models.text.corpus import collect_texts
 from models.text.encoder import EncoderConfig, TextEncoder
-from models.text.fit import FittedText, corpus_inputs, fit_text_models
+from models.text.fit import FINAL_FITS, FittedText, corpus_inputs, fit_text_models
 from models.text.fitting import HeadResult, compare_on_split
 from models.text.heads import BASELINE, HEAD_KINDS, HeadKind
 from models.text.impact import theme_impact
 from models.text.labels import weak_labels
+from models.text.progress import FITTING, Report, quiet
 from models.text.splits import SplitError, TextSplit, check_labels, choose_split
 
 TEXT_SCORES = "text_scores.parquet"
@@ -68,7 +69,11 @@ class TextTraining:
 
 
 def _compare(
-    labelled: pd.DataFrame, vectors: np.ndarray | None, split: TextSplit, options: TextOptions
+    labelled: pd.DataFrame,
+    vectors: np.ndarray | None,
+    split: TextSplit,
+    options: TextOptions,
+    report: Report = quiet,
 ) -> dict[HeadKind, HeadResult]:
     """Every head the inputs allow (or the asked one beside the baseline), fitted and judged on `split`."""
     known = labelled["negative"].notna().to_numpy()
@@ -78,7 +83,13 @@ def _compare(
     rows = labelled[known].reset_index(drop=True)
     inputs = corpus_inputs(rows, None if vectors is None else vectors[known])
     y, sources = rows["negative"].to_numpy(dtype=int), rows["source"].to_numpy()
-    return {k: compare_on_split(k, inputs, y, split, sources, options.seed) for k in kinds}
+    results: dict[HeadKind, HeadResult] = {}
+    total = len(kinds) + FINAL_FITS
+    report(FITTING, 0, total)
+    for done, kind in enumerate(kinds, start=1):
+        results[kind] = compare_on_split(kind, inputs, y, split, sources, options.seed)
+        report(FITTING, done, total)
+    return results
 
 
 def best_head(comparison: Mapping[HeadKind, HeadResult]) -> HeadKind:
@@ -137,16 +148,18 @@ def train_text(
     out: Path,
     options: TextOptions,
     say: Callable[[str], None] = lambda line: None,
+    report: Report = quiet,
 ) -> TextTraining:
     """Train, save into `out` (bundle, vector cache, `text_scores.parquet`) and score every text.
 
-    `say` hears one line on how the heads are compared, before the heavy work starts.
+    `say` hears one line on how the heads are compared, before the heavy work starts; `report` hears
+    the progress of redaction, encoding and head fitting.
 
     Raises:
         SplitError: the workspace has no texts, no survey answers or labels too few to learn from
             (raised before any text is encoded).
     """
-    corpus = collect_texts(tables)
+    corpus = collect_texts(tables, report)
     if corpus.empty:
         raise SplitError(
             "text train needs texts (tickets.text, calls.transcript, verbatims.text or surveys.comment) "
@@ -161,12 +174,24 @@ def train_text(
     if options.use_encoder:
         out.mkdir(parents=True, exist_ok=True)
         encoder = CachedEncoder(TextEncoder(options.encoder), EmbeddingCache(out / VECTOR_CACHE))
-        encoder_id, vectors = encoder.model_id, encoder.encode(labelled["text"].tolist())
-    comparison = _compare(labelled, vectors, split, options)
+        encoder_id, vectors = encoder.model_id, encoder.encode(labelled["text"].tolist(), report)
+    comparison = _compare(labelled, vectors, split, options, report)
     kind: HeadKind = best_head(comparison) if options.head == "auto" else options.head
     if options.learn_before is not None:
         labelled = _forget_labels_from(labelled, options.learn_before)
-    fitted = fit_text_models(kind, labelled, vectors, encoder_id, options.n_themes, options.seed)
+    total, fits = (
+        len(comparison) + FINAL_FITS,
+        iter(range(len(comparison) + 1, len(comparison) + FINAL_FITS + 1)),
+    )
+    fitted = fit_text_models(
+        kind,
+        labelled,
+        vectors,
+        encoder_id,
+        options.n_themes,
+        options.seed,
+        lambda: report(FITTING, next(fits), total),
+    )
     models, scores = fitted.models, score_corpus(labelled, vectors, fitted)
     models.encoder = options.encoder.settings() if options.use_encoder else None
     models.metrics = {

@@ -87,6 +87,7 @@ def train(
     from models.text.bundle import TEXT_MODELS_FOLDER
     from models.text.encoder import EncoderConfig
     from pipelines.text import TextOptions, train_text, write_text_events
+    from pipelines.text_progress import progress_bars
 
     if head not in ("auto", "tfidf", "linear", "mlp", "stacked"):
         raise typer.BadParameter(f"--head must be auto, tfidf, linear, mlp or stacked, got {head!r}")
@@ -106,13 +107,14 @@ def train(
     )
     try:
         loaded = load_workspace(workspace, load_config(workspace))
-        with console.status("Redacting, encoding and fitting the text models…"):
+        with progress_bars(console) as report:
             result = train_text(
                 loaded.tables,
                 loaded.config.scales,
                 workspace / TEXT_MODELS_FOLDER,
                 options,
                 say=lambda line: console.print(f"  {line}", markup=False, soft_wrap=True),
+                report=report,
             )
     except (ConfigError, WorkspaceError, ValueError, FileNotFoundError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)

@@ -15,7 +15,10 @@ from typing import Protocol
 
 import numpy as np
 
+from models.text.progress import ENCODING, Report, chunks, quiet
+
 _LOOKUP_CHUNK = 900  # SQLite's default limit on bound parameters is 999
+ENCODE_CHUNK = 512  # texts encoded and stored at a time: progress steps, and what an interrupt keeps
 
 
 class Encoder(Protocol):
@@ -90,17 +93,21 @@ class CachedEncoder:
         self.model_id = encoder.model_id
         self.dim = encoder.dim
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of `texts`, from the cache where possible."""
+    def encode(self, texts: Sequence[str], report: Report = quiet) -> np.ndarray:
+        """Vectors of `texts`, from the cache where possible.
+
+        Missing texts are encoded in chunks, each stored as soon as it is done, so an interrupted run
+        keeps what it encoded; `report` hears the texts encoded so far after each chunk.
+        """
         keys = [text_key(self.model_id, t) for t in texts]
         found = self.cache.get_many(list(dict.fromkeys(keys)))
         missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         self.cache.stats.hits += len(keys) - sum(k in missing for k in keys)
         self.cache.stats.misses += sum(k in missing for k in keys)
-        if missing:
-            vectors = self.encoder.encode(list(missing.values()))
-            self.cache.put_many(list(missing), vectors)
-            found.update(zip(missing, vectors, strict=True))
+        for chunk in chunks(list(missing.items()), ENCODE_CHUNK, ENCODING, report):
+            vectors = self.encoder.encode([t for _, t in chunk])
+            self.cache.put_many([k for k, _ in chunk], vectors)
+            found.update(zip([k for k, _ in chunk], vectors, strict=True))
         if not keys:
             return np.empty((0, self.dim), np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -12,6 +13,8 @@ from models.text.bundle import TextModels, negative_mask
 from models.text.fitting import fit_with_scores, make_head, make_satisfaction_head
 from models.text.heads import HeadKind, TextInputs
 from models.text.themes import ThemeModel
+
+FINAL_FITS = 3  # the negative head, the satisfaction head, the themes
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ def fit_text_models(
     encoder_id: str | None,
     n_themes: int = 10,
     random_state: int = 0,
+    tick: Callable[[], None] = lambda: None,
 ) -> FittedText:
     """Fit the heads on the labelled texts of `corpus` and the themes on its negative texts.
 
@@ -48,15 +52,18 @@ def fit_text_models(
         encoder_id: the model id of the encoder that made `vectors`.
         n_themes: number of themes of negative texts (fewer when there are few complaints).
         random_state: seed of the heads and the themes.
+        tick: called after each of the `FINAL_FITS` fits (for a progress bar).
     """
     inputs = corpus_inputs(corpus, vectors)
     labelled = corpus["negative"].notna().to_numpy()
     known = inputs.take(labelled)
     y = corpus["negative"].to_numpy()[labelled].astype(int)
     negative, negative_oof = fit_with_scores(partial(make_head, kind, random_state), known, y)
+    tick()
     satisfaction, satisfaction_oof = fit_with_scores(
         partial(make_satisfaction_head, kind), known, corpus["satisfaction"].to_numpy()[labelled]
     )
+    tick()
     themes = None
     if vectors is not None:
         chosen = negative_mask(corpus["source"], negative.predict(inputs))
@@ -65,5 +72,6 @@ def fit_text_models(
             themes = ThemeModel(n_themes, random_state=random_state).fit(
                 vectors[chosen], corpus["text"][chosen].tolist(), corpus["source"][chosen].tolist()
             )
+    tick()
     models = TextModels(kind, encoder_id, negative, satisfaction, themes, {})
     return FittedText(models, labelled, negative_oof, satisfaction_oof)
