@@ -31,6 +31,7 @@ from models.text.fitting import compare_on_split
 from models.text.heads import HEAD_KINDS
 from models.text.labels import weak_labels
 from models.text.quality import pii_recall, theme_agreement
+from models.text.redact import redact_all
 from models.text.splits import time_split
 from pipelines.synthetic import generate_company
 from pipelines.text import score_corpus
@@ -69,24 +70,41 @@ def pii_figures(
     return corpus, pii_recall(redacted, truth), len(corpus) / seconds
 
 
+def review_texts(sample: int) -> list[str]:
+    """Real review-length texts: redacted reviews of the shared womens_clothing case (none if absent)."""
+    from examples.holdouts import shared_data
+
+    try:
+        reviews = pd.read_csv(shared_data("womens_clothing") / "verbatims.csv")
+    except FileNotFoundError:
+        return []
+    return redact_all(reviews["text"].sample(min(sample, len(reviews)), random_state=0).tolist())
+
+
 def speed_figures(corpus: pd.DataFrame, sample: int) -> list[str]:
     short = corpus.loc[corpus["source"] == "verbatims", "text"].head(sample).tolist()
     long = corpus.loc[corpus["source"] == "calls", "text"].head(sample // 4).tolist()
+    reviews = review_texts(sample)
     lines = [
-        "| encoder | verbatims/s | transcripts/s | cosine to float32 (min / mean) |",
-        "|---|---:|---:|---:|",
+        "| encoder | generated verbatims/s | real reviews/s | transcripts/s | cosine to float32 (min / mean) "
+        "|",
+        "|---|---:|---:|---:|---:|",
     ]
     base = TextEncoder(EncoderConfig(quantize=False))
     reference = base.encode(short)
     for name, encoder in (("float32", base), ("dynamic int8", TextEncoder(EncoderConfig(quantize=True)))):
         cosine = (encoder.encode(short) * reference).sum(axis=1)
+        real = f"{rate(encoder.encode, reviews):,.0f}" if reviews else "—"
         lines.append(
-            f"| {name} | {rate(encoder.encode, short):,.0f} | {rate(encoder.encode, long):,.0f} "
+            f"| {name} | {rate(encoder.encode, short):,.0f} | {real} | {rate(encoder.encode, long):,.0f} "
             f"| {cosine.min():.3f} / {cosine.mean():.3f} |"
         )
-    tokens = base.tokenizer(short[:200])["input_ids"], base.tokenizer(long[:50])["input_ids"]
-    lengths = [np.mean([len(t) for t in ids]) for ids in tokens]
-    lines.append(f"\nMean length: verbatims {lengths[0]:.0f} tokens, transcripts {lengths[1]:.0f} tokens.")
+    samples = (short[:200], reviews[:200], long[:50])
+    lengths = [np.mean([len(t) for t in base.tokenizer(s)["input_ids"]]) if s else np.nan for s in samples]
+    lines.append(
+        f"\nMean length: generated verbatims {lengths[0]:.0f} tokens, real reviews (womens_clothing) "
+        f"{lengths[1]:.0f} tokens, transcripts {lengths[2]:.0f} tokens."
+    )
     return lines
 
 
