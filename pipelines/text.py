@@ -22,7 +22,7 @@ from models.text.corpus import collect_texts
 from models.text.encoder import EncoderConfig, TextEncoder
 from models.text.fit import FINAL_FITS, FittedText, corpus_inputs, fit_text_models
 from models.text.fitting import HeadResult, compare_on_split
-from models.text.heads import BASELINE, HEAD_KINDS, HeadKind
+from models.text.heads import BASELINE, HEAD_KINDS, HeadKind, TextInputs
 from models.text.impact import theme_impact
 from models.text.labels import weak_labels
 from models.text.progress import FITTING, Report, quiet
@@ -70,18 +70,18 @@ class TextTraining:
 
 def _compare(
     labelled: pd.DataFrame,
-    vectors: np.ndarray | None,
+    shared: TextInputs,
     split: TextSplit,
     options: TextOptions,
     report: Report = quiet,
 ) -> dict[HeadKind, HeadResult]:
     """Every head the inputs allow (or the asked one beside the baseline), fitted and judged on `split`."""
     known = labelled["negative"].notna().to_numpy()
-    kinds: list[HeadKind] = [k for k in HEAD_KINDS if vectors is not None or k == BASELINE]
+    kinds: list[HeadKind] = [k for k in HEAD_KINDS if shared.vectors is not None or k == BASELINE]
     if options.head != "auto":
         kinds = list(dict.fromkeys([BASELINE, options.head]))
     rows = labelled[known].reset_index(drop=True)
-    inputs = corpus_inputs(rows, None if vectors is None else vectors[known])
+    inputs = shared.take(known)
     y, sources = rows["negative"].to_numpy(dtype=int), rows["source"].to_numpy()
     results: dict[HeadKind, HeadResult] = {}
     total = len(kinds) + FINAL_FITS
@@ -116,12 +116,14 @@ def plan_split(labelled: pd.DataFrame, options: TextOptions) -> TextSplit:
     return choose_split(known, options.holdout_from, options.holdout_customers, options.seed)
 
 
-def score_corpus(labelled: pd.DataFrame, vectors: np.ndarray | None, fitted: FittedText) -> pd.DataFrame:
+def score_corpus(
+    labelled: pd.DataFrame, vectors: np.ndarray | None, fitted: FittedText, inputs: TextInputs | None = None
+) -> pd.DataFrame:
     """The `text_scores` table: each text's customer, moment, source, satisfaction, negativity, theme.
 
     Labelled texts are scored out of fold (by customer), the others by the fitted heads.
     """
-    models, inputs = fitted.models, corpus_inputs(labelled, vectors)
+    models, inputs = fitted.models, inputs if inputs is not None else corpus_inputs(labelled, vectors)
     negative = models.negative_head.predict(inputs)
     satisfaction = models.satisfaction_head.predict(inputs)
     negative[fitted.labelled] = fitted.negative_oof
@@ -175,7 +177,8 @@ def train_text(
         out.mkdir(parents=True, exist_ok=True)
         encoder = CachedEncoder(TextEncoder(options.encoder), EmbeddingCache(out / VECTOR_CACHE))
         encoder_id, vectors = encoder.model_id, encoder.encode(labelled["text"].tolist(), report)
-    comparison = _compare(labelled, vectors, split, options, report)
+    inputs = corpus_inputs(labelled, vectors, tfidf=True)
+    comparison = _compare(labelled, inputs, split, options, report)
     kind: HeadKind = best_head(comparison) if options.head == "auto" else options.head
     if options.learn_before is not None:
         labelled = _forget_labels_from(labelled, options.learn_before)
@@ -191,8 +194,9 @@ def train_text(
         options.n_themes,
         options.seed,
         lambda: report(FITTING, next(fits), total),
+        inputs,
     )
-    models, scores = fitted.models, score_corpus(labelled, vectors, fitted)
+    models, scores = fitted.models, score_corpus(labelled, vectors, fitted, inputs)
     models.encoder = options.encoder.settings() if options.use_encoder else None
     models.metrics = {
         **_metrics(comparison, labelled),

@@ -27,10 +27,14 @@ class FittedText:
     satisfaction_oof: np.ndarray
 
 
-def corpus_inputs(corpus: pd.DataFrame, vectors: np.ndarray | None) -> TextInputs:
-    """The heads' inputs for every text of `corpus`: its redacted text, vector and customer."""
+def corpus_inputs(corpus: pd.DataFrame, vectors: np.ndarray | None, tfidf: bool = False) -> TextInputs:
+    """The heads' inputs for every text of `corpus`: its redacted text, vector and customer.
+
+    With `tfidf`, one TF-IDF vocabulary is learnt from all of the corpus's texts for the heads to share.
+    """
     texts = corpus["text"].to_numpy(dtype=object)
-    return TextInputs(texts, vectors, corpus["customer_id"].astype(str).to_numpy())
+    inputs = TextInputs(texts, vectors, corpus["customer_id"].astype(str).to_numpy())
+    return inputs.with_tfidf() if tfidf else inputs
 
 
 def fit_text_models(
@@ -41,6 +45,7 @@ def fit_text_models(
     n_themes: int = 10,
     random_state: int = 0,
     tick: Callable[[], None] = lambda: None,
+    inputs: TextInputs | None = None,
 ) -> FittedText:
     """Fit the heads on the labelled texts of `corpus` and the themes on its negative texts.
 
@@ -53,8 +58,9 @@ def fit_text_models(
         n_themes: number of themes of negative texts (fewer when there are few complaints).
         random_state: seed of the heads and the themes.
         tick: called after each of the `FINAL_FITS` fits (for a progress bar).
+        inputs: the corpus's inputs when already built (`corpus_inputs`), e.g. with a shared TF-IDF.
     """
-    inputs = corpus_inputs(corpus, vectors)
+    inputs = inputs if inputs is not None else corpus_inputs(corpus, vectors, tfidf=True)
     labelled = corpus["negative"].notna().to_numpy()
     known = inputs.take(labelled)
     y = corpus["negative"].to_numpy()[labelled].astype(int)

@@ -29,20 +29,32 @@ class TextInputs:
     """What heads read, row-aligned: redacted texts, their vectors (None without the encoder), writers.
 
     `groups` (customer ids) keeps a customer's texts in one fold wherever a head scores out of fold.
+    `features` and `tfidf` (its rows for these texts) let every head and fold of one training share
+    a single TF-IDF vocabulary learnt from the whole corpus: labels play no part in it, and the
+    texts are read once instead of once per fit.
     """
 
     texts: np.ndarray
     vectors: np.ndarray | None = None
     groups: np.ndarray | None = None
+    features: TfidfFeatures | None = None
+    tfidf: sp.csr_matrix | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def take(self, rows: np.ndarray) -> TextInputs:
         """The inputs of these rows (a boolean mask or positions)."""
+        rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
         vectors = None if self.vectors is None else self.vectors[rows]
         groups = None if self.groups is None else self.groups[rows]
-        return replace(self, texts=self.texts[rows], vectors=vectors, groups=groups)
+        tfidf = None if self.tfidf is None else self.tfidf[rows]
+        return replace(self, texts=self.texts[rows], vectors=vectors, groups=groups, tfidf=tfidf)
+
+    def with_tfidf(self) -> TextInputs:
+        """These inputs with one TF-IDF vocabulary learnt from their texts, for every head to share."""
+        features = TfidfFeatures()
+        return replace(self, features=features, tfidf=features.fit_transform(self.texts))
 
     def need_vectors(self, who: str) -> np.ndarray:
         """The vectors, or a clear error for a head that cannot run without them."""
@@ -142,9 +154,16 @@ class LinearHead:
     def matrix(self, inputs: TextInputs, fit: bool = False) -> Any:
         """The rows this head reads (learning the TF-IDF vocabularies when `fit`)."""
         parts: list[Any] = []
-        if self.features is not None:
-            texts = inputs.texts
-            parts.append(self.features.fit_transform(texts) if fit else self.features.transform(texts))
+        if self.reads != "vectors":
+            shared = inputs.features is not None and (fit or inputs.features is self.features)
+            if shared:
+                self.features = inputs.features
+                parts.append(inputs.tfidf)
+            elif fit or self.features is None:
+                self.features = TfidfFeatures()
+                parts.append(self.features.fit_transform(inputs.texts))
+            else:
+                parts.append(self.features.transform(inputs.texts))
         if self.reads != "tfidf":
             parts.append(inputs.need_vectors("linear"))
         return parts[0] if len(parts) == 1 else sp.hstack([parts[0], sp.csr_matrix(parts[1])], format="csr")
