@@ -93,6 +93,8 @@ def train(
         raise typer.BadParameter(f"--head must be auto, tfidf, linear, mlp or stacked, got {head!r}")
     holdout = None if holdout_from is None else _utc(pd.Timestamp(holdout_from))
     before = None if learn_before is None else _utc(pd.Timestamp(learn_before))
+    if not encoder and head not in ("auto", "tfidf"):
+        raise typer.BadParameter(f"--head {head} reads the encoder's vectors; drop --no-encoder or use tfidf")
     if holdout is not None and holdout_customers is not None:
         raise typer.BadParameter("give --holdout-from or --holdout-customers, not both")
     options = TextOptions(

@@ -118,3 +118,26 @@ def test_a_single_customer_stops_with_one_sentence(tmp_path: Path) -> None:
 
     assert code == 2, output
     assert output.splitlines()[-1] == "text train needs labelled texts from two or more customers"
+
+
+def test_a_vector_head_without_the_encoder_is_refused_before_any_work(tmp_path: Path) -> None:
+    workspace = _reviews(tmp_path / "reviews")
+
+    code, output = _train(workspace, "--head", "stacked")
+
+    assert code == 2 and "--no-encoder" in output
+    assert not (workspace / "_text_models").exists()
+
+
+def test_the_chosen_head_is_the_best_and_the_baseline_wins_a_tie() -> None:
+    from models.text.fitting import HeadResult
+    from pipelines.text import best_head
+
+    def result(auc: float) -> HeadResult:
+        return HeadResult("x", 10, 10, auc, {})
+
+    tie = {"tfidf": result(0.9), "linear": result(0.9), "stacked": result(float("nan"))}
+    better = {"tfidf": result(0.9), "linear": result(0.85), "stacked": result(0.91)}
+
+    assert best_head(tie) == "tfidf"  # type: ignore[arg-type]
+    assert best_head(better) == "stacked"  # type: ignore[arg-type]
