@@ -151,8 +151,9 @@ WHY_TFIDF = (
     "exactly, while a general-purpose sentence encoder, not tuned to this company, blurs them into "
     "the rest of the sentence. On non-English texts, whose words TF-IDF rarely saw in training, the "
     "encoder wins. `cxpredict text train` keeps the head with the best holdout AUC (`--head auto`), "
-    "so here the tabular models read TF-IDF scores; a company writing in many languages gets the "
-    "encoder's. Themes always come from the encoder's vectors."
+    "never below the TF-IDF baseline, and the stacked head (TF-IDF and vector heads combined on their "
+    "out-of-fold scores) lets a company get both readings where both help. Themes always come from the "
+    "encoder's vectors."
 )
 
 
