@@ -221,7 +221,7 @@ def train(
     from training.fitting import FitOptions  # training pulls in LightGBM and MLflow: load on use
     from training.pipeline import HoldoutSpec
     from training.tracking import load_mlflow_config
-    from training.workspace import train_from_tables
+    from training.workspace import train_supported
 
     churn = {
         "horizon_days": churn_horizon_days,
@@ -235,14 +235,12 @@ def train(
         print_problems(console, report.problems)
         raise typer.Exit(EXIT_INVALID)
     holdout = HoldoutSpec(None if holdout_from is None else holdout_from.date(), holdout_customers, seed)
-    try:
-        metrics = train_from_tables(
-            report.tables, config, load_mlflow_config(mlflow_config), holdout, FitOptions(seed=seed)
-        )
-    except ValueError as exc:
-        console.print(str(exc), style="red", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID) from exc
-    _print_trained(metrics, metrics_out)
+    metrics, skipped = train_supported(
+        report.tables, config, load_mlflow_config(mlflow_config), holdout, FitOptions(seed=seed)
+    )
+    if not metrics:
+        raise DataProblem("Nothing trained: " + "; ".join(skipped.values()))
+    _print_trained(metrics, skipped, metrics_out)
 
 
 def _config(workspace: Path) -> WorkspaceConfig:
@@ -253,10 +251,9 @@ def _config(workspace: Path) -> WorkspaceConfig:
         raise typer.Exit(EXIT_INVALID) from exc
 
 
-def _print_trained(metrics: dict[str, Any], metrics_out: Path | None) -> None:
-    for kind, table in (("satisfaction", "surveys"), ("churn", "churn")):
-        if kind not in metrics:
-            console.print(f"[yellow]No {table} table: no {kind} model trained.[/]")
+def _print_trained(metrics: dict[str, Any], skipped: dict[str, str], metrics_out: Path | None) -> None:
+    for kind, reason in skipped.items():
+        console.print(f"No {kind} model trained: {reason}.", style="yellow", markup=False, soft_wrap=True)
     console.print_json(json.dumps(metrics))
     if metrics_out is not None:
         write_text(metrics_out, json.dumps(metrics, indent=2))
@@ -351,7 +348,7 @@ def score(
 @app.command()
 def serve(
     workspace: Workspace,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on (1-65535).")] = 3000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 3000,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     mlflow_config: MlflowFile = Path("mlflow.yml"),
 ) -> None:
