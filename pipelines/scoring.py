@@ -52,8 +52,7 @@ def score_customers(
 
 def check_features(model: PyFuncModel, kind: str, features: pd.DataFrame) -> None:
     """Refuse, in one sentence, a champion trained on features this workspace does not have."""
-    schema = model.metadata.get_input_schema()
-    needed = [] if schema is None else [str(name) for name in schema.input_names()]
+    needed = model_features(model)
     missing = [name for name in needed if name not in features.columns]
     if missing:
         shown = ", ".join(missing[:MISSING_SHOWN]) + (", …" if len(missing) > MISSING_SHOWN else "")
@@ -61,6 +60,15 @@ def check_features(model: PyFuncModel, kind: str, features: pd.DataFrame) -> Non
             f"the {kind} @champion needs {len(missing)} feature(s) this workspace lacks ({shown}); "
             "it was trained on other data: run `cxpredict train` on this workspace"
         )
+
+
+def model_features(model: PyFuncModel) -> list[str]:
+    """The feature columns a pyfunc model reads: its predictor's, else its input signature's."""
+    predictor = getattr(model.unwrap_python_model(), "predictor", None)
+    if predictor is not None:
+        return list(predictor.features)
+    schema = model.metadata.get_input_schema()
+    return [] if schema is None else [str(name) for name in schema.input_names()]
 
 
 def _champion(settings: MlflowConfig, kind: str) -> PyFuncModel | None:
