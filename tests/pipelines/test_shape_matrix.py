@@ -107,6 +107,10 @@ def test_every_command_works_or_says_what_the_data_lacks(
     codes = run_every_command(folder, steps)
     trained = codes["train customers"] == 0 or codes["train time"] == 0
     assert codes["score"] == (0 if trained else 2), codes
+    if shape == "one timestamp for everything":  # undated: a time split is refused, a customer one works
+        assert codes["train time"] == 0, codes
+        dated = steps.run("train", folder, "--holdout-from", "2025-03-01")
+        assert dated.exit_code == 2 and "two or more distinct times for a time split" in dated.output
     if not trained:  # with a model, serve would start serving: the served shapes check that instead
         assert steps.run("serve", folder, "--port", "0").exit_code == 2
     if shape in SERVED_SHAPES:
