@@ -227,6 +227,8 @@ def train(
         "horizon_days": churn_horizon_days,
         "cutoffs": tuple(c.date() for c in churn_cutoffs or ()) or None,
     }
+    if holdout_customers is not None and not 0 < holdout_customers < 1:
+        raise typer.BadParameter(f"must lie strictly between 0 and 1, got {holdout_customers:g}")
     if metrics_out is not None:
         check_output(metrics_out, "--metrics-out")
     config = _config(workspace).with_overrides(churn=churn)

@@ -37,6 +37,10 @@ def score_customers(
         LookupError: when no model has a champion yet (train first).
     """
     features = build_scoring_set(tables, config, as_of)
+    if features.empty:
+        raise DataProblem(
+            f"no customer existed before {as_of or 'the latest event'}: there is no one to score"
+        )
     activate(mlflow_config)
     scored = [features[["customer_id"]].reset_index(drop=True)]
     for kind in MODEL_KINDS:

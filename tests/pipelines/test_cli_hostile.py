@@ -152,7 +152,12 @@ def test_a_failed_write_leaves_no_half_written_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [(["features", "--engine", "bogus"], "'bogus' is not one of"), (["serve", "--port", "99999"], "65535")],
+    [
+        (["features", "--engine", "bogus"], "'bogus' is not one of"),
+        (["serve", "--port", "99999"], "65535"),
+        (["train", "--holdout-customers", "1.5"], "strictly between 0 and 1"),
+        (["score", "--as-of", "1500-01-01"], "no customer existed before 1500-01-01"),
+    ],
 )
 def test_an_impossible_option_value_is_refused(tmp_path: Path, args: list[str], words: str) -> None:
     folder = write_workspace(tmp_path / "ws")
