@@ -85,7 +85,9 @@ def run_every_command(folder: Path, steps: Steps) -> dict[str, int]:
     """validate, text train, features, train (customer holdout, then time split), score."""
     codes = {"validate": steps.run("validate", folder).exit_code}
     assert codes["validate"] == 0, "every shape is valid data"
-    codes["text"] = steps.run("text", "train", folder, "--no-encoder", "--write-events").exit_code
+    codes["text"] = steps.run(
+        "text", "train", folder, "--no-encoder", "--head", "tfidf", "--write-events"
+    ).exit_code
     out = steps.root / "features.parquet"
     codes["features"] = steps.run("features", folder, "--out", out).exit_code
     if codes["features"] == 0:
