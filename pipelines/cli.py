@@ -1,6 +1,8 @@
 """The `cxpredict` command line: thin commands that call the packages.
 
-Exit codes: 0 success, 2 invalid input (workspace, config, arguments), 3 capability not built yet.
+Exit codes: 0 success, 2 invalid input (workspace, config, arguments) or data that cannot support
+the step (one sentence says what it lacks), 3 capability not built yet, 70 an unexpected fault (one
+line names its log; see `pipelines.cli_errors`).
 """
 
 from __future__ import annotations
