@@ -90,6 +90,9 @@ def _contract_source(name: str, frame: pd.DataFrame) -> tuple[Source, list[Measu
         if column in skip or (declared is not None and declared.kind in (Kind.TIMESTAMP, Kind.ID)):
             continue
         specs.extend(_column_specs(name, column, frame[column]))
+    # A value known only once another column says so (a delivery's status once delivered_at is
+    # set) is never known without that column: no measure of it, rather than a leak or a crash.
+    specs = [s for s in specs if set(s.needs) <= present]
     used = {column for s in specs for column in s.needs}
     kinds = {c: _kind(frame[c]) for c in frame.columns if c in used | {table.time_column, table.key}}
     columns = tuple(SourceColumn(c, k) for c, k in kinds.items() if k is not None and c != "customer_id")

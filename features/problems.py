@@ -43,6 +43,14 @@ class WorkspaceError(Exception):
         super().__init__(f"{len(self.problems)} problem(s) in the workspace:\n{shown}{more}")
 
 
+class DataProblem(ValueError):
+    """The data cannot support a step: the message is one sentence that names what it lacks.
+
+    A `ValueError`, so callers that already stop on bad input stop on this too; the CLI prints
+    the sentence and exits 2.
+    """
+
+
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     """By file, then row (file-level problems first), then column and rule."""
     return sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "", p.rule))

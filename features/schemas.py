@@ -10,12 +10,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from features.contract import Column, Kind, MetricScale, TableSpec
 from features.problems import Problem
 
+EARLIEST = pd.Timestamp("1900-01-01", tz="UTC")  # earlier dates in CX data are typing errors
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})
 
@@ -91,6 +93,9 @@ def _column(spec: TableSpec, column: Column, ctx: Context) -> pa.Column:
 def _kind_checks(column: Column, ctx: Context) -> Iterable[pa.Check]:
     if column.kind is Kind.TIMESTAMP:
         yield _check(lambda s: parse_timestamps(s).notna(), "must be an ISO 8601 timestamp")
+        yield _check(
+            lambda s: ~(parse_timestamps(s) < EARLIEST), f"must not be before {EARLIEST.date().isoformat()}"
+        )
         latest = ctx.latest_allowed
         yield _check(
             lambda s: ~(parse_timestamps(s) > latest),
@@ -102,6 +107,38 @@ def _kind_checks(column: Column, ctx: Context) -> Iterable[pa.Check]:
             yield _check(lambda s: ~(parse_numbers(s) < 0), "must not be negative")
     elif column.kind is Kind.BOOL:
         yield _check(lambda s: parse_bools(s).notna(), "must be true or false")
+
+
+def cell_problems(raw: pd.DataFrame, file: str, first_row: int) -> list[Problem]:
+    """Values no column may hold, whatever its kind: NUL characters and infinite numbers.
+
+    Checked on every column, the ones the contract does not know included, since those become
+    features (a static attribute of `inf` would train a model on it).
+    """
+    problems = []
+    for column in raw.columns:
+        values = raw[column]
+        text = values.astype("string") if not pd.api.types.is_numeric_dtype(values) else None
+        if text is not None:
+            problems += _flagged(
+                text.str.contains("\x00", regex=False), file, first_row, column, _NUL_RULE, text
+            )
+        infinite = parse_numbers(values).astype(float).isin([np.inf, -np.inf])
+        problems += _flagged(infinite, file, first_row, column, "must be a finite number", values)
+    return problems
+
+
+_NUL_RULE = "must not contain NUL characters (a binary or corrupted file?)"
+
+
+def _flagged(
+    mask: pd.Series, file: str, first_row: int, column: object, rule: str, values: pd.Series
+) -> list[Problem]:
+    rows = np.flatnonzero(mask.fillna(False).to_numpy(dtype=bool))
+    return [
+        Problem(file, int(i) + first_row, str(column), rule, str(values.iloc[i]).replace("\x00", "\\x00"))
+        for i in rows
+    ]
 
 
 def _check(test: Callable[[pd.Series], pd.Series], rule: str) -> pa.Check:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 
 import sqlglot
+from sqlglot import exp
 
 from features.catalogue import CUSTOMERS, ZERO_WHEN_EMPTY, Catalogue, Feature, Source
 from features.sources import DAY_US, q
@@ -41,8 +42,30 @@ def feature_sql(catalogue: Catalogue) -> str:
 
 @cache
 def spark_sql(duckdb_sql: str) -> str:
-    """The same query in Spark SQL, transpiled by SQLGlot."""
-    return sqlglot.transpile(duckdb_sql, read="duckdb", write="spark")[0]
+    """The same query in Spark SQL, transpiled by SQLGlot.
+
+    Spark refuses LEAST, GREATEST and COALESCE of a single argument, which DuckDB accepts (a
+    measure declared in cx.yml may write one): each such call becomes its argument.
+    """
+    tree = sqlglot.parse_one(duckdb_sql, read="duckdb").transform(_unwrap_single_argument)
+    return tree.sql(dialect="spark")
+
+
+def _unwrap_single_argument(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, (exp.Least, exp.Greatest, exp.Coalesce)) and not node.expressions:
+        return node.this
+    return node
+
+
+def least(terms: list[str]) -> str:
+    """The smallest non-NULL of `terms`, written so every dialect accepts it.
+
+    Spark's LEAST and GREATEST need two or more arguments, where DuckDB and SQLite take one: a
+    workspace with only one contact source must not write `LEAST(x)`.
+    """
+    if not terms:
+        return "NULL"
+    return terms[0] if len(terms) == 1 else f"LEAST({', '.join(terms)})"
 
 
 def _features_by_source(catalogue: Catalogue) -> dict[str, list[Feature]]:
@@ -96,7 +119,7 @@ def _aggregation(feature: Feature) -> str:
 def _final(feature: Feature, where: dict[str, str]) -> str:
     """The feature's expression in the outer SELECT; numbers as 4-byte floats, categories as text."""
     if feature.aggregation == "least":
-        value = "LEAST(" + ", ".join(f"{where[i]}.{q(i)}" for i in feature.inputs) + ")"
+        value = least([f"{where[i]}.{q(i)}" for i in feature.inputs])
     elif feature.aggregation == "days_since":
         value = f"CAST(sp.as_of - c.{q(str(feature.measure))} AS DOUBLE) / {DAY_US}"
     elif feature.aggregation == "attribute":

@@ -19,6 +19,7 @@ from features.io import find_tables, read_table
 from features.problems import Problem, WorkspaceError, sort_problems
 from features.schemas import (
     Context,
+    cell_problems,
     normalise_metric,
     parse_bools,
     parse_numbers,
@@ -112,10 +113,11 @@ def _validate_table(report: ValidationReport, spec: TableSpec, ctx: Context) -> 
         return ctx
     raw = raw.drop(columns=list(report.config.exclude_columns.get(spec.name, ())), errors="ignore")
     schema = table_schema(spec, raw.columns, ctx)
+    first_row = 2 if path.suffix == ".csv" else 1  # a CSV's header is row 1
+    report.problems.extend(cell_problems(raw, path.name, first_row))
     try:
         schema.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        first_row = 2 if path.suffix == ".csv" else 1  # a CSV's header is row 1
         report.problems.extend(problems_from(exc, path.name, first_row))
     report.tables[spec.name] = to_typed(spec, raw)
     if spec.name == "customers" and "customer_id" in raw:

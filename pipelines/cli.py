@@ -1,6 +1,8 @@
 """The `cxpredict` command line: thin commands that call the packages.
 
-Exit codes: 0 success, 2 invalid input (workspace, config, arguments), 3 capability not built yet.
+Exit codes: 0 success, 2 invalid input (workspace, config, arguments) or data that cannot support
+the step (one sentence says what it lacks), 3 capability not built yet, 70 an unexpected fault (one
+line names its log; see `pipelines.cli_errors`).
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 
 from features.config import ConfigError, WorkspaceConfig, load_config
-from features.problems import Problem
+from features.problems import DataProblem, Problem, WorkspaceError
 from features.summary import summarise
 from features.validation import validate_workspace
 from pipelines import demo as demo_flow
 from pipelines.cli_admin import actions_app, keys_app, rules_app
+from pipelines.cli_errors import CatchAllGroup
+from pipelines.outputs import atomic_path, check_output, write_csv, write_text
 from pipelines.render import print_problems, print_summary, score_lines
 from pipelines.text_cli import text_app
 
@@ -30,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    cls=CatchAllGroup,
 )
 console = Console()
 
@@ -92,11 +97,9 @@ def validate(
     Reports every problem at once, each with file, row (as a spreadsheet shows it), column and
     rule. Exit code 0 when valid, 2 when not. Never writes into the workspace.
     """
-    try:
-        config = load_config(workspace)
-    except ConfigError as exc:
-        console.print(str(exc), style="red", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID) from exc
+    if problems_out is not None:
+        check_output(problems_out, "--problems-out", workspace)
+    config = load_config(workspace)
     report = validate_workspace(workspace, config, now=None if now is None else _utc(now))
     print_summary(console, summarise(report))
     if report.ignored:
@@ -115,12 +118,8 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 def _write_problems(problems: list[Problem], path: Path) -> None:
-    import csv  # only this rare path needs it
-
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "row", "column", "rule", "value"])
-        writer.writerows([p.file, p.row or "", p.column or "", p.rule, p.value or ""] for p in problems)
+    rows = ([p.file, p.row or "", p.column or "", p.rule, p.value or ""] for p in problems)
+    write_csv(path, ["file", "row", "column", "rule", "value"], rows)
     console.print(f"Wrote {len(problems):,} problems to {path}")
 
 
@@ -139,13 +138,14 @@ def features(
         ),
     ] = None,
     engine: Annotated[
-        str, typer.Option(help="Where the feature SQL runs: duckdb (embedded) or spark.")
+        Literal["duckdb", "spark"],
+        typer.Option(help="Where the feature SQL runs: duckdb (embedded) or spark."),
     ] = "duckdb",
     out: Annotated[
         Path | None, typer.Option(help="Parquet file to write (default: features.parquet beside WORKSPACE).")
     ] = None,
     kind: Annotated[
-        str,
+        Literal["scoring", "satisfaction", "churn"],
         typer.Option(
             "--set",
             help="scoring: every customer as of --as-of; satisfaction or churn: a training set, "
@@ -154,16 +154,11 @@ def features(
     ] = "scoring",
 ) -> None:
     """Build point-in-time features, written to Parquet: for scoring, or a training set."""
-    from features.problems import WorkspaceError
     from features.training_sets import build_scoring_set
     from features.validation import load_workspace
 
-    try:
-        loaded = load_workspace(workspace, load_config(workspace))
-    except (ConfigError, WorkspaceError) as exc:
-        console.print(str(exc), style="red", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID) from exc
-    target = out or workspace.resolve().parent / "features.parquet"
+    target = check_output(out or workspace.resolve().parent / "features.parquet", "--out")
+    loaded = load_workspace(workspace, load_config(workspace))
     if kind != "scoring":
         _write_training_set(kind, loaded.tables, loaded.config, target, engine)
         return
@@ -171,7 +166,11 @@ def features(
         frame = build_scoring_set(
             loaded.tables, loaded.config, None if as_of is None else _utc(as_of), engine=engine
         )
-    frame.to_parquet(target, index=False)
+    if frame.empty:
+        moment = "the latest event" if as_of is None else f"--as-of {as_of:%Y-%m-%d %H:%M}"
+        raise DataProblem(f"no customer existed before {moment}: there is nothing to compute features of")
+    with atomic_path(target) as partial:
+        frame.to_parquet(partial, index=False)
     console.print(f"[green]✓ {len(frame):,} customers × {frame.shape[1] - 2} features → {target}[/]")
 
 
@@ -192,7 +191,9 @@ def _write_training_set(
 MlflowFile = Annotated[
     Path, typer.Option("--mlflow-config", help="MLflow settings file; MLFLOW_TRACKING_URI wins over it.")
 ]
-ModelKind = Annotated[str, typer.Option(help="Which model: churn or satisfaction.")]
+ModelKind = Annotated[
+    Literal["churn", "satisfaction"], typer.Option(help="Which model: churn or satisfaction.")
+]
 
 
 @app.command()
@@ -222,26 +223,28 @@ def train(
     from training.fitting import FitOptions  # training pulls in LightGBM and MLflow: load on use
     from training.pipeline import HoldoutSpec
     from training.tracking import load_mlflow_config
-    from training.workspace import train_from_tables
+    from training.workspace import train_supported
 
     churn = {
         "horizon_days": churn_horizon_days,
         "cutoffs": tuple(c.date() for c in churn_cutoffs or ()) or None,
     }
+    if holdout_customers is not None and not 0 < holdout_customers < 1:
+        raise typer.BadParameter(f"must lie strictly between 0 and 1, got {holdout_customers:g}")
+    if metrics_out is not None:
+        check_output(metrics_out, "--metrics-out")
     config = _config(workspace).with_overrides(churn=churn)
     report = validate_workspace(workspace, config)
     if not report.ok:
         print_problems(console, report.problems)
         raise typer.Exit(EXIT_INVALID)
     holdout = HoldoutSpec(None if holdout_from is None else holdout_from.date(), holdout_customers, seed)
-    try:
-        metrics = train_from_tables(
-            report.tables, config, load_mlflow_config(mlflow_config), holdout, FitOptions(seed=seed)
-        )
-    except ValueError as exc:
-        console.print(str(exc), style="red", markup=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID) from exc
-    _print_trained(metrics, metrics_out)
+    metrics, skipped = train_supported(
+        report.tables, config, load_mlflow_config(mlflow_config), holdout, FitOptions(seed=seed)
+    )
+    if not metrics:
+        raise DataProblem("Nothing trained: " + "; ".join(skipped.values()))
+    _print_trained(metrics, skipped, metrics_out)
 
 
 def _config(workspace: Path) -> WorkspaceConfig:
@@ -252,13 +255,12 @@ def _config(workspace: Path) -> WorkspaceConfig:
         raise typer.Exit(EXIT_INVALID) from exc
 
 
-def _print_trained(metrics: dict[str, Any], metrics_out: Path | None) -> None:
-    for kind, table in (("satisfaction", "surveys"), ("churn", "churn")):
-        if kind not in metrics:
-            console.print(f"[yellow]No {table} table: no {kind} model trained.[/]")
+def _print_trained(metrics: dict[str, Any], skipped: dict[str, str], metrics_out: Path | None) -> None:
+    for kind, reason in skipped.items():
+        console.print(f"No {kind} model trained: {reason}.", style="yellow", markup=False, soft_wrap=True)
     console.print_json(json.dumps(metrics))
     if metrics_out is not None:
-        metrics_out.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        write_text(metrics_out, json.dumps(metrics, indent=2))
         console.print(f"Wrote metrics to {metrics_out}")
 
 
@@ -323,11 +325,11 @@ def score(
     mlflow_config: MlflowFile = Path("mlflow.yml"),
 ) -> None:
     """Score every customer with the @champion models: satisfaction, churn risk and their reasons."""
-    from features.problems import WorkspaceError
     from features.validation import load_workspace
     from pipelines.scoring import score_customers
     from training.tracking import load_mlflow_config
 
+    target = check_output(out or workspace.resolve().parent / "scores.parquet", "--out")
     try:
         loaded = load_workspace(workspace, load_config(workspace))
         with console.status("Computing features and scoring every customer…"):
@@ -340,8 +342,8 @@ def score(
     except (ConfigError, WorkspaceError, LookupError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from exc
-    target = out or workspace.resolve().parent / "scores.parquet"
-    scores.to_parquet(target, index=False)
+    with atomic_path(target) as partial:
+        scores.to_parquet(partial, index=False)
     console.print(f"[green]✓ {len(scores):,} customers scored → {target}[/]")
     for line in score_lines(scores):
         console.print(f"  {line}")
@@ -350,7 +352,7 @@ def score(
 @app.command()
 def serve(
     workspace: Workspace,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 3000,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     mlflow_config: MlflowFile = Path("mlflow.yml"),
 ) -> None:
@@ -362,6 +364,7 @@ def serve(
     from serving.server import check_servable
     from serving.server import serve as serve_workspace
 
+    check_port_free(host, port)
     try:
         versions = check_servable(workspace, mlflow_config)
     except (ValueError, LookupError) as exc:
@@ -369,6 +372,18 @@ def serve(
         raise typer.Exit(EXIT_INVALID) from exc
     console.print(f"Serving {workspace} on http://{host}:{port} with {versions}")
     serve_workspace(workspace, mlflow_config, host=host, port=port)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, before loading any model, a port that another process holds or a host not here."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+            probe.bind((host, port))
+    except OSError as exc:
+        raise DataProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 # Commands whose capability is not built yet: each explains itself and exits with EXIT_NOT_BUILT.

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from serving.keys import Role
+
+if TYPE_CHECKING:
+    from serving.state import Database
 
 console = Console()
 EXIT_INVALID = 2  # as every cxpredict command: invalid input
@@ -71,12 +74,11 @@ def actions_list(
 ) -> None:
     """List the outbox's deliveries with their status, tries and last error, and count each status."""
     from serving.outbox import STATUSES, Outbox
-    from serving.state import open_database
 
     if status is not None and status not in STATUSES:
         console.print(f"--status {status!r}: use one of {', '.join(STATUSES)}", style="red", markup=False)
         raise typer.Exit(EXIT_INVALID)
-    outbox = Outbox(open_database(workspace))
+    outbox = Outbox(_open_state(workspace))
     columns = ("created_at", "status", "attempts", "rule", "kind", "team", "customer_id", "idempotency_key")
     _print_rows(
         "Actions outbox", [_when(row) for row in outbox.list(status, limit)], (*columns, "last_error")
@@ -90,9 +92,8 @@ def actions_requeue(workspace: Workspace) -> None:
     import time
 
     from serving.outbox import Outbox
-    from serving.state import open_database
 
-    outbox = Outbox(open_database(workspace))
+    outbox = Outbox(_open_state(workspace))
     count = outbox.requeue_dead(time.time())
     outbox.db.commit()
     console.print(f"{count:,} dead deliveries queued again")
@@ -109,9 +110,8 @@ def actions_purge(
     import time
 
     from serving.outbox import Outbox
-    from serving.state import open_database
 
-    outbox = Outbox(open_database(workspace))
+    outbox = Outbox(_open_state(workspace))
     count = outbox.purge(time.time() - older_than_days * 86_400)
     outbox.db.commit()
     console.print(f"{count:,} delivered deliveries older than {older_than_days:g} days forgotten")
@@ -125,10 +125,9 @@ def keys_create(
 ) -> None:
     """Create a key and print it once: only its hash is stored, so it cannot be shown again."""
     from serving.keys import KeyStore
-    from serving.state import open_database
 
     try:
-        token = KeyStore(open_database(workspace)).create(role, name)
+        token = KeyStore(_open_state(workspace)).create(role, name)
     except ValueError as exc:
         console.print(str(exc), style="red", markup=False)
         raise typer.Exit(EXIT_INVALID) from exc
@@ -140,9 +139,8 @@ def keys_create(
 def keys_list(workspace: Workspace) -> None:
     """List the keys' names, roles and creation times (never the keys)."""
     from serving.keys import KeyStore
-    from serving.state import open_database
 
-    _print_rows("API keys", KeyStore(open_database(workspace)).list())
+    _print_rows("API keys", KeyStore(_open_state(workspace)).list())
 
 
 @keys_app.command("revoke")
@@ -151,12 +149,28 @@ def keys_revoke(
 ) -> None:
     """Revoke a key at once: the service refuses it from the next request on."""
     from serving.keys import KeyStore
-    from serving.state import open_database
 
-    if not KeyStore(open_database(workspace)).revoke(name):
+    if not KeyStore(_open_state(workspace)).revoke(name):
         console.print(f"no key named {name!r}", style="red", markup=False)
         raise typer.Exit(EXIT_INVALID)
     console.print(f"Key {name!r} revoked")
+
+
+def _open_state(workspace: Path) -> Database:
+    """The workspace's service database; a path that is no workspace is refused, never given one."""
+    from features.io import is_workspace
+    from serving.state import open_database
+
+    if not is_workspace(workspace):
+        console.print(
+            f"{workspace} is not a cxpredict workspace (no customers table, cx.yml or _service folder): "
+            "check the path",
+            style="red",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INVALID)
+    return open_database(workspace)
 
 
 def _print_rows(title: str, rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> None:

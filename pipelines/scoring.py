@@ -11,10 +11,12 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 
 from features.config import WorkspaceConfig
+from features.problems import DataProblem
 from features.training_sets import build_scoring_set
 from training.tracking import MlflowConfig, activate
 
 MODEL_KINDS = ("satisfaction", "churn")
+MISSING_SHOWN = 5
 
 
 def score_customers(
@@ -35,16 +37,42 @@ def score_customers(
         LookupError: when no model has a champion yet (train first).
     """
     features = build_scoring_set(tables, config, as_of)
+    if features.empty:
+        raise DataProblem(
+            f"no customer existed before {as_of or 'the latest event'}: there is no one to score"
+        )
     activate(mlflow_config)
     scored = [features[["customer_id"]].reset_index(drop=True)]
     for kind in MODEL_KINDS:
         model = _champion(mlflow_config, kind)
         if model is not None:
+            check_features(model, kind, features)
             # the model reads its own feature columns from the frame, as `cxpredict features` wrote it
             scored.append(pd.DataFrame(model.predict(features.reset_index(drop=True))).reset_index(drop=True))
     if len(scored) == 1:
         raise LookupError("no model has a @champion yet: run `cxpredict train WORKSPACE` first")
     return pd.concat(scored, axis=1)
+
+
+def check_features(model: PyFuncModel, kind: str, features: pd.DataFrame) -> None:
+    """Refuse, in one sentence, a champion trained on features this workspace does not have."""
+    needed = model_features(model)
+    missing = [name for name in needed if name not in features.columns]
+    if missing:
+        shown = ", ".join(missing[:MISSING_SHOWN]) + (", …" if len(missing) > MISSING_SHOWN else "")
+        raise DataProblem(
+            f"the {kind} @champion needs {len(missing)} feature(s) this workspace lacks ({shown}); "
+            "it was trained on other data: run `cxpredict train` on this workspace"
+        )
+
+
+def model_features(model: PyFuncModel) -> list[str]:
+    """The feature columns a pyfunc model reads: its predictor's, else its input signature's."""
+    predictor = getattr(model.unwrap_python_model(), "predictor", None)
+    if predictor is not None:
+        return list(predictor.features)
+    schema = model.metadata.get_input_schema()
+    return [] if schema is None else [str(name) for name in schema.input_names()]
 
 
 def _champion(settings: MlflowConfig, kind: str) -> PyFuncModel | None:

@@ -18,8 +18,16 @@ import mlflow
 import pandas as pd
 
 from features.contract import DEFAULT_METRICS, MetricScale
+from features.problems import DataProblem
 from models.predictor import Predictor
-from training.datasets import METRIC_COLUMN, TrainingSet, split_by_customers, split_by_time, split_latest
+from training.datasets import (
+    DEFAULT_HOLDOUT_SHARE,
+    METRIC_COLUMN,
+    TrainingSet,
+    split_by_customers,
+    split_by_time,
+    split_latest,
+)
 from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline
 from training.fitting import FitOptions, answers_per_metric, fit_churn, fit_satisfaction, importance
 from training.registry import Decision, Score, champion_version, decide_promotion, promote_model, record_gate
@@ -87,7 +95,42 @@ def train_workspace(
 
 
 def _fit(kind: str, ts: TrainingSet, scales: Mapping[str, MetricScale], options: FitOptions) -> Predictor:
-    return fit_churn(ts, options) if kind == "churn" else fit_satisfaction(ts, scales, options)
+    if kind == "churn" and ts.y.nunique() < 2:
+        raise DataProblem(
+            "churn needs customers who churned and customers who stayed among its training examples"
+        )
+    try:
+        return fit_churn(ts, options) if kind == "churn" else fit_satisfaction(ts, scales, options)
+    except ValueError as exc:  # what the fit found the data lacks, said in the fit's words
+        raise DataProblem(f"{kind} cannot be trained on this data: {exc}") from exc
+
+
+def split_for_training(kind: str, ts: TrainingSet, holdout: HoldoutSpec) -> tuple[TrainingSet, TrainingSet]:
+    """(train, holdout) of `ts`; a `DataProblem` naming what the data lacks when either is empty.
+
+    Without a holdout option, examples that all share one moment (a snapshot, undated data) are
+    judged on a seeded fifth of the customers, since no time split exists.
+    """
+    if not len(ts):
+        raise DataProblem(f"{kind} has no training examples in this workspace")
+    times = pd.to_datetime(ts.times)
+    by_customers = holdout.customers is not None
+    if holdout.refit and times.nunique() < 2:
+        log.warning("%s: every example has one moment; holding out a fifth of customers instead", kind)
+        holdout, by_customers = dataclasses.replace(holdout, customers=DEFAULT_HOLDOUT_SHARE), True
+    train, test = holdout.split(ts)
+    if len(train) and len(test):
+        return train, test
+    if by_customers:
+        raise DataProblem(f"{kind} needs examples of two or more customers for a customer holdout")
+    if times.nunique() < 2:
+        raise DataProblem(
+            f"{kind} needs examples at two or more distinct times for a time split; use --holdout-customers"
+        )
+    raise DataProblem(
+        f"{kind}: the time split leaves {len(train)} training and {len(test)} holdout examples; choose "
+        f"--holdout-from between {times.min():%Y-%m-%d} and {times.max():%Y-%m-%d} or use --holdout-customers"
+    )
 
 
 def _train_one(
@@ -98,12 +141,7 @@ def _train_one(
     scales: Mapping[str, MetricScale],
     options: FitOptions,
 ) -> Metrics:
-    train, test = holdout.split(ts)
-    if not len(train) or not len(test):
-        raise ValueError(
-            f"{kind}: the holdout ({holdout}) leaves {len(train)} training and {len(test)} holdout "
-            f"examples of {len(ts)}; both must be non-empty"
-        )
+    train, test = split_for_training(kind, ts, holdout)
     predictor = _fit(kind, train, scales, options)
     predictions = predictor.predict(test.X)
     metrics = _evaluate(predictor, predictions, train, test, scales)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from features.config import WorkspaceConfig
+from features.problems import DataProblem
 from features.training_sets import TrainingFrame, build_churn_set, build_satisfaction_set
 from training.datasets import TrainingSet
 from training.fitting import FitOptions
@@ -37,3 +38,47 @@ def train_from_tables(
     satisfaction = as_training_set(build_satisfaction_set(tables, config)) if "surveys" in tables else None
     churn = as_training_set(build_churn_set(tables, config)) if "churn" in tables else None
     return train_workspace(satisfaction, churn, holdout, mlflow_config, config.scales, options)
+
+
+SOURCE_TABLE = {"satisfaction": "surveys", "churn": "churn"}
+
+
+def train_supported(
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    mlflow_config: MlflowConfig,
+    holdout: HoldoutSpec,
+    options: FitOptions | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Train every model the workspace supports; say in one sentence why each other one is not.
+
+    Returns:
+        The metrics of the models trained (as `train_from_tables`), and for each model not
+        trained the sentence naming what the data lacks for it.
+    """
+    metrics: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for kind, table in SOURCE_TABLE.items():
+        if table not in tables:
+            skipped[kind] = f"{kind} needs a {table} table"
+            continue
+        try:
+            metrics |= _train_kind(kind, tables, config, mlflow_config, holdout, options)
+        except DataProblem as exc:
+            skipped[kind] = str(exc)
+    return metrics, skipped
+
+
+def _train_kind(
+    kind: str,
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    mlflow_config: MlflowConfig,
+    holdout: HoldoutSpec,
+    options: FitOptions | None,
+) -> dict[str, Any]:
+    if kind == "churn":
+        churn = as_training_set(build_churn_set(tables, config))
+        return train_workspace(None, churn, holdout, mlflow_config, config.scales, options)
+    satisfaction = as_training_set(build_satisfaction_set(tables, config))
+    return train_workspace(satisfaction, None, holdout, mlflow_config, config.scales, options)

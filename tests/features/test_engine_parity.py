@@ -11,7 +11,7 @@ import pytest
 from features.discover import build_catalogue
 from features.engine import SparkEngine, compute_features
 from features.engine_sqlite import SQLiteEngine
-from features.training_sets import build_churn_set, build_satisfaction_set
+from features.training_sets import build_churn_set, build_satisfaction_set, build_scoring_set
 from features.validation import load_workspace
 from pipelines.synthetic import generate_company
 from tests.features.conftest import CONFIG
@@ -72,3 +72,16 @@ def test_computing_in_chunks_gives_the_same_features_as_in_one_go(company: Table
     catalogue = build_catalogue(company, CONFIG)
     whole = compute_features(company, keys, catalogue)
     pd.testing.assert_frame_equal(compute_features(company, keys, catalogue, chunk_rows=97), whole)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kept", [("customers", "deliveries", "surveys"), ("customers", "tickets"), ("customers",)]
+)
+def test_spark_computes_a_workspace_with_only_some_sources_as_duckdb_does(
+    spark: SparkEngine, company: Tables, kept: tuple[str, ...]
+) -> None:
+    """One contact source means one input to the latest-contact feature, which Spark's LEAST refuses."""
+    tables = {name: frame for name, frame in company.items() if name in kept}
+    duck = build_scoring_set(tables, CONFIG, engine="duckdb")
+    assert_same_features(build_scoring_set(tables, CONFIG, engine=spark), duck)

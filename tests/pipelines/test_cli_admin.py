@@ -77,6 +77,7 @@ def test_rules_check_without_a_file_exits_2(tmp_path: Path) -> None:
 
 
 def test_a_created_key_is_printed_once_and_stored_as_a_hash(tmp_path: Path) -> None:
+    write_workspace(tmp_path)
     result = runner.invoke(app, ["keys", "create", str(tmp_path), "--role", "ingest", "--name", "loader"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]

@@ -122,4 +122,5 @@ def test_a_workspace_without_surveys_or_churn_trains_the_other_model_and_says_so
     )
     assert result.exit_code == 0, result.output
     assert set(json.loads(out.read_text())) == {trained}
-    assert f"No {table} table" in result.output
+    missing = {"surveys": "satisfaction", "churn": "churn"}[table]
+    assert f"No {missing} model trained: {missing} needs a {table} table" in result.output

@@ -1,0 +1,212 @@
+"""Every command on every workspace shape: it works, or it stops at once with exit 2 and one sentence.
+
+The shapes keep any subset of the optional tables and columns of a generated company, or make its
+data degenerate (undated, one customer, one class). No command may print a traceback on any of them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner, Result
+
+from pipelines.cli import app
+from pipelines.cli_errors import LOG_DIR_VARIABLE
+from pipelines.synthetic import generate_company
+from tests.pipelines.shapes import (
+    NAMED_SHAPES,
+    OPTIONAL_TABLES,
+    Tables,
+    keep,
+    optional_columns,
+    read_company,
+    write_shape,
+)
+
+runner = CliRunner()
+SERVED_SHAPES = ("surveys without comments, deliveries",)
+SPARK_SHAPES = ("surveys without comments, deliveries", "customers only", "one timestamp for everything")
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Tables:
+    folder = tmp_path_factory.mktemp("company") / "ws"
+    generate_company(folder, customers=200, seed=3)
+    return read_company(folder)
+
+
+@pytest.fixture(scope="module")
+def empty_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow database migrated once; each shape trains into a copy (migrations take seconds)."""
+    import mlflow
+
+    path = tmp_path_factory.mktemp("registry") / "mlflow.db"
+    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+class Steps:
+    """Runs commands on one workspace with its own registry, checking the outcome of each."""
+
+    def __init__(self, root: Path, registry: Path) -> None:
+        self.root = root
+        shutil.copy(registry, root / "mlflow.db")
+        (root / "mlflow.yml").write_text(
+            f"tracking_uri: sqlite:///{root / 'mlflow.db'}\nartifact_location: {root / 'artifacts'}\n"
+        )
+        # set per command: MLflow exports the URI it last used, which would win over the file
+        self.env = {
+            "COLUMNS": "1000",
+            LOG_DIR_VARIABLE: str(root / "logs"),
+            "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+        }
+
+    def run(self, *args: object) -> Result:
+        """Run one command; it must succeed, or exit 2 with one sentence, and never show a traceback."""
+        argv = [str(a) for a in args]
+        if argv[0] in ("train", "score"):
+            argv += ["--mlflow-config", str(self.root / "mlflow.yml")]
+        result = runner.invoke(app, argv, env=self.env)
+        shown = f"cxpredict {' '.join(argv)} → exit {result.exit_code}:\n{result.output}"
+        assert "Traceback" not in result.output, shown
+        assert result.exit_code in (0, 2), shown
+        if result.exit_code == 2 and argv[0] != "validate":
+            assert len([line for line in result.output.splitlines() if line.strip()]) == 1, shown
+        return result
+
+
+def run_every_command(folder: Path, steps: Steps) -> dict[str, int]:
+    """validate, text train, features, train (customer holdout, then time split), score."""
+    codes = {"validate": steps.run("validate", folder).exit_code}
+    assert codes["validate"] == 0, "every shape is valid data"
+    codes["text"] = steps.run(
+        "text", "train", folder, "--no-encoder", "--head", "tfidf", "--write-events"
+    ).exit_code
+    out = steps.root / "features.parquet"
+    codes["features"] = steps.run("features", folder, "--out", out).exit_code
+    if codes["features"] == 0:
+        customers = pd.read_parquet(folder / "customers.parquet")
+        assert set(pd.read_parquet(out)["customer_id"]) <= set(customers["customer_id"])
+    codes["train customers"] = steps.run("train", folder, "--holdout-customers", "0.3").exit_code
+    codes["train time"] = steps.run("train", folder).exit_code
+    codes["score"] = steps.run("score", folder, "--out", steps.root / "scores.parquet").exit_code
+    return codes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", sorted(NAMED_SHAPES))
+def test_every_command_works_or_says_what_the_data_lacks(
+    company: Tables, empty_registry: Path, tmp_path: Path, shape: str
+) -> None:
+    folder = write_shape(NAMED_SHAPES[shape](company), tmp_path / "ws")
+    steps = Steps(tmp_path, empty_registry)
+    codes = run_every_command(folder, steps)
+    trained = codes["train customers"] == 0 or codes["train time"] == 0
+    assert codes["score"] == (0 if trained else 2), codes
+    if shape == "one timestamp for everything":  # undated: a time split is refused, a customer one works
+        assert codes["train time"] == 0, codes
+        dated = steps.run("train", folder, "--holdout-from", "2025-03-01")
+        assert dated.exit_code == 2 and "two or more distinct times for a time split" in dated.output
+    if not trained:  # with a model, serve would start serving: the served shapes check that instead
+        assert steps.run("serve", folder, "--port", "0").exit_code == 2
+    if shape in SERVED_SHAPES:
+        assert trained, codes
+        read_a_customer_from_the_service(folder, tmp_path)
+        other = write_shape(keep(company, []), tmp_path / "customers-only")
+        refused = steps.run("score", other, "--out", tmp_path / "other.parquet")
+        assert refused.exit_code == 2 and "this workspace lacks" in refused.output
+
+
+def read_a_customer_from_the_service(folder: Path, root: Path) -> None:
+    """`cxpredict serve` in its own process answers a customer's scores with this shape's models."""
+    import httpx
+
+    from models.mlflow_config import MlflowConfig
+    from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
+
+    created = runner.invoke(app, ["keys", "create", str(folder), "--role", "agent", "--name", "matrix"])
+    assert created.exit_code == 0, created.output
+    key, port, log = created.output.strip().splitlines()[-1], free_port(), root / "serve.log"
+    server = start_server(folder, MlflowConfig(tracking_uri=f"sqlite:///{root / 'mlflow.db'}"), port, log)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", server, log)
+        customer = str(pd.read_parquet(folder / "customers.parquet")["customer_id"].iloc[0])
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/customers/{customer}",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["metrics"] or answer.json()["churn"]
+    finally:
+        stop_server(server)
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[None]:
+    """One local Spark session for every Spark case (`--engine spark` finds it and reuses it)."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("cxpredict-shapes")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    yield
+    session.stop()
+
+
+@pytest.mark.slow
+def test_spark_features_equal_duckdb_features_on_partial_shapes(
+    spark: None, company: Tables, empty_registry: Path, tmp_path: Path
+) -> None:
+    steps = Steps(tmp_path, empty_registry)
+    for index, shape in enumerate(SPARK_SHAPES):
+        folder = write_shape(NAMED_SHAPES[shape](company), tmp_path / f"ws{index}")
+        duck, spark_out = tmp_path / f"duck{index}.parquet", tmp_path / f"spark{index}.parquet"
+        assert steps.run("features", folder, "--out", duck).exit_code == 0
+        assert steps.run("features", folder, "--engine", "spark", "--out", spark_out).exit_code == 0, shape
+        got, want = pd.read_parquet(spark_out), pd.read_parquet(duck)
+        if shape == "one timestamp for everything":  # the latest of events at one moment is any of them
+            tied = [c for c in want.columns if c.endswith(("_last", "_trend"))]
+            got, want = got.drop(columns=tied), want.drop(columns=tied)
+        pd.testing.assert_frame_equal(
+            got, want, check_exact=False, rtol=1e-5, atol=1e-6, check_categorical=False
+        )
+
+
+@st.composite
+def subsets(draw: st.DrawFn) -> tuple[tuple[str, ...], dict[str, list[str]]]:
+    """Any subset of the optional tables, each without any subset of its optional columns."""
+    tables = tuple(sorted(draw(st.sets(st.sampled_from(OPTIONAL_TABLES)))))
+    drop = {
+        t: sorted(draw(st.sets(st.sampled_from(optional_columns(t))))) for t in tables if optional_columns(t)
+    }
+    return tables, drop
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(subset=subsets())
+def test_any_subset_of_tables_and_columns_validates_and_builds_features(
+    company: Tables,
+    empty_registry: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    subset: tuple[tuple[str, ...], dict[str, list[str]]],
+) -> None:
+    tables, drop = subset
+    root = tmp_path_factory.mktemp("subset")
+    folder = write_shape(keep(company, tables, drop), root / "ws")
+    steps = Steps(root, empty_registry)
+    assert steps.run("validate", folder).exit_code == 0
+    steps.run("features", folder, "--out", root / "features.parquet")
+    steps.run("train", folder, "--holdout-customers", "0.3")
