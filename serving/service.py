@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from features.contract import TEXT_SCORES_TABLE
+from features.online import KeyTaken
 from features.online_db import StoreUnavailable
 from serving import metrics
 from serving.auth import OPEN, Authenticate, Guard
@@ -115,8 +116,9 @@ async def _reload_failed(request: Request, exc: ReloadFailed) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
+@app.exception_handler(KeyTaken)
 @app.exception_handler(UnknownTable)
-async def _unknown_table(request: Request, exc: UnknownTable) -> JSONResponse:
+async def _unknown_table(request: Request, exc: ValueError) -> JSONResponse:
     # the shape of every other 422: a list of problems, each with where and what
     return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}, 422)
 
