@@ -19,6 +19,7 @@ from typing import Annotated, Any, cast
 import bentoml
 from fastapi import Body, FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
@@ -33,6 +34,7 @@ from serving.events import UnknownTable, ingest, store_events
 from serving.fast_answers import FastAnswers
 from serving.front import Timed, put_in_front
 from serving.keys import KeyStore, VerifiedKeys
+from serving.redaction import redact_logs, redact_rows
 from serving.runtime import NotReady, ReloadFailed, Runtime
 from serving.schemas import (
     EVENT_TABLES,
@@ -101,6 +103,23 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     return await http_exception_handler(request, exc)
 
 
+@app.exception_handler(RequestValidationError)
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # where and which rule, never the input itself: it may hold personal data, NaN or a lone surrogate
+    problems = [
+        {"loc": [_shown(part) for part in error["loc"]], "msg": _shown(error["msg"]), "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
+def _shown(part: object) -> int | str:
+    """A location part or message as JSON can carry it (a key may be any text the caller sent)."""
+    if isinstance(part, int):
+        return part
+    return str(part)[:200].encode("utf-8", "replace").decode("utf-8")
+
+
 @app.exception_handler(NotReady)
 async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
     return JSONResponse({"detail": f"not ready: {exc}"}, status_code=503)
@@ -130,6 +149,7 @@ class CxService:
     """Scores, reasons, events and actions for one workspace (named by `CX_WORKSPACE`)."""
 
     def __init__(self) -> None:
+        redact_logs()  # before anything is logged: BentoML has set up its handlers by now
         self.runtime = Runtime(load_settings())
         self.text = TextService(self.runtime.settings.workspace)
         # models load in the background: /livez answers at once, /readyz once they passed the canary
@@ -177,7 +197,7 @@ class CxService:
     ) -> EventsResult:
         """Store new events, refresh and rescore their customers, apply the rules."""
         tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
-        tables = {t: rows for t, rows in tables.items() if rows}
+        tables = redact_rows({t: rows for t, rows in tables.items() if rows})
         result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
@@ -195,7 +215,7 @@ class CxService:
     def surveys(self, batch: Annotated[SurveyBatch, Body(examples=[EXAMPLE_SURVEYS])]) -> SurveysStored:
         """Store survey answers (for monitoring and the next training); their customers are refreshed."""
         self.runtime.models()  # refreshing needs a materialised store: refuse before it is ready
-        rows = [BaseModel.model_dump(answer) for answer in batch.answers]
+        rows = redact_rows({"surveys": [BaseModel.model_dump(answer) for answer in batch.answers]})["surveys"]
         store_events(self.runtime, {"surveys": rows})
         for row in rows:
             self.runtime.forget(row["customer_id"])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from models.mlflow_config import MlflowConfig
@@ -67,3 +68,96 @@ def test_an_event_reusing_another_customers_key_is_refused_and_the_owner_keeps_i
     assert "order_id belongs to another customer" in refused.text
     assert stored(server, "SELECT * FROM cx_src_deliveries WHERE order_id = 'HOSTILE-1'") == before
     assert [row[0] for row in before] == ["C0000040"]
+
+
+PII = (
+    "Write to zelda.quarrington@example.org or call +44 20 7946 0958; card 4539 1488 0343 6467, "
+    "IBAN GB82 WEST 1234 5698 7654 32. My name is Zelda Quarrington."
+)
+RAW = ("zelda.quarrington", "7946 0958", "4539 1488 0343 6467", "GB82 WEST", "Quarrington")
+
+
+def every_text_bearing_request(customer_id: str, at: pd.Timestamp) -> list[tuple[str, dict[str, object]]]:
+    """One request per endpoint and text field that takes free text, each carrying `PII`."""
+    earlier = (at - pd.Timedelta(hours=2)).isoformat()
+    return [
+        ("/text/score", {"text": PII}),
+        (
+            "/surveys",
+            {
+                "answers": [
+                    {
+                        "customer_id": customer_id,
+                        "responded_at": earlier,
+                        "metric": "nps",
+                        "score": 3,
+                        "comment": PII,
+                    }
+                ]
+            },
+        ),
+        ("/events", {"verbatims": [verbatim(customer_id, at, PII)]}),
+        (
+            "/events",
+            {
+                "tickets": [
+                    {"customer_id": customer_id, "ticket_id": "PII-T1", "opened_at": earlier, "text": PII}
+                ]
+            },
+        ),
+        (
+            "/events",
+            {
+                "calls": [
+                    {
+                        "customer_id": customer_id,
+                        "call_id": "PII-K1",
+                        "started_at": earlier,
+                        "transcript": PII,
+                    }
+                ]
+            },
+        ),
+        (
+            "/events",
+            {
+                "warranty_claims": [
+                    {"customer_id": customer_id, "claim_id": "PII-W1", "filed_at": earlier, "reason": PII}
+                ]
+            },
+        ),
+    ]
+
+
+def files_holding(root: Path, needles: tuple[str, ...]) -> dict[str, list[str]]:
+    """Every file under `root` that holds one of `needles` (as UTF-8 bytes), and which."""
+    found: dict[str, list[str]] = {}
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            hits = [n for n in needles if n.encode() in data]
+            if hits:
+                found[str(path.relative_to(root))] = hits
+    return found
+
+
+def test_no_raw_personal_data_reaches_any_file_the_service_writes(server: Served) -> None:
+    # given the same personal data through every endpoint that takes text, also in texts that fail
+    at = server.as_of("C0000050")
+    with server.client(Role.ADMIN) as http:
+        for path, body in every_text_bearing_request("C0000050", at):
+            answer = http.post(path, json=body)
+            assert answer.status_code == 200, (path, answer.text)
+        for broken in (PII + "\ud800", PII + "\x00"):  # a lone surrogate, a NUL: refused, not logged raw
+            answer = http.post(
+                "/text/score", content=_json_with(broken), headers={"content-type": "application/json"}
+            )
+            assert answer.status_code == 422 and "Quarrington" not in answer.text
+    # then no file the service wrote holds any of it raw: state database, its WAL, workspace, logs
+    assert files_holding(server.root, RAW) == {}
+
+
+def _json_with(text: str) -> bytes:
+    """A JSON body whose text escapes what JSON may carry but Python's encoder would refuse raw."""
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or 0xD800 <= ord(c) < 0xE000 else c for c in text)
+    return ('{"text": "' + escaped + '"}').encode()
