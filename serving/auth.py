@@ -26,6 +26,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Role], ...] = tuple(
     for method, pattern, role in (
         ("GET", r"/customers/[^/]+", Role.AGENT),
         ("GET", r"/worklist", Role.AGENT),
+        ("GET", r"/rules", Role.MANAGER),
         ("POST", r"/score", Role.AGENT),
         ("POST", r"/text/score", Role.AGENT),
         ("POST", r"/events", Role.INGEST),

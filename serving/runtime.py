@@ -21,7 +21,7 @@ from features.online import OnlineStore
 from features.validation import load_workspace
 from serving.actions import ActionCenter
 from serving.answers import Answers
-from serving.health import StoreWatch, problems
+from serving.health import StoreWatch, TimedLock, problems, wedged
 from serving.ledger import Ledger
 from serving.schemas import CustomerScores, Freshness, Reloaded
 from serving.scorer import Champions, Prediction, RegistryUnavailable, champion_versions, load_champions
@@ -48,7 +48,7 @@ class Runtime:
         self.settings = settings
         url = database_url(settings.workspace)
         self.store, self.writer = OnlineStore.open(url), OnlineStore.open(url)
-        self.read_lock, self.write_lock = threading.Lock(), threading.Lock()
+        self.read_lock, self.write_lock = TimedLock("read lock"), TimedLock("write lock")
         self.ledger = Ledger(self.store.db)  # flags are read on the read connection
         self.actions = ActionCenter.open(open_database(settings.workspace), settings.rules_path)
         self.champions: Champions | None = None
@@ -66,7 +66,8 @@ class Runtime:
 
     def problems(self) -> list[str]:
         """What keeps the service from being ready now (empty: ready)."""
-        return problems([self._models_problem, self.watch.problem])
+        locks = (self.read_lock, self.write_lock, self.actions.lock)
+        return problems([self._models_problem, self.watch.problem, wedged(locks, self.settings.wedged_s)])
 
     def _models_problem(self) -> str | None:
         return None if self.ready.is_set() else self.error or "the models are still loading"

@@ -235,6 +235,18 @@ class TextScoreResult(Strict):
     theme: str | None = Field(None, description="the nearest theme of a text that is not positive")
 
 
+class RulesStatus(Strict):
+    """The rules file in force, and why it is not, when it fails to load."""
+
+    path: str
+    loaded_at: str | None = Field(description="when the rules in force were loaded from the file")
+    rules: int = Field(description="how many rules are in force")
+    error: str | None = Field(
+        description="why the file as it is now cannot be used; the last good rules apply"
+    )
+    unevaluated: dict[str, str] = Field(description="rule -> the latest reason it could not be evaluated")
+
+
 class Reloaded(Strict):
     """The model versions now served."""
 

@@ -48,6 +48,7 @@ from serving.schemas import (
     EventsResult,
     Problem,
     Reloaded,
+    RulesStatus,
     ScoreRequest,
     ScoreResponse,
     SurveyBatch,
@@ -231,6 +232,11 @@ class CxService:
         """Who to contact first: the rules' priority, flagged customers next, then risk x value."""
         entries = self.runtime.actions.worklist(team, limit)
         return Worklist(entries=[WorklistEntry.model_validate(e) for e in entries])
+
+    @app.get("/rules", response_model=RulesStatus, tags=["managers"])
+    def rules(self) -> RulesStatus:
+        """The rules file in force: when it loaded, how many rules, and the error while it is broken."""
+        return RulesStatus.model_validate(self.runtime.actions.rules_status())
 
     @app.post("/text/score", response_model=TextScoreResult, tags=["agents"])
     def text_score(self, request: Annotated[TextRequest, Body(examples=[EXAMPLE_TEXT])]) -> TextScoreResult:

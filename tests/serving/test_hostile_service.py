@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -161,3 +163,45 @@ def _json_with(text: str) -> bytes:
     """A JSON body whose text escapes what JSON may carry but Python's encoder would refuse raw."""
     escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or 0xD800 <= ord(c) < 0xE000 else c for c in text)
     return ('{"text": "' + escaped + '"}').encode()
+
+
+def _rules_error(server: Served, expected: bool, timeout_s: float = 20) -> dict[str, object]:
+    deadline = time.monotonic() + timeout_s
+    with server.client(Role.MANAGER) as http:
+        while True:
+            status = dict(http.get("/rules").json())
+            if (status["error"] is not None) == expected or time.monotonic() > deadline:
+                return status
+            time.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ['"[[1]*99999]*99999 == []"', '\'"%01000000000d" % 1 == "1"\'', " + ".join(["value"] * 600) + " > 0"],
+)
+def test_a_costly_rule_is_refused_reported_by_get_rules_and_never_holds_the_service(
+    server: Served, condition: str
+) -> None:
+    # given the rules in force, then a costly condition written into the file
+    rules = server.workspace / "rules.yml"
+    good = rules.read_text(encoding="utf-8")
+    assert _rules_error(server, expected=False)["rules"] == 1
+    try:
+        rules.write_text(
+            good.replace("features.deliveries_late_count_30d >= 1 and churn.probability > 0", condition)
+        )
+        # then GET /rules says why the file is refused, and the last good rules stay in force
+        status = _rules_error(server, expected=True)
+        assert status["rules"] == 1 and "rules.yml" in str(status["error"]), status
+        # and events are still answered at once, the service ready
+        at = server.as_of("C0000060")
+        started = time.monotonic()
+        with server.client(Role.INGEST) as http:
+            answer = http.post(
+                "/events", json={"deliveries": [late_delivery("C0000060", at, f"COST-{hash(condition)}")]}
+            )
+        assert answer.status_code == 200 and time.monotonic() - started < 20
+        assert httpx.get(f"{server.base}/readyz", timeout=10).status_code == 200
+    finally:
+        rules.write_text(good, encoding="utf-8")
+    assert _rules_error(server, expected=False)["error"] is None
