@@ -206,6 +206,16 @@ class OnlineStore:
         )
         return None if value is None else int(value)
 
+    def known(self, customer_ids: Sequence[str]) -> set[str]:
+        """Those of `customer_ids` the store has a feature row for (the customers it was built with)."""
+        ids, found = list(dict.fromkeys(customer_ids)), set[str]()
+        for lo in range(0, len(ids), _KEY_CHUNK):
+            chunk = ids[lo : lo + _KEY_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT customer_id FROM {self.prefix}features WHERE customer_id IN ({marks})"
+            found.update(str(row[0]) for row in self.db.query(sql, chunk))
+        return found
+
     def get_row(self, customer_id: str) -> tuple[int, dict[str, Any]] | None:
         """The customer's latest feature row and its `as_of` (microseconds since the epoch), or None."""
         rows = self.db.query(

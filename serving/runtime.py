@@ -9,6 +9,7 @@ service refreshes the customer, so a refreshed row or a reload can never serve a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import logging
 import threading
@@ -16,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from features.catalogue import Catalogue
-from features.config import load_config
+from features.config import WorkspaceConfig, load_config
 from features.online import OnlineStore
 from features.validation import load_workspace
 from serving.actions import ActionCenter
@@ -63,6 +64,11 @@ class Runtime:
                 (self.actions.db, self.actions.lock),
             ]
         )
+
+    @functools.cached_property
+    def config(self) -> WorkspaceConfig:
+        """The workspace config: metric scales, the future's tolerance (read once)."""
+        return load_config(self.settings.workspace)
 
     def problems(self) -> list[str]:
         """What keeps the service from being ready now (empty: ready)."""

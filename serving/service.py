@@ -30,6 +30,7 @@ from features.online import KeyTaken
 from features.online_db import StoreUnavailable
 from serving import metrics
 from serving.auth import OPEN, Authenticate, Guard
+from serving.contract_check import ContractViolation, check_rows
 from serving.events import UnknownTable, ingest, store_events
 from serving.fast_answers import FastAnswers
 from serving.front import Timed, put_in_front
@@ -121,6 +122,11 @@ def _shown(part: object) -> int | str:
     return str(part)[:200].encode("utf-8", "replace").decode("utf-8")
 
 
+@app.exception_handler(ContractViolation)
+async def _contract(request: Request, exc: ContractViolation) -> JSONResponse:
+    return JSONResponse({"detail": exc.problems}, status_code=422)
+
+
 @app.exception_handler(NotReady)
 async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
     return JSONResponse({"detail": f"not ready: {exc}"}, status_code=503)
@@ -199,6 +205,8 @@ class CxService:
         """Store new events, refresh and rescore their customers, apply the rules."""
         tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
         tables = redact_rows({t: rows for t, rows in tables.items() if rows})
+        self.runtime.models()  # the customers are known once the store is materialised: 503 before
+        check_rows(self.runtime, tables)
         result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
@@ -217,6 +225,7 @@ class CxService:
         """Store survey answers (for monitoring and the next training); their customers are refreshed."""
         self.runtime.models()  # refreshing needs a materialised store: refuse before it is ready
         rows = redact_rows({"surveys": [BaseModel.model_dump(answer) for answer in batch.answers]})["surveys"]
+        check_rows(self.runtime, {"surveys": rows}, {"surveys": "answers"})
         store_events(self.runtime, {"surveys": rows})
         for row in rows:
             self.runtime.forget(row["customer_id"])

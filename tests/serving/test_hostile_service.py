@@ -205,3 +205,113 @@ def test_a_costly_rule_is_refused_reported_by_get_rules_and_never_holds_the_serv
     finally:
         rules.write_text(good, encoding="utf-8")
     assert _rules_error(server, expected=False)["error"] is None
+
+
+def _answer(**change: object) -> dict[str, object]:
+    answer = {
+        "customer_id": "C0000070",
+        "responded_at": "2026-06-01T10:00:00Z",
+        "metric": "nps",
+        "score": 7,
+        "comment": "MARKER-7731 fine",
+    }
+    return answer | change
+
+
+def _delivery(**change: object) -> dict[str, object]:
+    delivery = {
+        "customer_id": "C0000070",
+        "order_id": "CONTRACT-1",
+        "ordered_at": "2026-06-01T10:00:00Z",
+        "promised_at": "2026-06-03T10:00:00Z",
+    }
+    return delivery | change
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field", "rule"),
+    [
+        ("/surveys", {"answers": [_answer(score=99)]}, "score", "inside the nps scale 0-10"),
+        ("/surveys", {"answers": [_answer(metric="csat", score=-3)]}, "score", "inside the csat scale 1-5"),
+        ("/surveys", {"answers": [_answer(metric="mood")]}, "metric", "metric must be one of"),
+        ("/surveys", {"answers": [_answer(customer_id="PHANTOM-1")]}, "customer_id", "must exist"),
+        ("/surveys", {"answers": [_answer(responded_at="2150-01-01T00:00:00Z")]}, "responded_at", "future"),
+        ("/surveys", {"answers": [_answer(responded_at="1850-01-01T00:00:00Z")]}, "responded_at", "1900"),
+        (
+            "/events",
+            {
+                "deliveries": [
+                    _delivery(ordered_at="2199-01-01T00:00:00Z", promised_at="2199-01-02T00:00:00Z")
+                ]
+            },
+            "ordered_at",
+            "future",
+        ),
+        ("/events", {"deliveries": [_delivery(customer_id="PHANTOM-2")]}, "customer_id", "must exist"),
+        (
+            "/events",
+            {
+                "deliveries": [_delivery()],
+                "verbatims": [verbatim("PHANTOM-3", pd.Timestamp("2026-06-02T00:00Z"), "x")],
+            },
+            "customer_id",
+            "must exist",
+        ),
+    ],
+)
+def test_rows_breaking_the_data_contract_are_refused_whole_naming_field_and_rule(
+    server: Served, path: str, body: dict[str, object], field: str, rule: str
+) -> None:
+    counted = "SELECT (SELECT count(*) FROM cx_src_surveys) + (SELECT count(*) FROM cx_src_deliveries)"
+    before = stored(server, counted)
+    with server.client(Role.INGEST) as http:
+        answer = http.post(path, json=body)
+    assert answer.status_code == 422, answer.text
+    problems = answer.json()["detail"]
+    assert any(p["loc"][-1] == field and rule in p["msg"] for p in problems), problems
+    assert "MARKER-7731" not in answer.text  # the input is not echoed
+    assert stored(server, counted) == before  # nothing of a refused request is stored
+    assert stored(server, "SELECT count(*) FROM cx_features WHERE customer_id LIKE 'PHANTOM%'") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (
+            b'{"answers": [{"customer_id": "C0000070", "responded_at": "2026-06-01", "metric": "nps", "score": NaN}]}',
+            "json",
+        ),
+        (
+            b'{"answers": [{"customer_id": "C0000070", "responded_at": "2026-06-01", "metric": "nps", "score": Infinity}]}',
+            "json",
+        ),
+        (
+            b'{"answers": [{"customer_id": "C0000070", "responded_at": "2026-06-01", "metric": "nps", "score": 1e999}]}',
+            "json",
+        ),
+        (
+            b'{"answers": [{"customer_id": "C0000070", "responded_at": "2026-06-01", "metric": "nps", "score": -1e999}]}',
+            "json",
+        ),
+        (
+            b'{"answers": [{"customer_id": "C0000070", "responded_at": "2026-06-01", "metric": "nps", "score": 3, "comment": "\\udc80 MARKER-7731"}]}',
+            "json",
+        ),
+        (
+            b'{"answers": [{"customer_id": "\\ud800", "responded_at": "2026-06-01", "metric": "nps", "score": 3}]}',
+            "json",
+        ),
+        (b"\xff\xfe MARKER-7731 \x80\x81", "text/plain"),
+        (b"\xff\xfe MARKER-7731 \x80\x81", "json"),
+        (b'{"answers": "MARKER-7731 \xe9"}', "application/x-www-form-urlencoded"),
+    ],
+)
+def test_numbers_json_cannot_hold_and_text_utf8_cannot_are_422_not_500(
+    server: Served, content: bytes, kind: str
+) -> None:
+    headers = {"content-type": "application/json" if kind == "json" else kind}
+    with server.client(Role.ADMIN) as http:
+        for path in ("/surveys", "/events", "/score", "/text/score"):
+            answer = http.post(path, content=content, headers=headers)
+            assert answer.status_code == 422, (path, answer.text)
+            assert "MARKER-7731" not in answer.text
