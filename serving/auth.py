@@ -19,7 +19,7 @@ from serving.keys import Principal, Role, allows
 Authenticate = Callable[[str], Principal | None]
 
 OPEN = {"/livez", "/readyz", "/healthz"}
-ANY_ROLE = None  # any valid key: the API docs, the metrics and unknown paths (a 404 needs a key too)
+ANY_ROLE = None  # any valid key: the API docs and unknown paths (a 404 needs a key too)
 # (method, path pattern, role needed); the first match wins
 ROUTES: tuple[tuple[str, re.Pattern[str], Role], ...] = tuple(
     (method, re.compile(pattern), role)
@@ -32,6 +32,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Role], ...] = tuple(
         ("POST", r"/events", Role.INGEST),
         ("POST", r"/surveys", Role.INGEST),
         ("POST", r"/admin/reload", Role.ADMIN),
+        ("GET", r"/metrics", Role.MONITOR),
     )
 )
 

@@ -33,7 +33,7 @@ from serving.auth import OPEN, Authenticate, Guard
 from serving.contract_check import ContractViolation, check_rows
 from serving.events import UnknownTable, ingest, store_events
 from serving.fast_answers import FastAnswers
-from serving.front import Timed, put_in_front
+from serving.front import KnownPaths, Timed, put_in_front
 from serving.keys import KeyStore, VerifiedKeys
 from serving.redaction import redact_logs, redact_rows
 from serving.runtime import NotReady, ReloadFailed, Runtime
@@ -297,12 +297,22 @@ def _answer(customer_id: str) -> tuple[int, bytes]:
     return customer_answer(runtime, customer_id)
 
 
-def _front(app: Any) -> Any:
-    """Latency per route, then keys and roles, then customer reads, around BentoML's app."""
-    reads = FastAnswers(app, lookup=_cached_answer, answer=_answer)
-    paths = [str(getattr(route, "path", "")) for route in app.routes]
-    fixed = [path for path in paths if "{" not in path] + [*OPEN, "/metrics"]  # BentoML's own routes
-    return Timed(Guard(reads, open_gate=_open_gate), routes=fixed)
+def _front(served: Any) -> Any:
+    """Latency per route, then keys and roles, known paths, then customer reads, around BentoML's app."""
+    reads = FastAnswers(served, lookup=_cached_answer, answer=_answer)
+
+    def fixed() -> list[str]:
+        paths = _paths(served)
+        return [path for path in paths if "{" not in path] + [*OPEN, "/metrics"]  # BentoML's own routes
+
+    return Timed(Guard(KnownPaths(reads, fixed), open_gate=_open_gate), routes=fixed())
+
+
+def _paths(served: Any) -> list[str]:
+    """Every fixed path served: BentoML's own routes, the endpoints' (from the API document), the docs."""
+    bentoml_paths = [str(getattr(route, "path", "")) for route in served.routes]
+    docs = [app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url]
+    return [*bentoml_paths, *app.openapi()["paths"], *(path for path in docs if path)]
 
 
 put_in_front(CxService, _front)

@@ -315,3 +315,40 @@ def test_numbers_json_cannot_hold_and_text_utf8_cannot_are_422_not_500(
             answer = http.post(path, content=content, headers=headers)
             assert answer.status_code == 422, (path, answer.text)
             assert "MARKER-7731" not in answer.text
+
+
+def test_metrics_stay_few_whatever_paths_are_asked_and_only_monitors_read_them(server: Served) -> None:
+    with server.client(Role.AGENT) as http:
+        for n in range(25):
+            http.get(f"/scan-{n}/admin.php")
+            http.get(f"/customers/C00001{n:02d}")
+            http.get(f"/customers/NOSUCH-{n}")
+            http.get(f"/customers/SLASH-{n}/more")
+            http.post(f"/customers/POSTED-{n}")
+            http.request(f"WEIRD{n}", "/worklist")
+    with server.client(Role.MONITOR) as http:
+        text = http.get("/metrics").text
+    assert "scan-" not in text and "C00001" not in text and "NOSUCH" not in text and "SLASH" not in text
+    assert "POSTED" not in text and "WEIRD" not in text
+    series = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert len(series) < 1500, len(series)
+    for role, status in ((Role.AGENT, 403), (Role.INGEST, 403), (Role.MANAGER, 403), (Role.ADMIN, 200)):
+        with server.client(role) as http:
+            assert http.get("/metrics").status_code == status, role
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/no/such/path", 404),
+        ("POST", "/customers/C0000001", 405),
+        ("GET", "/customers/a/b", 422),
+        ("GET", "/customers/" + "x" * 201, 422),
+        ("GET", "/customers/%01", 422),
+    ],
+)
+def test_paths_no_route_serves_are_answered_in_front(
+    server: Served, method: str, path: str, status: int
+) -> None:
+    with server.client(Role.ADMIN) as http:
+        assert http.request(method, path).status_code == status
