@@ -17,26 +17,23 @@ import threading
 from typing import Annotated, Any, cast
 
 import bentoml
-from fastapi import Body, FastAPI, Query, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.exceptions import RequestValidationError
+from fastapi import Body, FastAPI, Query
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from features.contract import TEXT_SCORES_TABLE
-from features.online import KeyTaken
 from features.online_db import StoreUnavailable
 from serving import metrics
 from serving.auth import OPEN, Authenticate, Guard
-from serving.contract_check import ContractViolation, check_rows
-from serving.events import UnknownTable, ingest, store_events
+from serving.contract_check import check_rows
+from serving.errors import add_error_handlers
+from serving.events import ingest, store_events
 from serving.fast_answers import FastAnswers
 from serving.front import KnownPaths, Timed, put_in_front
-from serving.keys import KeyStore, VerifiedKeys
+from serving.keys import KeyStore, Principal, VerifiedKeys
 from serving.redaction import redact_logs, redact_rows
-from serving.runtime import NotReady, ReloadFailed, Runtime
+from serving.runtime import NotReady, Runtime
 from serving.schemas import (
     EVENT_TABLES,
     EXAMPLE_EVENTS,
@@ -97,56 +94,7 @@ def _openapi() -> dict[str, Any]:
 app.openapi = _openapi  # type: ignore[method-assign]
 
 
-@app.exception_handler(StarletteHTTPException)
-async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    if exc.status_code == 400:  # FastAPI's answer to a body that is not JSON: malformed, so 422
-        problem = {"loc": ["body"], "msg": "the body is not valid UTF-8 JSON", "type": "json_invalid"}
-        return JSONResponse({"detail": [problem]}, status_code=422)
-    return await http_exception_handler(request, exc)
-
-
-@app.exception_handler(RequestValidationError)
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    # where and which rule, never the input itself: it may hold personal data, NaN or a lone surrogate
-    problems = [
-        {"loc": [_shown(part) for part in error["loc"]], "msg": _shown(error["msg"]), "type": error["type"]}
-        for error in exc.errors()
-    ]
-    return JSONResponse({"detail": problems}, status_code=422)
-
-
-def _shown(part: object) -> int | str:
-    """A location part or message as JSON can carry it (a key may be any text the caller sent)."""
-    if isinstance(part, int):
-        return part
-    return str(part)[:200].encode("utf-8", "replace").decode("utf-8")
-
-
-@app.exception_handler(ContractViolation)
-async def _contract(request: Request, exc: ContractViolation) -> JSONResponse:
-    return JSONResponse({"detail": exc.problems}, status_code=422)
-
-
-@app.exception_handler(NotReady)
-async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
-    return JSONResponse({"detail": f"not ready: {exc}"}, status_code=503)
-
-
-@app.exception_handler(StoreUnavailable)
-async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
-    return JSONResponse({"detail": f"not stored, try again later: {exc}"}, status_code=503)
-
-
-@app.exception_handler(ReloadFailed)
-async def _reload_failed(request: Request, exc: ReloadFailed) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=503)
-
-
-@app.exception_handler(KeyTaken)
-@app.exception_handler(UnknownTable)
-async def _unknown_table(request: Request, exc: ValueError) -> JSONResponse:
-    # the shape of every other 422: a list of problems, each with where and what
-    return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}, 422)
+add_error_handlers(app)
 
 
 # One worker: the score cache, the models generation and /admin/reload live in the process.
@@ -261,7 +209,21 @@ class CxService:
 def _open_gate() -> tuple[Authenticate, int]:
     """The key check on the workspace's database, and the body limit, for `Guard`."""
     settings = load_settings()
-    return VerifiedKeys(KeyStore(open_database(settings.workspace))).authenticate, settings.max_body_bytes
+    db = open_database(settings.workspace)
+    verified = VerifiedKeys(KeyStore(db))
+
+    def authenticate(token: str) -> Principal | None:
+        try:
+            return verified.authenticate(token)
+        except StoreUnavailable:
+            runtime = _runtime()
+            if runtime is None or runtime.watch.problem() is not None:
+                raise
+            # the service's own connections reach the database again: no need to wait out the backoff
+            db.retry_now()
+            return verified.authenticate(token)
+
+    return authenticate, settings.max_body_bytes
 
 
 def customer_answer(runtime: Runtime, customer_id: str) -> tuple[int, bytes]:
