@@ -49,7 +49,12 @@ def test_rows_that_keep_the_contract_have_no_problem() -> None:
             "responded_at",
             "in the future",
         ),
-        ("deliveries", {"delivered_at": dt.datetime(2199, 1, 1, tzinfo=dt.UTC)}, "delivered_at", "in the future"),
+        (
+            "deliveries",
+            {"delivered_at": dt.datetime(2199, 1, 1, tzinfo=dt.UTC)},
+            "delivered_at",
+            "in the future",
+        ),
         ("deliveries", {"delivered_at": dt.datetime(2024, 4, 1, tzinfo=dt.UTC)}, "delivered_at", "before"),
     ],
 )
