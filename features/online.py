@@ -34,7 +34,15 @@ from features.validation import to_typed
 URL_VARIABLE = "CX_DATABASE_URL"
 _SQL_TYPES = {"time": "BIGINT", "number": "DOUBLE PRECISION", "text": "TEXT"}
 _ARROW_TYPES = {"time": pa.int64(), "number": pa.float64(), "text": pa.string()}
-_NORMALISED = {"surveys"}  # `to_typed` rewrites their metric names: always through pandas
+_NORMALISED = {"surveys"}
+_KEY_CHUNK = 500  # bound parameters per lookup: under SQLite's limit
+
+
+class KeyTaken(ValueError):
+    """An event's key (an order, claim, ticket or call id) already belongs to another customer."""
+
+
+# `to_typed` rewrites their metric names: always through pandas
 
 
 class OnlineStore:
@@ -108,24 +116,70 @@ class OnlineStore:
     def append_events(self, table: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> int:
         """Store new events of `table` (contract form); a row with a known key replaces the old one.
 
+        A key belongs to the customer who first sent it: a new version of an event replaces only
+        that customer's row, and a key another customer already holds is refused.
+
         Returns:
             the number of rows stored.
+
+        Raises:
+            KeyTaken: a row's key belongs to another customer (nothing is stored then).
         """
+        columns, stored = self._stored_rows(table, rows)
+        name = self._events(source_table(table))
+        key = self.catalogue.source(table).key
+        if key is not None and key in columns:
+            at = columns.index(key)
+            self._check_owners(table, key, [(row[at], row[0]) for row in stored])
+            for value, customer in dict.fromkeys((row[at], row[0]) for row in stored if row[at] is not None):
+                self.db.execute(
+                    f'DELETE FROM {name} WHERE "{key}" = ? AND customer_id = ?', (value, customer)
+                )
+        self.db.insert(name, columns, stored)
+        self.db.commit()
+        return len(stored)
+
+    def check_keys(self, table: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> None:
+        """Refuse rows whose event key another customer holds (stored, or earlier in `rows`).
+
+        Raises:
+            KeyTaken: naming the table, key column and row, never the value.
+        """
+        columns, stored = self._stored_rows(table, rows)
+        key = self.catalogue.source(table).key
+        if key is not None and key in columns:
+            at = columns.index(key)
+            self._check_owners(table, key, [(row[at], row[0]) for row in stored])
+
+    def _stored_rows(
+        self, table: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]]
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The column names and the rows of `table` as the store keeps them."""
         source = self.catalogue.source(table)
         stored = None if isinstance(rows, pd.DataFrame) or table in _NORMALISED else plain_rows(rows, source)
         if stored is None:
             frame = pd.DataFrame(rows)
             frame = to_typed(TABLES[table], frame) if table in TABLES else frame
             stored = _rows(source_arrow(frame, source.columns))
-        columns = ["customer_id", *(c.name for c in source.columns)]
+        return ["customer_id", *(c.name for c in source.columns)], stored
+
+    def _check_owners(self, table: str, key: str, pairs: Sequence[tuple[Any, Any]]) -> None:
+        owners: dict[Any, Any] = {}
+        for value, customer in pairs:
+            if value is not None:
+                owners.setdefault(value, customer)
         name = self._events(source_table(table))
-        if source.key is not None and source.key in columns:
-            at = columns.index(source.key)
-            for key in dict.fromkeys(row[at] for row in stored if row[at] is not None):
-                self.db.execute(f'DELETE FROM {name} WHERE "{source.key}" = ?', (key,))
-        self.db.insert(name, columns, stored)
-        self.db.commit()
-        return len(stored)
+        values = list(owners)
+        for lo in range(0, len(values), _KEY_CHUNK):
+            chunk = values[lo : lo + _KEY_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f'SELECT DISTINCT "{key}", customer_id FROM {name} WHERE "{key}" IN ({marks})'
+            for value, customer in self.db.query(sql, chunk):
+                if owners[value] != customer:
+                    owners[value] = None  # held by someone else: refused below, whoever sent it
+        for row, (value, customer) in enumerate(pairs):
+            if value is not None and owners[value] != customer:
+                raise KeyTaken(f"{table} row {row}: its {key} belongs to another customer")
 
     def refresh(self, customer_id: str, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
         """Recompute one customer's features at `as_of` (default: now) from the stored events."""
@@ -151,6 +205,16 @@ class OnlineStore:
             f"SELECT as_of FROM {self.prefix}features WHERE customer_id = ?", (customer_id,)
         )
         return None if value is None else int(value)
+
+    def known(self, customer_ids: Sequence[str]) -> set[str]:
+        """Those of `customer_ids` the store has a feature row for (the customers it was built with)."""
+        ids, found = list(dict.fromkeys(customer_ids)), set[str]()
+        for lo in range(0, len(ids), _KEY_CHUNK):
+            chunk = ids[lo : lo + _KEY_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT customer_id FROM {self.prefix}features WHERE customer_id IN ({marks})"
+            found.update(str(row[0]) for row in self.db.query(sql, chunk))
+        return found
 
     def get_row(self, customer_id: str) -> tuple[int, dict[str, Any]] | None:
         """The customer's latest feature row and its `as_of` (microseconds since the epoch), or None."""

@@ -17,8 +17,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 RETRY_FIRST_S = 0.2
 RETRY_MAX_S = 5.0
 # SQLite's answers that mean "the file cannot be used now", not "this statement is wrong"
@@ -57,19 +58,37 @@ class Database:
         return sql.replace("?", "%s") if self.postgres else sql
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement."""
-        with self._guard(writes=True) as connection:
-            connection.execute(self._sql(sql), params)
+        """Run one statement (again, once, on a new connection when it opened a transaction on a lost one)."""
+
+        def run() -> None:
+            with self._guard(writes=True) as connection:
+                connection.execute(self._sql(sql), params)
+
+        self._first_again(run)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a query and return its rows.
 
         A query that opens a transaction runs again, once, on a new connection when the old one turns
         out lost (a restarted server, a terminated session): nothing was done on it that could be lost.
+        Such a query also closes the transaction it opened, so the connection's next read is again one
+        that may be retried.
+        """
+        first = self._idle
+        rows = self._first_again(lambda: self._rows(sql, params))
+        if first and self.postgres:  # a read outside a transaction leaves none open (Postgres opens one)
+            self.rollback()
+        return rows
+
+    def _first_again(self, call: Callable[[], T]) -> T:
+        """`call()`, and once more on a new connection when the old one turns out lost.
+
+        Only for the first statement of a transaction: nothing was done on the lost connection that
+        could be lost with it.
         """
         first = self._idle
         try:
-            return self._rows(sql, params)
+            return call()
         except StoreUnavailable:
             if (
                 not first
@@ -78,7 +97,7 @@ class Database:
             ):
                 raise
             self._retry_at = 0.0
-            return self._rows(sql, params)
+            return call()
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._guard() as connection:
@@ -122,6 +141,7 @@ class Database:
         A lost connection has nothing left to roll back: that is not an error.
         """
         if self._connection is None:
+            self._idle = True
             return
         try:
             with self._guard() as connection:
@@ -149,7 +169,12 @@ class Database:
                 connection.rollback()
         except StoreUnavailable as exc:
             return self.problem or str(exc)
+        self._idle = True  # rolled back: the next statement opens a transaction, and may be retried
         return None
+
+    def retry_now(self) -> None:
+        """Let the next call reconnect at once, without waiting out the backoff (the database is back)."""
+        self._retry_at = 0.0
 
     def close(self) -> None:
         """Close the connection, for good (no call reopens it)."""

@@ -7,8 +7,10 @@ one error per run. Validation only reads: it never writes into the workspace.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -97,6 +99,35 @@ def validate_workspace(
             ctx = _validate_table(report, spec, ctx)
     report.problems = sort_problems(report.problems)
     return report
+
+
+def validate_rows(
+    table: str,
+    rows: Sequence[Mapping[str, Any]],
+    config: WorkspaceConfig,
+    customer_ids: Iterable[str],
+    now: dt.datetime | None = None,
+) -> list[Problem]:
+    """Check rows of one table, as a request carries them, by the rules `validate` applies to a file.
+
+    Args:
+        table: the table the rows belong to.
+        rows: column -> value (text, number, datetime, bool or None) per row.
+        config: the workspace config (metric scales, the future's tolerance).
+        customer_ids: the known customers; a row naming another is a problem.
+        now: the moment after which timestamps count as in the future (default: the clock).
+
+    Returns:
+        every problem; `file` is the table's name and `row` the row's 0-based position.
+    """
+    spec = table_specs(config)[table]
+    frame = pd.DataFrame(list(rows)).dropna(axis="columns", how="all")  # an absent optional: unchecked
+    ctx = Context(pd.Index(list(customer_ids)), _latest_allowed(now, config), config.scales)
+    try:
+        table_schema(spec, frame.columns, ctx).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return sort_problems(problems_from(exc, table, 0))
+    return []
 
 
 def _latest_allowed(now: dt.datetime | None, config: WorkspaceConfig) -> pd.Timestamp:

@@ -31,7 +31,8 @@ actions_app = typer.Typer(
     help="The actions outbox: queued, delivered, failed and dead deliveries.", no_args_is_help=True
 )
 keys_app = typer.Typer(
-    help="API keys for the service's roles: agent, ingest, manager, admin.", no_args_is_help=True
+    help="API keys for the service's roles: agent, ingest, manager, admin, monitor.",
+    no_args_is_help=True,
 )
 
 

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from features.online_db import Database
 from serving.conditions import ConditionError
 from serving.delivery import Deliverer
+from serving.health import TimedLock
 from serving.ledger import Ledger
 from serving.outbox import DeliveryPolicy, Outbox, load_delivery_policy
 from serving.rules import ActionItem, FlagAction, NotifyAction, Rule, SurveyAction, WorklistAction
@@ -41,7 +41,8 @@ class ActionCenter:
         self, db: Database, watcher: RulesWatcher, outbox: Outbox, ledger: Ledger, secret: str | None
     ):
         self.db, self.watcher, self.outbox, self.ledger = db, watcher, outbox, ledger
-        self.lock = threading.RLock()  # one connection: one statement sequence at a time
+        # one connection: one statement sequence at a time
+        self.lock = TimedLock("actions lock", reentrant=True)
         self.deliverer = Deliverer(outbox, self.lock, secret)
         self.unevaluated: dict[str, str] = {}
 

@@ -20,6 +20,7 @@ from serving.schemas import CustomerScores
 CACHE_SIZE = 100_000
 AGE_FIELD = b'"age_seconds":'
 
+FORGOTTEN = -1  # the generation of a dropped answer: no answer, only the as_of it had
 # (models generation, as_of of the feature row in microseconds, the JSON up to the age's value)
 Answer = tuple[int, int, bytes]
 
@@ -56,10 +57,15 @@ class Answers:
         return None if body is None else CustomerScores.model_validate_json(body)
 
     def keep(self, scores: CustomerScores, as_of: int, generation: int, writes: int) -> None:
-        """Cache a customer's answer, unless a customer was forgotten since `writes` was read."""
+        """Cache a customer's answer, unless a customer was forgotten since `writes` was read.
+
+        Nor is an answer kept that is older than the one cached or forgotten last: two refreshes of
+        one customer may finish in either order, and a read must never go back in time.
+        """
         answer = (generation, as_of, answer_head(scores))
         with self._lock:
-            if self.writes != writes:
+            current = self._answers.get(scores.customer_id)
+            if self.writes != writes or (current is not None and as_of < current[1]):
                 return
             self._answers[scores.customer_id] = answer
             if len(self._answers) > self.size:
@@ -68,6 +74,8 @@ class Answers:
     def forget(self, customer_id: str) -> int:
         """Drop a customer's answer (their features or flags changed); the new `writes`."""
         with self._lock:
-            self._answers.pop(customer_id, None)
+            old = self._answers.pop(customer_id, None)
+            if old is not None:  # what was served stays the floor: no older answer is kept after it
+                self._answers[customer_id] = (FORGOTTEN, old[1], b"")
             self.writes += 1
             return self.writes

@@ -19,18 +19,20 @@ from serving.keys import Principal, Role, allows
 Authenticate = Callable[[str], Principal | None]
 
 OPEN = {"/livez", "/readyz", "/healthz"}
-ANY_ROLE = None  # any valid key: the API docs, the metrics and unknown paths (a 404 needs a key too)
+ANY_ROLE = None  # any valid key: the API docs and unknown paths (a 404 needs a key too)
 # (method, path pattern, role needed); the first match wins
 ROUTES: tuple[tuple[str, re.Pattern[str], Role], ...] = tuple(
     (method, re.compile(pattern), role)
     for method, pattern, role in (
         ("GET", r"/customers/[^/]+", Role.AGENT),
         ("GET", r"/worklist", Role.AGENT),
+        ("GET", r"/rules", Role.MANAGER),
         ("POST", r"/score", Role.AGENT),
         ("POST", r"/text/score", Role.AGENT),
         ("POST", r"/events", Role.INGEST),
         ("POST", r"/surveys", Role.INGEST),
         ("POST", r"/admin/reload", Role.ADMIN),
+        ("GET", r"/metrics", Role.MONITOR),
     )
 )
 

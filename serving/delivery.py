@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 from features.online_db import StoreUnavailable
 from serving.outbox import Outbox
@@ -27,7 +29,7 @@ class Deliverer:
     def __init__(
         self,
         outbox: Outbox,
-        lock: threading.RLock,
+        lock: AbstractContextManager[Any],
         secret: str | None,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -32,12 +32,15 @@ def store_events(runtime: Runtime, tables: Mapping[str, Rows]) -> dict[str, tupl
 
     Raises:
         UnknownTable: for a table the online store has no source for (nothing is stored then).
+        KeyTaken: for an event whose key belongs to another customer (nothing is stored then).
     """
     with runtime.write_lock:
         known = {s.name for s in runtime.writer.catalogue.sources}
         unknown = sorted(set(tables) - known)
         if unknown:
             raise UnknownTable(f"this workspace has no {', '.join(unknown)} table: its events cannot be used")
+        for table, rows in tables.items():  # every table checked before any is written
+            runtime.writer.check_keys(table, rows)
         latest = _latest_times(tables)
         before = {cid: runtime.writer.get_row(cid) for cid in latest}
         for table, rows in tables.items():

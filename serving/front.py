@@ -12,6 +12,7 @@ around the customer reads; every other request goes on to BentoML's stack unchan
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from serving.asgi import ASGIApp, Receive, Scope, Send
 
 CUSTOMER_ROUTE = "/customers/{customer_id}"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_ROUTE = "other"  # unknown paths share one label: a scan must not create a series per path
 # from well under a cached read (~0.2 ms) to the request timeout
 BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -77,9 +79,8 @@ class Timed:
         try:
             await self.app(scope, receive, noted)
         finally:
-            self._child(self.route(scope["path"]), scope["method"], status).observe(
-                time.perf_counter() - start
-            )
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            self._child(self.route(scope["path"]), method, status).observe(time.perf_counter() - start)
 
     def route(self, path: str) -> str:
         """The label for a path: its route template, or `other`."""
@@ -93,3 +94,53 @@ class Timed:
         if child is None:
             child = self._children[key] = _latency().labels(route, method, str(status))
         return child
+
+
+class KnownPaths:
+    """ASGI middleware: a path no route serves is answered 404 here, before BentoML's own layers.
+
+    BentoML labels its request metrics with the raw path; only paths of the service's routes reach
+    it, so its series stay as few as the routes (customer ids included: their reads are answered
+    in front, and a malformed one is refused here).
+    """
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], Iterable[str]]) -> None:
+        """Wrap `app`; `routes()` gives the fixed paths served (the customer route is known already).
+
+        Routes are read when a request comes, and again for a path not seen among them: the endpoints
+        join the app when the service instance is made, which may be after this layer is.
+        """
+        self.app, self._routes = app, routes
+        self.routes: frozenset[str] = frozenset()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass on a known path; answer any other."""
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path not in self.routes:
+            self.routes = frozenset(self._routes())
+        if scope["type"] != "http" or path in self.routes:
+            await self.app(scope, receive, send)
+        elif not path.startswith("/customers/"):
+            await _answer(send, 404, {"detail": "Not Found"})
+        elif scope["method"] != "GET":
+            await _answer(send, 405, {"detail": "Method Not Allowed"})
+        elif _well_formed(path):
+            await self.app(scope, receive, send)
+        else:
+            rule = "a customer id has 1 to 200 characters, no control character and no slash"
+            await _answer(
+                send, 422, {"detail": [{"loc": ["path", "customer_id"], "msg": rule, "type": "value_error"}]}
+            )
+
+
+def _well_formed(path: str) -> bool:
+    from serving.fast_answers import PREFIX, VALID_ID
+
+    return VALID_ID.fullmatch(path[len(PREFIX) :]) is not None
+
+
+async def _answer(send: Send, status: int, detail: dict[str, Any]) -> None:
+    body = json.dumps(detail).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

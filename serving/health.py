@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
@@ -72,3 +73,54 @@ class StoreWatch:
                 self.probe()
             except Exception:  # the watch must outlive anything a probe meets
                 log.exception("probing the state database failed")
+
+
+class TimedLock:
+    """A lock (re-entrant when `reentrant`) that knows since when it is held, to tell a wedged worker.
+
+    A request holds a lock for milliseconds; one that holds it for `wedged_s` seconds has stopped
+    making progress, and every request behind it waits: the service is then not ready.
+    """
+
+    def __init__(self, name: str, reentrant: bool = False) -> None:
+        self.name = name
+        self._lock: Lock = threading.RLock() if reentrant else threading.Lock()
+        self._depth, self._since = 0, 0.0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """Take the lock, as `threading.Lock.acquire` does."""
+        taken = self._lock.acquire(blocking, timeout)
+        if taken:
+            self._depth += 1
+            if self._depth == 1:
+                self._since = time.monotonic()
+        return taken
+
+    def release(self) -> None:
+        """Give the lock back."""
+        self._depth -= 1
+        self._lock.release()
+
+    def __enter__(self) -> TimedLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def held_for(self) -> float:
+        """Seconds the current holder has held the lock (0 when free)."""
+        return time.monotonic() - self._since if self._depth > 0 else 0.0
+
+
+def wedged(locks: Iterable[TimedLock], limit_s: float) -> Check:
+    """A check that fails while any of `locks` has been held longer than `limit_s`."""
+
+    def check() -> str | None:
+        for lock in locks:
+            held = lock.held_for()
+            if held > limit_s:
+                return f"the worker is wedged: a request has held the {lock.name} for {held:.0f} s"
+        return None
+
+    return check

@@ -30,6 +30,7 @@ class Role(StrEnum):
     INGEST = "ingest"
     MANAGER = "manager"
     ADMIN = "admin"
+    MONITOR = "monitor"  # reads /metrics, nothing else
 
 
 # Which roles each role includes: a manager can do what an agent does, an admin everything.
@@ -38,6 +39,7 @@ _INCLUDES = {
     Role.INGEST: {Role.INGEST},
     Role.MANAGER: {Role.MANAGER, Role.AGENT},
     Role.ADMIN: set(Role),
+    Role.MONITOR: {Role.MONITOR},
 }
 
 

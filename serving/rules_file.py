@@ -20,6 +20,7 @@ from serving.conditions import ConditionError, compile_condition
 from serving.rules import Rule, RulesSpec
 
 RULES_FILE = "rules.yml"
+MAX_BYTES = 1_000_000
 Known = Mapping[str, Collection[str]]
 
 
@@ -53,14 +54,15 @@ def load_rules(path: Path, known: Known | None = None) -> list[Rule]:
     """
     if not path.exists():
         return []
-    text = path.read_text(encoding="utf-8")
+    text = _read(path)
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise RulesError(path, [RuleProblem(line, column, f"not valid YAML: {exc}")]) from exc
+        why = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line, however YAML words it
+        raise RulesError(path, [RuleProblem(line, column, f"not valid YAML: {why}")]) from exc
     problems = _condition_problems(data, root, text.splitlines(), known or {})
     try:
         spec = RulesSpec.model_validate(data)
@@ -69,6 +71,23 @@ def load_rules(path: Path, known: Known | None = None) -> list[Rule]:
     if problems:
         raise RulesError(path, sorted(problems, key=lambda p: (p.line, p.column)))
     return [Rule(rule, compile_condition(rule.when)) for rule in spec.rules]
+
+
+def _read(path: Path) -> str:
+    """The file's text.
+
+    Raises:
+        RulesError: for a file too large to be a rules file, or one that is not UTF-8 text.
+    """
+    data = path.read_bytes()
+    if len(data) > MAX_BYTES:
+        raise RulesError(path, [RuleProblem(1, 1, f"larger than {MAX_BYTES} bytes: not a rules file")])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise RulesError(path, [RuleProblem(line, column, "not UTF-8 text: save the file as UTF-8")]) from exc
 
 
 def _problem(root: yaml.Node | None, err: Any) -> RuleProblem:

@@ -9,6 +9,7 @@ service refreshes the customer, so a refreshed row or a reload can never serve a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import logging
 import threading
@@ -16,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from features.catalogue import Catalogue
-from features.config import load_config
+from features.config import WorkspaceConfig, load_config
 from features.online import OnlineStore
 from features.validation import load_workspace
 from serving.actions import ActionCenter
 from serving.answers import Answers
-from serving.health import StoreWatch, problems
+from serving.health import StoreWatch, TimedLock, problems, wedged
 from serving.ledger import Ledger
 from serving.schemas import CustomerScores, Freshness, Reloaded
 from serving.scorer import Champions, Prediction, RegistryUnavailable, champion_versions, load_champions
@@ -48,7 +49,7 @@ class Runtime:
         self.settings = settings
         url = database_url(settings.workspace)
         self.store, self.writer = OnlineStore.open(url), OnlineStore.open(url)
-        self.read_lock, self.write_lock = threading.Lock(), threading.Lock()
+        self.read_lock, self.write_lock = TimedLock("read lock"), TimedLock("write lock")
         self.ledger = Ledger(self.store.db)  # flags are read on the read connection
         self.actions = ActionCenter.open(open_database(settings.workspace), settings.rules_path)
         self.champions: Champions | None = None
@@ -64,9 +65,15 @@ class Runtime:
             ]
         )
 
+    @functools.cached_property
+    def config(self) -> WorkspaceConfig:
+        """The workspace config: metric scales, the future's tolerance (read once)."""
+        return load_config(self.settings.workspace)
+
     def problems(self) -> list[str]:
         """What keeps the service from being ready now (empty: ready)."""
-        return problems([self._models_problem, self.watch.problem])
+        locks = (self.read_lock, self.write_lock, self.actions.lock)
+        return problems([self._models_problem, self.watch.problem, wedged(locks, self.settings.wedged_s)])
 
     def _models_problem(self) -> str | None:
         return None if self.ready.is_set() else self.error or "the models are still loading"

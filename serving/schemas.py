@@ -16,7 +16,21 @@ from features.contract import TABLES, Column, Kind
 EVENT_TABLES = ("deliveries", "warranty_claims", "tickets", "calls", "verbatims")
 EARLIEST, LATEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(2200, 1, 1, tzinfo=dt.UTC)
 LARGEST = 1e12  # no count, amount or duration comes near; larger ones are typos (and overflow sums)
-CustomerId = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+
+def _encodable(text: str) -> str:
+    """Text every store and log can hold: valid UTF-8 (no lone surrogate) and no NUL."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
+CustomerId = Annotated[Text, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 
 
 def _in_range(moment: dt.datetime) -> dt.datetime:
@@ -86,7 +100,7 @@ class ScoreRequest(Strict):
     """Customers to score: by id (their stored features) or as feature rows."""
 
     customer_ids: list[CustomerId] = Field(default_factory=list, max_length=1000)
-    rows: list[dict[str, Number | Annotated[str, Field(max_length=200)] | None]] = Field(
+    rows: list[dict[Text, Number | Annotated[Text, Field(max_length=200)] | None]] = Field(
         default_factory=list, max_length=1000, description="feature name -> value; missing means unknown"
     )
 
@@ -106,11 +120,11 @@ class ScoreResponse(Strict):
 
 def _field(column: Column) -> tuple[Any, Any]:
     kinds: dict[Kind, Any] = {
-        Kind.ID: Annotated[str, Field(min_length=1, max_length=200)],
+        Kind.ID: Annotated[Text, Field(min_length=1, max_length=200)],
         Kind.TIMESTAMP: Moment,
         Kind.NUMBER: Count if column.non_negative else Number,
         Kind.BOOL: bool,
-        Kind.TEXT: Annotated[str, Field(max_length=20_000)],
+        Kind.TEXT: Annotated[Text, Field(max_length=20_000)],
     }
     kind = kinds[column.kind]
     if column.name == "customer_id":
@@ -208,7 +222,7 @@ class Worklist(Strict):
 class TextRequest(Strict):
     """One text to score (a call transcript, ticket, verbatim)."""
 
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text = Field(min_length=1, max_length=20_000)
 
 
 class TextScoreResult(Strict):
@@ -219,6 +233,18 @@ class TextScoreResult(Strict):
     negative: float = Field(ge=0, le=1, description="probability that answer is on the negative side")
     sentiment: str = Field(description="negative, neutral or positive")
     theme: str | None = Field(None, description="the nearest theme of a text that is not positive")
+
+
+class RulesStatus(Strict):
+    """The rules file in force, and why it is not, when it fails to load."""
+
+    path: str
+    loaded_at: str | None = Field(description="when the rules in force were loaded from the file")
+    rules: int = Field(description="how many rules are in force")
+    error: str | None = Field(
+        description="why the file as it is now cannot be used; the last good rules apply"
+    )
+    unevaluated: dict[str, str] = Field(description="rule -> the latest reason it could not be evaluated")
 
 
 class Reloaded(Strict):

@@ -17,22 +17,23 @@ import threading
 from typing import Annotated, Any, cast
 
 import bentoml
-from fastapi import Body, FastAPI, Query, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi import Body, FastAPI, Query
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from features.contract import TEXT_SCORES_TABLE
 from features.online_db import StoreUnavailable
 from serving import metrics
 from serving.auth import OPEN, Authenticate, Guard
-from serving.events import UnknownTable, ingest, store_events
+from serving.contract_check import check_rows
+from serving.errors import add_error_handlers
+from serving.events import ingest, store_events
 from serving.fast_answers import FastAnswers
-from serving.front import Timed, put_in_front
-from serving.keys import KeyStore, VerifiedKeys
-from serving.runtime import NotReady, ReloadFailed, Runtime
+from serving.front import KnownPaths, Timed, put_in_front
+from serving.keys import KeyStore, Principal, VerifiedKeys
+from serving.redaction import redact_logs, redact_rows
+from serving.runtime import NotReady, Runtime
 from serving.schemas import (
     EVENT_TABLES,
     EXAMPLE_EVENTS,
@@ -45,6 +46,7 @@ from serving.schemas import (
     EventsResult,
     Problem,
     Reloaded,
+    RulesStatus,
     ScoreRequest,
     ScoreResponse,
     SurveyBatch,
@@ -92,33 +94,7 @@ def _openapi() -> dict[str, Any]:
 app.openapi = _openapi  # type: ignore[method-assign]
 
 
-@app.exception_handler(StarletteHTTPException)
-async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    if exc.status_code == 400:  # FastAPI's answer to a body that is not JSON: malformed, so 422
-        problem = {"loc": ["body"], "msg": "the body is not valid UTF-8 JSON", "type": "json_invalid"}
-        return JSONResponse({"detail": [problem]}, status_code=422)
-    return await http_exception_handler(request, exc)
-
-
-@app.exception_handler(NotReady)
-async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
-    return JSONResponse({"detail": f"not ready: {exc}"}, status_code=503)
-
-
-@app.exception_handler(StoreUnavailable)
-async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
-    return JSONResponse({"detail": f"not stored, try again later: {exc}"}, status_code=503)
-
-
-@app.exception_handler(ReloadFailed)
-async def _reload_failed(request: Request, exc: ReloadFailed) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=503)
-
-
-@app.exception_handler(UnknownTable)
-async def _unknown_table(request: Request, exc: UnknownTable) -> JSONResponse:
-    # the shape of every other 422: a list of problems, each with where and what
-    return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}, 422)
+add_error_handlers(app)
 
 
 # One worker: the score cache, the models generation and /admin/reload live in the process.
@@ -128,6 +104,7 @@ class CxService:
     """Scores, reasons, events and actions for one workspace (named by `CX_WORKSPACE`)."""
 
     def __init__(self) -> None:
+        redact_logs()  # before anything is logged: BentoML has set up its handlers by now
         self.runtime = Runtime(load_settings())
         self.text = TextService(self.runtime.settings.workspace)
         # models load in the background: /livez answers at once, /readyz once they passed the canary
@@ -175,7 +152,9 @@ class CxService:
     ) -> EventsResult:
         """Store new events, refresh and rescore their customers, apply the rules."""
         tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
-        tables = {t: rows for t, rows in tables.items() if rows}
+        tables = redact_rows({t: rows for t, rows in tables.items() if rows})
+        self.runtime.models()  # the customers are known once the store is materialised: 503 before
+        check_rows(self.runtime, tables)
         result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
@@ -193,7 +172,8 @@ class CxService:
     def surveys(self, batch: Annotated[SurveyBatch, Body(examples=[EXAMPLE_SURVEYS])]) -> SurveysStored:
         """Store survey answers (for monitoring and the next training); their customers are refreshed."""
         self.runtime.models()  # refreshing needs a materialised store: refuse before it is ready
-        rows = [BaseModel.model_dump(answer) for answer in batch.answers]
+        rows = redact_rows({"surveys": [BaseModel.model_dump(answer) for answer in batch.answers]})["surveys"]
+        check_rows(self.runtime, {"surveys": rows}, {"surveys": "answers"})
         store_events(self.runtime, {"surveys": rows})
         for row in rows:
             self.runtime.forget(row["customer_id"])
@@ -210,6 +190,11 @@ class CxService:
         entries = self.runtime.actions.worklist(team, limit)
         return Worklist(entries=[WorklistEntry.model_validate(e) for e in entries])
 
+    @app.get("/rules", response_model=RulesStatus, tags=["managers"])
+    def rules(self) -> RulesStatus:
+        """The rules file in force: when it loaded, how many rules, and the error while it is broken."""
+        return RulesStatus.model_validate(self.runtime.actions.rules_status())
+
     @app.post("/text/score", response_model=TextScoreResult, tags=["agents"])
     def text_score(self, request: Annotated[TextRequest, Body(examples=[EXAMPLE_TEXT])]) -> TextScoreResult:
         """One text: redacted, its writer's predicted satisfaction, the negative probability and theme."""
@@ -224,7 +209,21 @@ class CxService:
 def _open_gate() -> tuple[Authenticate, int]:
     """The key check on the workspace's database, and the body limit, for `Guard`."""
     settings = load_settings()
-    return VerifiedKeys(KeyStore(open_database(settings.workspace))).authenticate, settings.max_body_bytes
+    db = open_database(settings.workspace)
+    verified = VerifiedKeys(KeyStore(db))
+
+    def authenticate(token: str) -> Principal | None:
+        try:
+            return verified.authenticate(token)
+        except StoreUnavailable:
+            runtime = _runtime()
+            if runtime is None or runtime.watch.problem() is not None:
+                raise
+            # the service's own connections reach the database again: no need to wait out the backoff
+            db.retry_now()
+            return verified.authenticate(token)
+
+    return authenticate, settings.max_body_bytes
 
 
 def customer_answer(runtime: Runtime, customer_id: str) -> tuple[int, bytes]:
@@ -260,12 +259,22 @@ def _answer(customer_id: str) -> tuple[int, bytes]:
     return customer_answer(runtime, customer_id)
 
 
-def _front(app: Any) -> Any:
-    """Latency per route, then keys and roles, then customer reads, around BentoML's app."""
-    reads = FastAnswers(app, lookup=_cached_answer, answer=_answer)
-    paths = [str(getattr(route, "path", "")) for route in app.routes]
-    fixed = [path for path in paths if "{" not in path] + [*OPEN, "/metrics"]  # BentoML's own routes
-    return Timed(Guard(reads, open_gate=_open_gate), routes=fixed)
+def _front(served: Any) -> Any:
+    """Latency per route, then keys and roles, known paths, then customer reads, around BentoML's app."""
+    reads = FastAnswers(served, lookup=_cached_answer, answer=_answer)
+
+    def fixed() -> list[str]:
+        paths = _paths(served)
+        return [path for path in paths if "{" not in path] + [*OPEN, "/metrics"]  # BentoML's own routes
+
+    return Timed(Guard(KnownPaths(reads, fixed), open_gate=_open_gate), routes=fixed())
+
+
+def _paths(served: Any) -> list[str]:
+    """Every fixed path served: BentoML's own routes, the endpoints' (from the API document), the docs."""
+    bentoml_paths = [str(getattr(route, "path", "")) for route in served.routes]
+    docs = [app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url]
+    return [*bentoml_paths, *app.openapi()["paths"], *(path for path in docs if path)]
 
 
 put_in_front(CxService, _front)

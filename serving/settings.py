@@ -18,6 +18,8 @@ MLFLOW_CONFIG_VARIABLE = "CX_MLFLOW_CONFIG"
 MAX_BODY_VARIABLE = "CX_MAX_BODY_BYTES"
 RULES_FILE = "rules.yml"
 DEFAULT_MAX_BODY = 1_000_000
+WEDGED_VARIABLE = "CX_WEDGED_S"
+DEFAULT_WEDGED_S = 30.0  # a request holding a lock this long has stopped: /readyz turns false
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class ServiceSettings:
     workspace: Path
     mlflow: MlflowConfig
     max_body_bytes: int = DEFAULT_MAX_BODY
+    wedged_s: float = DEFAULT_WEDGED_S
 
     @property
     def rules_path(self) -> Path:
@@ -35,7 +38,9 @@ class ServiceSettings:
 
 
 def load_settings(environ: Mapping[str, str] = os.environ) -> ServiceSettings:
-    """Settings from `CX_WORKSPACE`, `CX_MLFLOW_CONFIG` (default `mlflow.yml`) and `CX_MAX_BODY_BYTES`.
+    """Settings from `CX_WORKSPACE`, `CX_MLFLOW_CONFIG` (default `mlflow.yml`) and the limits.
+
+    The limits: `CX_MAX_BODY_BYTES`, and `CX_WEDGED_S` (a request holding a lock longer: not ready).
 
     Raises:
         ValueError: when `CX_WORKSPACE` is not set or is not a folder.
@@ -45,7 +50,9 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> ServiceSettings:
         raise ValueError(f"{WORKSPACE_VARIABLE} must name the workspace folder to serve, got {workspace!s}")
     mlflow_file = Path(environ.get(MLFLOW_CONFIG_VARIABLE, "mlflow.yml"))
     max_body = int(environ.get(MAX_BODY_VARIABLE, DEFAULT_MAX_BODY))
-    return ServiceSettings(workspace.resolve(), load_mlflow_config(mlflow_file, environ), max_body)
+    wedged_s = float(environ.get(WEDGED_VARIABLE, DEFAULT_WEDGED_S))
+    mlflow = load_mlflow_config(mlflow_file, environ)
+    return ServiceSettings(workspace.resolve(), mlflow, max_body, wedged_s)
 
 
 def service_environment(workspace: Path, mlflow_file: Path) -> dict[str, str]:

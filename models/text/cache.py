@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,13 +53,21 @@ class CacheStats:
 
 
 class EmbeddingCache:
-    """Vectors by content hash in one SQLite file (created on first use)."""
+    """Vectors by content hash in one SQLite file (created on first use), usable from any thread.
+
+    The service scores texts on whichever worker thread a request lands on: one connection shared
+    under a lock (SQLite's own thread check off), in WAL mode so that another process reading the
+    same cache never waits on a write.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+        self._db.commit()
         self.stats = CacheStats()
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
@@ -67,7 +76,9 @@ class EmbeddingCache:
         for lo in range(0, len(keys), _LOOKUP_CHUNK):
             chunk = keys[lo : lo + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk)
+            with self._lock:
+                sql = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
+                rows = self._db.execute(sql, chunk).fetchall()
             found.update((k, np.frombuffer(v, np.float32)) for k, v in rows)
         return found
 
@@ -76,12 +87,13 @@ class EmbeddingCache:
         rows = [
             (k, np.ascontiguousarray(v, np.float32).tobytes()) for k, v in zip(keys, vectors, strict=True)
         ]
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
 
     def close(self) -> None:
         """Close the database file."""
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
 class CachedEncoder:

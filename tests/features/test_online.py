@@ -11,7 +11,7 @@ import pytest
 
 from features.config import WorkspaceConfig
 from features.contract import TABLES
-from features.online import OnlineStore, row_dict
+from features.online import KeyTaken, OnlineStore, row_dict
 from features.training_sets import build_scoring_set
 from features.validation import to_typed
 from tests.features.conftest import differing, typed
@@ -101,6 +101,37 @@ def test_a_new_version_of_an_event_replaces_the_old_one(
     assert refreshed["deliveries_open_count"] == 0
     assert refreshed["deliveries_late_count_all"] == 1
     assert differing(refreshed, batch_row(with_event(tables, "deliveries", delivered), store, "C2")) == []
+
+
+def owners(store: OnlineStore, order_id: str) -> list[str]:
+    sql = f"SELECT customer_id FROM {store.prefix}src_deliveries WHERE order_id = ?"
+    return sorted(row[0] for row in store.db.query(sql, (order_id,)))
+
+
+def test_another_customers_event_with_a_held_key_is_refused_and_the_owner_keeps_its_rows(
+    store: OnlineStore, tables: dict[str, pd.DataFrame]
+) -> None:
+    # given C2's delivery O2
+    store.materialise(tables, CONFIG, AS_OF)
+    before = store.refresh("C2", AS_OF)
+    # when C1 sends a delivery under the same order id
+    with pytest.raises(KeyTaken, match="deliveries row 0: its order_id belongs to another customer"):
+        store.append_events("deliveries", [{**O2, "customer_id": "C1", "delivered_at": "2024-02-09"}])
+    # then C2 still owns O2, unchanged, and C1 got nothing
+    assert owners(store, "O2") == ["C2"]
+    assert store.refresh("C2", AS_OF) == before
+
+
+def test_one_new_key_sent_for_two_customers_in_one_batch_is_refused_whole(
+    store: OnlineStore, tables: dict[str, pd.DataFrame]
+) -> None:
+    store.materialise(tables, CONFIG, AS_OF)
+    rows = [{**O2, "order_id": "O77", "customer_id": c} for c in ("C1", "C3")]
+    with pytest.raises(KeyTaken, match="row 1"):
+        store.check_keys("deliveries", rows)
+    with pytest.raises(KeyTaken):
+        store.append_events("deliveries", rows)
+    assert owners(store, "O77") == []
 
 
 def test_a_reopened_store_refreshes_with_its_saved_catalogue(

@@ -68,3 +68,15 @@ def test_the_oldest_answer_goes_past_the_size() -> None:
     assert (
         answers.body("A", 1) is None and answers.body("B", 1) is not None and answers.body("C", 1) is not None
     )
+
+
+def test_two_refreshes_finishing_out_of_order_leave_the_newer_answer() -> None:
+    answers, older, newer = Answers(), micros(AS_OF), micros(AS_OF) + 1_000_000
+    # the later refresh finishes first and is kept
+    answers.keep(scores(probability=0.9), newer, generation=1, writes=answers.forget("C1"))
+    # the earlier one finishes after it: dropped, never cached over the newer one
+    answers.keep(scores(probability=0.1), older, generation=1, writes=answers.forget("C1"))
+    assert answers.body("C1", generation=1) is None
+    answers.keep(scores(probability=0.9), newer, generation=1, writes=answers.writes)
+    kept = answers.scores("C1", generation=1)
+    assert kept is not None and kept.churn is not None and kept.churn.probability == 0.9

@@ -165,3 +165,78 @@ def test_a_misspelt_feature_is_refused_with_a_suggestion(tmp_path: Path) -> None
         "'deliveries_late_count_3d'" in problem.message and "'deliveries_late_count_30d'" in problem.message
     )
     assert len(load_rules(write(tmp_path, GOOD), known)) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("[[1]*99999]*99999 == []", "arithmetic takes numbers"),
+        ('"%01000000000d" % 1 == "1"', "arithmetic takes numbers"),
+        ("flags * 3 == []", None),  # a list in a field: refused when evaluated, below
+        ("+".join(["1"] * 600) + " > 0", "nested too deeply"),
+        ("not " * 5000 + "True", "at most 2000 characters"),
+        ("not " * 400 + "True", "nested too deeply"),
+        ("(" * 300 + "1" + ")" * 300 + " > 0", "syntax error"),
+        ("value > " + "9" * 40, "number literal"),
+        ("customer_id == '" + "x" * 600 + "'", "text literal"),
+        ("value in [" + ",".join(["1"] * 400) + "]", "too long"),
+    ],
+)
+def test_costly_conditions_are_refused_at_load_in_one_sentence(text: str, why: str | None) -> None:
+    if why is None:
+        with pytest.raises(ConditionError, match="arithmetic takes numbers"):
+            compile_condition(text).holds(CONTEXT)
+        return
+    with pytest.raises(ConditionError, match=why) as refused:
+        compile_condition(text)
+    assert "\n" not in refused.value.message
+
+
+def test_arithmetic_on_a_text_field_is_an_evaluation_error_not_a_gigabyte() -> None:
+    with pytest.raises(ConditionError, match="arithmetic takes numbers, got str and int"):
+        compile_condition("customer_id * 999999999 == ''").holds(CONTEXT)
+    assert compile_condition("value * 2 - 1 > 200 and value % 7 == 1").holds(CONTEXT)
+
+
+def test_an_evaluation_past_its_time_budget_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("serving.conditions.BUDGET_S", 0.0)  # every evaluation is already late
+    with pytest.raises(ConditionError, match="over its budget"):
+        compile_condition("value > 1").holds(CONTEXT)
+
+
+def test_a_rules_file_that_is_not_utf8_is_one_problem_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yml"
+    path.write_bytes(b"rules:\n  - name: caf\xe9\n")
+    with pytest.raises(RulesError) as refused:
+        load_rules(path)
+    assert [(p.line, p.column) for p in refused.value.problems] == [(2, 14)]
+    assert str(refused.value) == f"{path}:2:14: not UTF-8 text: save the file as UTF-8"
+
+
+def test_a_costly_rule_in_a_file_is_reported_on_one_line(tmp_path: Path) -> None:
+    costly = GOOD.replace(
+        "churn.probability > 0.4 and features.deliveries_late_count_30d >= 1", '"[[1]*99999]*99999 == []"'
+    )
+    problems = problems_of(tmp_path, costly)
+    assert len(problems) == 1 and "arithmetic takes numbers" in problems[0][2]
+    assert problems_of(tmp_path, "rules: [\n")[0][2].count("\n") == 0  # broken YAML too
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"rules:\n  - name: caf\xe9\n",
+        GOOD.replace("churn.probability > 0.4", "not " * 5000 + "True").encode(),
+        GOOD.replace("churn.probability > 0.4", '"%01000000000d" % 1 == "1"').encode(),
+    ],
+)
+def test_rules_check_answers_a_broken_file_in_one_line_per_problem(tmp_path: Path, content: bytes) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    (tmp_path / "rules.yml").write_bytes(content)
+    result = CliRunner().invoke(app, ["rules", "check", str(tmp_path)], env={"COLUMNS": "400"})
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and result.output.count("\n") == 1, result.output

@@ -256,7 +256,7 @@ def test_the_answer_after_an_event_is_the_rescored_one(service: Client) -> None:
     client, keys, _ = service
     before = _customer(client, keys, "C0000007")
     as_of = pd.Timestamp(before["freshness"]["as_of"])
-    events = {"deliveries": [late_delivery("C0000007", as_of, f"T-{n}") for n in range(3)]}
+    events = {"deliveries": [late_delivery("C0000007", as_of, f"T7-{n}") for n in range(3)]}
     response = client.post("/events", json=events, headers=bearer(keys[Role.INGEST]))
     assert response.status_code == 200, response.text
     after = response.json()["customers"][0]["after"]
