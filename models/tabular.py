@@ -28,7 +28,7 @@ from models.boosting import (
 )
 from models.calibration import Calibrator, Method, calibrator_from_dict, fit_calibrator
 from models.schema import EncodedRows, FeatureSchema
-from models.tree_tables import TreeTables, threads_for
+from models.tree_tables import TreeTables, tables_of
 
 State = tuple[dict[str, Any], dict[str, str]]  # (JSON-ready metadata, LightGBM text models by name)
 
@@ -40,8 +40,6 @@ class RiskClassifier:
         monotone: feature -> +1 (never lowers risk) or -1 (never raises it).
         calibration: `isotonic`, `platt` or `auto` (by calibration slice size).
     """
-
-    _tables: TreeTables | None = None  # derived from the booster on first use, never saved
 
     def __init__(
         self,
@@ -92,10 +90,7 @@ class RiskClassifier:
 
     def raw_score(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """The trees' log-odds (before calibration)."""
-        matrix = self.schema_.encode(X).matrix
-        return np.asarray(
-            self.booster_.predict(matrix, raw_score=True, num_threads=threads_for(len(matrix))), dtype=float
-        )
+        return self.tables.outputs(self.schema_.encode(X).matrix)
 
     def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """Calibrated probability of the bad outcome, one per row."""
@@ -118,9 +113,7 @@ class RiskClassifier:
     @property
     def tables(self) -> TreeTables:
         """The booster's SHAP tables, built on first use (they are derived, never saved)."""
-        if self._tables is None or self._tables.booster is not self.booster_:
-            self._tables = TreeTables(self.booster_)
-        return self._tables
+        return tables_of(self)
 
     def contribution_matrix(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """`contributions` as a plain (rows, features + 1) array, the base last."""
