@@ -25,8 +25,10 @@ from models.boosting import (
     slice_rows,
     train_booster,
     training_slices,
+    undated,
 )
 from models.calibration import Calibrator, Method, calibrator_from_dict, fit_calibrator
+from models.folds import fit_by_folds
 from models.schema import EncodedRows, FeatureSchema
 from models.tree_tables import TreeTables, tables_of
 
@@ -58,35 +60,38 @@ class RiskClassifier:
     ) -> Self:
         """Grow trees on the earliest rows, stop early on the next, calibrate on the latest.
 
-        `bins` is shared with the other models grown on the same rows, so they are binned once.
+        Undated rows (one moment for all) are fitted by folds instead (`models.folds`), calibrated
+        on their out-of-fold scores. `bins` is shared with the other models grown on the same
+        rows, so they are binned once.
         """
-        fit_idx, stop_idx, cal_idx = training_slices(
-            row_times(X, times), y, self.params.slices, self.random_state
-        )
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp, labels = self.schema_.prepare(X), np.asarray(y, dtype=int)
-        parameters = lgb_params(
-            "binary",
-            self.params,
-            self.random_state,
-            self.schema_.features,
-            self.monotone,
-            metric="binary_logloss",
-        )
+        moments = row_times(X, times)
+        if self.params.folds > 1 and undated(moments) and len(np.unique(labels)) == 2:
+            self.booster_, scores = fit_by_folds(Xp, labels, self.params, self._parameters, self.random_state)
+            self.calibrator_: Calibrator = fit_calibrator(scores, labels, self.calibration)
+            return self
+        fit_idx, stop_idx, cal_idx = training_slices(moments, y, self.params.slices, self.random_state)
         # The rare class is up-weighted on both slices, so early stopping judges the very loss the
         # trees minimise (weighting only the trees made the unweighted stop loss rise from the first
         # tree and stopped training at once); the calibrator then undoes the shift in base rate.
         balance = self.params.balance_classes
         self.booster_ = train_booster(
-            parameters,
+            self._parameters(self.params),
             self.params,
             slice_rows(Xp, labels, fit_idx, balance),
             slice_rows(Xp, labels, stop_idx, balance),
             bins,
         )
         cal_scores = self.booster_.predict(Xp.iloc[cal_idx], raw_score=True)
-        self.calibrator_: Calibrator = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)
+        self.calibrator_ = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)
         return self
+
+    def _parameters(self, params: BoosterParams) -> dict[str, Any]:
+        """LightGBM's parameters for these tree settings."""
+        return lgb_params(
+            "binary", params, self.random_state, self.schema_.features, self.monotone, metric="binary_logloss"
+        )
 
     def raw_score(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """The trees' log-odds (before calibration)."""

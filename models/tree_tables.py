@@ -14,6 +14,7 @@ the features. Trees too large to tabulate fall back to `pred_contrib` for the wh
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,9 +60,9 @@ class _Splits:
     """Every split of every tree that has any, `width` columns per tree: split i of a tree is bit i.
 
     Most splits answer in one comparison, their missing-value direction folded in (`nan_left`);
-    the few others (categorical, zero-as-missing, a threshold within LightGBM's zero) are
-    answered one by one (`special`). Trees with fewer splits than `width` are padded with splits
-    that never go left.
+    categorical ones by one lookup in a (split, code) table; the rare others (zero as missing, a
+    threshold within LightGBM's zero) one by one (`special`). Trees with fewer splits than `width`
+    are padded with splits that never go left.
     """
 
     feature: NDArray[np.intp]
@@ -83,18 +84,11 @@ class _Splits:
         special: dict[int, tuple[int, float, int, bool]] = {}
         lookups: list[NDArray[np.bool_]] = []
         for t, tree in enumerate(trees):
-            decisions = _ints(tree, "decision_type")
-            if not decisions:
-                continue
-            kept.append(t)
-            bounds, words = _ints(tree, "cat_boundaries"), _ints(tree, "cat_threshold")
-            splits = zip(_ints(tree, "split_feature"), tree["threshold"].split(), decisions, strict=True)
-            for f, text, d in splits:
-                value, missing, default_left = float(text), (d >> 2) & 3, bool(d & 2)
-                if d & 1:  # categorical: the threshold indexes the tree's bitsets
-                    k = int(value)
-                    bits = np.array(words[bounds[k] : bounds[k + 1]], dtype=np.uint32)
-                    lookups.append(np.unpackbits(bits.view(np.uint8), bitorder="little") == 1)
+            splits = list(_tree_splits(tree))
+            kept += [t] if splits else []
+            for f, value, missing, default_left, lookup in splits:
+                if lookup is not None:
+                    lookups.append(lookup)
                     categorical.append(len(feature))
                 elif missing == 1 or -ZERO <= value < ZERO:
                     special[len(feature)] = (f, value, missing, default_left)
@@ -102,9 +96,8 @@ class _Splits:
                 threshold.append(value)
                 # a missing value is zero unless the split treats NaN as missing
                 nan_left.append(default_left if missing == 2 else value >= 0.0)
-            padding = width - len(decisions)
-            feature += [0] * padding
-            threshold += [np.nan] * padding
+            padding = (width - len(splits)) if splits else 0
+            feature, threshold = feature + [0] * padding, threshold + [np.nan] * padding
             nan_left += [False] * padding
         return cls(
             np.array(feature, dtype=np.intp),
@@ -149,6 +142,23 @@ class _Splits:
                 pattern |= left[:, i :: self.width] << i
             out[self.trees, start : start + step] = pattern.T
         return out
+
+
+def _tree_splits(tree: dict[str, str]) -> Iterator[tuple[int, float, int, bool, NDArray[np.bool_] | None]]:
+    """Each split of a tree: feature, threshold, missing type, default left, codes going left.
+
+    The codes are those of a categorical split (its threshold indexes the tree's bitsets), else None.
+    """
+    bounds, words = _ints(tree, "cat_boundaries"), _ints(tree, "cat_threshold")
+    decisions = _ints(tree, "decision_type")
+    for f, text, d in zip(
+        _ints(tree, "split_feature"), tree.get("threshold", "").split(), decisions, strict=True
+    ):
+        value, lookup = float(text), None
+        if d & 1:
+            bits = np.array(words[bounds[int(value)] : bounds[int(value) + 1]], dtype=np.uint32)
+            lookup = np.unpackbits(bits.view(np.uint8), bitorder="little") == 1
+        yield f, value, (d >> 2) & 3, bool(d & 2), lookup
 
 
 def _table(lookups: list[NDArray[np.bool_]]) -> NDArray[np.bool_]:
