@@ -67,7 +67,14 @@ class RiskClassifier:
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp, labels = self.schema_.prepare(X), np.asarray(y, dtype=int)
         moments = row_times(X, times)
-        if self.params.folds > 1 and undated(moments) and len(np.unique(labels)) == 2:
+        counts = np.unique(labels, return_counts=True)[1]
+        # every fold needs both outcomes to stop on: rarer outcomes keep the slices
+        if (
+            self.params.folds > 1
+            and undated(moments)
+            and len(counts) == 2
+            and counts.min() >= self.params.folds
+        ):
             self.booster_, scores = fit_by_folds(Xp, labels, self.params, self._parameters, self.random_state)
             self.calibrator_: Calibrator = fit_calibrator(scores, labels, self.calibration)
             return self
