@@ -76,7 +76,11 @@ class RiskClassifier:
             and counts.min() >= self.params.folds
         ):
             self.booster_, scores = fit_by_folds(Xp, labels, self.params, self._parameters, self.random_state)
-            self.calibrator_: Calibrator = fit_calibrator(scores, labels, self.calibration)
+            # Platt by default: the average of five models is smoother than the one each score came
+            # from, which two parameters carry across better than isotonic steps; and it ties no
+            # scores, so the ranking stays the booster's own (steps cost up to 0.003 AUC on Telco)
+            method = "platt" if self.calibration == "auto" else self.calibration
+            self.calibrator_: Calibrator = fit_calibrator(scores, labels, method)
             return self
         fit_idx, stop_idx, cal_idx = training_slices(moments, y, self.params.slices, self.random_state)
         # The rare class is up-weighted on both slices, so early stopping judges the very loss the
