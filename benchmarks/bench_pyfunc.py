@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 from benchmarks.bench_text import company
@@ -87,16 +88,30 @@ def measure(model: Any, features: pd.DataFrame, rows: int) -> dict[str, float]:
         if predictor.churn is not None
         else [m.negative_ for m in predictor.metrics.values()]
     )
-    matrix = predictor.encode(batch).matrix
+    # LightGBM reads row-major input fastest: it gets that form, so its figures are its best
+    matrix = np.ascontiguousarray(predictor.encode(batch).matrix)
     model.predict(batch)  # fills the SHAP tables once, as a first batch does
     return {
         "one_row_ms": one_row_ms(model.predict, features),
-        "batch_rows_s": rows / best_seconds(lambda: model.predict(batch)),
-        "lightgbm_rows_s": rows / sum(best_seconds(lambda b=b: b.booster_.predict(matrix)) for b in boosters),
+        "batch_rows_s": rows / best_seconds(lambda: model.predict(batch), 5),
+        "lightgbm_rows_s": rows
+        / sum(best_seconds(lambda b=b: b.booster_.predict(matrix), 5) for b in boosters),
         "treeshap_rows_s": rows
         / sum(best_seconds(lambda b=b: b.booster_.predict(matrix, pred_contrib=True), 1) for b in boosters),
         "trees": sum(b.booster_.num_trees() for b in boosters),
     }
+
+
+def goal_line(kind: str, r: dict[str, float]) -> str:
+    """One model's figures against the goals: met, or how far from them."""
+    one = "met" if r["one_row_ms"] <= ONE_ROW_MS else f"NOT met ({r['one_row_ms'] / ONE_ROW_MS:.1f}× over)"
+    batch = r["batch_rows_s"]
+    rate = "met" if batch >= BATCH_ROWS_S else f"NOT met ({BATCH_ROWS_S - batch:,.0f} rows/s short)"
+    return (
+        f"{kind}: one row {r['one_row_ms']:.2f} ms ≤ {ONE_ROW_MS:.0f} ms: {one}; batch with reasons "
+        f"{batch:,.0f} rows/s ≥ {BATCH_ROWS_S:,}: {rate}; {batch / r['lightgbm_rows_s']:.2f}× LightGBM's "
+        "`predict` without reasons, same run"
+    )
 
 
 def main() -> None:
@@ -120,22 +135,16 @@ def main() -> None:
             f"{r['batch_rows_s']:,.0f} rows/s | {r['lightgbm_rows_s']:,.0f} rows/s | "
             f"{r['treeshap_rows_s']:,.0f} rows/s |"
         )
-    churn = results["churn"]
-    one_row_met = churn["one_row_ms"] <= ONE_ROW_MS
-    batch_met = churn["batch_rows_s"] >= BATCH_ROWS_S
-    verdict = (
-        f"Churn: one row {churn['one_row_ms']:.2f} ms ≤ {ONE_ROW_MS:.0f} ms: "
-        f"{'met' if one_row_met else 'NOT met'}; "
-        f"batch {churn['batch_rows_s']:,.0f} rows/s ≥ {BATCH_ROWS_S:,}: "
-        f"{'met' if batch_met else 'NOT met'} ({churn['batch_rows_s'] / churn['lightgbm_rows_s']:.2f}× "
-        "LightGBM's `predict` without reasons, same run)."
-    )
+    verdict = "\n".join(f"- {goal_line(kind, r)}" for kind, r in results.items())
     body = f"""Company: {args.customers:,} customers, seed 0; models fitted with the project's defaults and \
 logged as MLflow pyfunc models, then loaded with `mlflow.pyfunc.load_model`. Input: the Parquet of \
 `cxpredict features` as written ({features.shape[1]} columns: category, string and float32 ones, \
-`customer_id` and `as_of` included), {args.rows:,} rows in the batch. One row: median over 200 calls on \
-different rows. Batch: best of three. LightGBM columns: the same rows already encoded, the models' \
-boosters only (satisfaction: the negative-side boosters, the ones reasons come from).
+`customer_id` and `as_of` included), {args.rows:,} rows in the batch (the company's {len(features):,} \
+customers repeated; a reason's sentence is written once per distinct value, so a batch of all-distinct \
+values costs more). One row: median over 200 calls on different rows. Batch: best of five, after a \
+first batch that fills the models' tables. LightGBM columns: the same rows already encoded (row-major, \
+LightGBM's fastest input), the models' boosters only (satisfaction: the negative-side boosters, the \
+ones reasons come from), with LightGBM's own threads (2 on this machine).
 
 {chr(10).join(lines)}
 

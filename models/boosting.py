@@ -42,6 +42,11 @@ class BoosterParams:
             calibration.
         large_rows: from this many training rows on, `for_rows` swaps in `LARGE_SET`; None keeps
             these settings at every size.
+        folds: for undated rows (one moment for all, no order to imitate the future with), a risk
+            model grows this many fold models instead of the time slices (`fit_by_folds`); 0 or 1
+            keeps the slices.
+        fold_choices: setting changes the folds choose among by out-of-fold AUC (the empty one
+            keeps these settings).
     """
 
     num_boost_round: int = 1000
@@ -58,6 +63,12 @@ class BoosterParams:
     num_threads: int = 2
     slices: tuple[float, float, float] = (0.8, 0.1, 0.1)
     large_rows: int | None = 200_000
+    folds: int = 5
+    # both keep trees of 6 splits, which the SHAP tables serve (`models.tree_tables`)
+    fold_choices: tuple[tuple[tuple[str, Any], ...], ...] = (
+        (),
+        (("min_data_in_leaf", 30), ("lambda_l2", 3.0)),
+    )
 
     def for_rows(self, rows: int) -> BoosterParams:
         """The settings for a model trained on `rows` rows: these, or from `large_rows` on, `LARGE_SET`'s."""
@@ -104,9 +115,15 @@ def training_slices(
     each label in the same shares, so every slice holds both outcomes at their true rate.
     """
     moments = np.asarray(times)
-    if len(moments) == 0 or (moments == moments[0]).all():
+    if undated(moments):
         return stratified_slices(labels, fractions, seed)
     return time_slices(moments, fractions)
+
+
+def undated(times: ArrayLike) -> bool:
+    """Whether every row carries the same moment (an undated snapshot's one placeholder date)."""
+    moments = np.asarray(times)
+    return len(moments) == 0 or bool((moments == moments[0]).all())
 
 
 def stratified_slices(labels: ArrayLike, fractions: Sequence[float], seed: int = 0) -> list[IndexArray]:

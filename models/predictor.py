@@ -108,7 +108,7 @@ class Predictor:
             self._writer = ReasonWriter(self.features, self.descriptions)
         encoded = self._schema.encode(rows)
         if as_json:
-            return self._writer.json(picks, encoded.values_at)
+            return self._writer.json(picks, encoded).to_pandas().array
         return self._writer.reasons(picks, encoded.values_at)
 
     def explain(self, frame: pd.DataFrame, metric: str | None = None) -> list[list[Reason]]:

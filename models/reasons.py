@@ -11,10 +11,12 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 
@@ -148,6 +150,14 @@ def pick_strongest(pushes: NDArray[np.float64], columns: NDArray[np.intp], top: 
 ValuesAt = Callable[[NDArray[np.intp], int], list[Any]]  # (rows, feature position) -> values as given
 
 
+class DistinctAt(Protocol):
+    """Rows that can give a feature's distinct values at some rows (`EncodedRows`)."""
+
+    def distinct_at(self, rows: NDArray[np.intp], column: int) -> tuple[list[Any], NDArray[np.intp]]:
+        """(distinct values as given, each row's position among them)."""
+        ...
+
+
 class ReasonWriter:
     """Reasons of many rows at once: each (feature, value) sentence is built once and reused.
 
@@ -174,20 +184,36 @@ class ReasonWriter:
             result[i].append(Reason(name, sentence, value, float(picks.pushes[i, s])))
         return result
 
-    def json(self, picks: Picks, values_at: ValuesAt) -> list[str]:
-        """Per row, its picks as the JSON list of `Reason.to_dict()` forms (what `json.dumps` writes)."""
-        rows, slots, values = self._flat(picks, values_at)
-        columns = picks.columns[rows, slots].tolist()
-        pushes = picks.pushes[rows, slots].tolist()
-        parts: list[list[str]] = [[] for _ in range(len(picks.columns))]
-        prefixes = self._prefixes
-        for i, column, value, push in zip(rows.tolist(), columns, values, pushes, strict=True):
-            # the type is part of the key: 1 and 1.0 are equal but write different JSON
-            prefix = prefixes.get((column, value.__class__, value))
-            if prefix is None:
-                prefix = self._prefix(column, value)
-            parts[i].append(f"{prefix}{push!r}}}")
-        return [f"[{', '.join(p)}]" for p in parts]
+    def json(self, picks: Picks, rows: DistinctAt) -> pa.StringArray:
+        """Per row, its picks as the JSON list of `Reason.to_dict()` forms (what `json.dumps` writes).
+
+        Each distinct (feature, value) is written once, in Python; the rows' lists are joined by
+        Arrow's string kernels, so a batch costs a few passes over its picks, not a loop per reason.
+        """
+        kept = picks.columns >= 0
+        at_row, slot = np.nonzero(kept)
+        columns = picks.columns[at_row, slot]
+        prefix = np.empty(len(columns), dtype=np.intp)
+        table: list[str] = []
+        order = np.argsort(columns, kind="stable")
+        features, starts = np.unique(columns[order], return_index=True)
+        groups = np.split(order, starts[1:]) if len(starts) else []
+        for column, at in zip(features.tolist(), groups, strict=True):
+            distinct, inverse = rows.distinct_at(at_row[at], column)
+            ids = np.array([self._prefix_index(column, v, table) for v in distinct], dtype=np.intp)
+            prefix[at] = ids[inverse]
+        pushes = pa.array(picks.pushes[at_row, slot]).cast(pa.string())
+        entries = pc.binary_join_element_wise(pa.array(table, pa.string()).take(prefix), pushes, "}", "")
+        offsets = np.concatenate([[0], np.cumsum(kept.sum(axis=1))]).astype(np.int32)
+        lists = pa.ListArray.from_arrays(pa.array(offsets), entries)
+        return pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
+
+    def _prefix_index(self, column: int, value: Any, table: list[str]) -> int:
+        """The position in `table` of the JSON of one reason up to its push, appended when new."""
+        # the type is part of the key: 1 and 1.0 are equal but write different JSON
+        prefix = self._prefixes.get((column, value.__class__, value))
+        table.append(self._prefix(column, value) if prefix is None else prefix)
+        return len(table) - 1
 
     def _prefix(self, column: int, value: Any) -> str:
         name = self.features[column]

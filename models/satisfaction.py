@@ -29,7 +29,7 @@ from models.boosting import (
 from models.calibration import Calibrator, calibrator_from_dict, fit_calibrator
 from models.schema import EncodedRows, FeatureSchema
 from models.tabular import RiskClassifier, State
-from models.tree_tables import threads_for
+from models.tree_tables import tables_of
 
 NPS_CLASSES = ("detractor", "passive", "promoter")
 
@@ -68,8 +68,7 @@ class ScoreRegressor:
 
     def predict(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """Predicted scores within [low, high] of the scale."""
-        matrix = self.schema_.encode(X).matrix
-        raw = np.asarray(self.booster_.predict(matrix, num_threads=threads_for(len(matrix))), dtype=float)
+        raw = tables_of(self).outputs(self.schema_.encode(X).matrix)  # the regression's own output
         return np.clip(raw, self.scale.low, self.scale.high)
 
 
@@ -108,10 +107,15 @@ class NpsClassifier:
 
     def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """An (n, 3) array of class probabilities that sum to 1 per row."""
-        matrix = self.schema_.encode(X).matrix
-        logits = _logit(self.booster_.predict(matrix, num_threads=threads_for(len(matrix))))
+        logits = _logit(_softmax(tables_of(self).outputs(self.schema_.encode(X).matrix)))
         calibrated = np.column_stack([c.predict(logits[:, k]) for k, c in enumerate(self.calibrators_)])
         return np.asarray(calibrated / calibrated.sum(axis=1, keepdims=True), dtype=float)
+
+
+def _softmax(raw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Class probabilities from raw class scores, as LightGBM's multiclass objective gives them."""
+    exp = np.exp(raw - raw.max(axis=1, keepdims=True))
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=float)
 
 
 def _logit(p: ArrayLike) -> NDArray[np.float64]:

@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+# up to this many rows, categories are read cell by cell instead of column by column
+FEW_ROWS = 8
+
 
 @dataclass(frozen=True)
 class FeatureSchema:
@@ -74,19 +77,46 @@ class FeatureSchema:
             if rows.schema is self or rows.schema == self:
                 return rows
             return self.encode(pd.DataFrame(rows.values, columns=rows.schema.features))
-        missing = [f for f in self.features if f not in rows.columns]
-        if missing:
-            raise KeyError(f"input lacks feature columns {missing}")
-        matrix = np.empty((len(rows), len(self.features)), dtype="float64")
-        numeric = [j for j, f in enumerate(self.features) if f not in self.categories]
-        if numeric:
-            matrix[:, numeric] = _as_floats(rows[[self.features[j] for j in numeric]])
-        given = {}
-        for j, name in enumerate(self.features):
-            if name in self.categories:
-                matrix[:, j] = level_codes(rows[name], self._levels(name))
-                given[j] = rows[name]
+        plan = self._plan(rows.columns)
+        # column-major: each feature's values lie together, as the trees read them one split at a time
+        matrix = np.empty((len(rows), len(self.features)), dtype="float64", order="F")
+        if len(plan.numeric_at):
+            block = _as_floats(rows.iloc[:, plan.numeric_at])
+            for start, stop, offset in plan.runs:
+                matrix[:, start:stop] = block[:, offset : offset + stop - start]
+        given: dict[int, Sequence[Any] | pd.Series] = {}
+        for j, at in plan.categorical:
+            if len(rows) <= FEW_ROWS:  # a Series per column costs more than reading its few cells
+                cells = [_missing_as_none(rows.iat[i, at]) for i in range(len(rows))]
+                matrix[:, j] = [self._code(self.features[j], v) for v in cells]
+                given[j] = cells
+            else:
+                column = rows.iloc[:, at]
+                matrix[:, j] = level_codes(column, self._levels(self.features[j]))
+                given[j] = column
         return EncodedRows(self, matrix, given)
+
+    def _code(self, name: str, value: Any) -> float:
+        """One value's level code as `level_codes` gives it (NaN when missing or unknown)."""
+        codes: dict[str, dict[str, float]] = self.__dict__.setdefault("_level_codes", {})
+        if name not in codes:
+            codes[name] = {level: float(i) for i, level in enumerate(self.categories[name])}
+        return math.nan if value is None else codes[name].get(str(value), math.nan)
+
+    def _plan(self, columns: pd.Index) -> _Plan:
+        """Where each feature is in a frame of these columns (kept per column layout).
+
+        Raises:
+            KeyError: naming every feature column the frame lacks.
+        """
+        plans: dict[tuple[Any, ...], _Plan] = self.__dict__.setdefault("_plans", {})
+        key = tuple(columns.tolist())  # far faster than iterating an Arrow-backed index
+        plan = plans.get(key)
+        if plan is None:
+            if len(plans) > 32:
+                plans.clear()
+            plan = plans[key] = _Plan.of(self, key)
+        return plan
 
     def _levels(self, name: str) -> pd.Index:
         """A categorical feature's levels as an index (built once per schema and feature)."""
@@ -137,6 +167,40 @@ class FeatureSchema:
 
 
 @dataclass(frozen=True)
+class _Plan:
+    """Where a schema's features sit in a frame of given columns.
+
+    Attributes:
+        numeric_at: frame positions of the numeric features, in feature order.
+        runs: (start, stop, offset): features start:stop are numeric block columns from offset on.
+        categorical: (feature position, frame position) of each categorical feature.
+    """
+
+    numeric_at: NDArray[np.intp]
+    runs: tuple[tuple[int, int, int], ...]
+    categorical: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, schema: FeatureSchema, columns: Sequence[Any]) -> _Plan:
+        where: dict[Any, int] = {}
+        for i, name in enumerate(columns):
+            where.setdefault(name, i)  # a repeated column reads as its first
+        missing = [f for f in schema.features if f not in where]
+        if missing:
+            raise KeyError(f"input lacks feature columns {missing}")
+        numeric = [j for j, f in enumerate(schema.features) if f not in schema.categories]
+        runs: list[tuple[int, int, int]] = []
+        for offset, j in enumerate(numeric):
+            if runs and runs[-1][1] == j:
+                runs[-1] = (runs[-1][0], j + 1, runs[-1][2])
+            else:
+                runs.append((j, j + 1, offset))
+        categorical = tuple((j, where[f]) for j, f in enumerate(schema.features) if f in schema.categories)
+        at = np.array([where[schema.features[j]] for j in numeric], dtype=np.intp)
+        return cls(at, tuple(runs), categorical)
+
+
+@dataclass(frozen=True)
 class EncodedRows:
     """Feature rows in the form boosters read, and the categories as given, for the reasons' sentences.
 
@@ -165,6 +229,28 @@ class EncodedRows:
         source = self.given[column]
         picked = source.iloc[rows] if isinstance(source, pd.Series) else [source[i] for i in rows.tolist()]
         return [_plain(v) for v in picked]
+
+    def distinct_at(self, rows: NDArray[np.intp], column: int) -> tuple[list[Any], NDArray[np.intp]]:
+        """`values_at` as its distinct values and, per row, the position of its value among them.
+
+        Distinct numbers are found in numpy and distinct categories by pandas' hashing, so a
+        sentence is written once per distinct value, not once per row.
+        """
+        if column not in self.given:
+            numbers, inverse = np.unique(self.matrix[rows, column], return_inverse=True)
+            return [None if v != v else v for v in numbers.tolist()], inverse.reshape(-1)
+        source = self.given[column]
+        picked = (
+            source.iloc[rows].to_numpy(dtype=object)
+            if isinstance(source, pd.Series)
+            else np.array([source[i] for i in rows.tolist()] + [None], dtype=object)[:-1]
+        )
+        codes, uniques = pd.factorize(picked, use_na_sentinel=True)
+        distinct = [_plain(v) for v in uniques.tolist()]
+        if (codes < 0).any():  # missing values: one more distinct value, None
+            codes = np.where(codes < 0, len(distinct), codes)
+            distinct.append(None)
+        return distinct, codes.astype(np.intp)
 
     @property
     def values(self) -> NDArray[np.object_]:

@@ -25,10 +25,12 @@ from models.boosting import (
     slice_rows,
     train_booster,
     training_slices,
+    undated,
 )
 from models.calibration import Calibrator, Method, calibrator_from_dict, fit_calibrator
+from models.folds import fit_by_folds
 from models.schema import EncodedRows, FeatureSchema
-from models.tree_tables import TreeTables, threads_for
+from models.tree_tables import TreeTables, tables_of
 
 State = tuple[dict[str, Any], dict[str, str]]  # (JSON-ready metadata, LightGBM text models by name)
 
@@ -40,8 +42,6 @@ class RiskClassifier:
         monotone: feature -> +1 (never lowers risk) or -1 (never raises it).
         calibration: `isotonic`, `platt` or `auto` (by calibration slice size).
     """
-
-    _tables: TreeTables | None = None  # derived from the booster on first use, never saved
 
     def __init__(
         self,
@@ -60,42 +60,53 @@ class RiskClassifier:
     ) -> Self:
         """Grow trees on the earliest rows, stop early on the next, calibrate on the latest.
 
-        `bins` is shared with the other models grown on the same rows, so they are binned once.
+        Undated rows (one moment for all) are fitted by folds instead (`models.folds`), calibrated
+        on their out-of-fold scores. `bins` is shared with the other models grown on the same
+        rows, so they are binned once.
         """
-        fit_idx, stop_idx, cal_idx = training_slices(
-            row_times(X, times), y, self.params.slices, self.random_state
-        )
         self.schema_ = FeatureSchema.from_frame(X, list(X.columns))
         Xp, labels = self.schema_.prepare(X), np.asarray(y, dtype=int)
-        parameters = lgb_params(
-            "binary",
-            self.params,
-            self.random_state,
-            self.schema_.features,
-            self.monotone,
-            metric="binary_logloss",
-        )
+        moments = row_times(X, times)
+        counts = np.unique(labels, return_counts=True)[1]
+        # every fold needs both outcomes to stop on: rarer outcomes keep the slices
+        if (
+            self.params.folds > 1
+            and undated(moments)
+            and len(counts) == 2
+            and counts.min() >= self.params.folds
+        ):
+            self.booster_, scores = fit_by_folds(Xp, labels, self.params, self._parameters, self.random_state)
+            # Platt by default: the average of five models is smoother than the one each score came
+            # from, which two parameters carry across better than isotonic steps; and it ties no
+            # scores, so the ranking stays the booster's own (steps cost up to 0.003 AUC on Telco)
+            method = "platt" if self.calibration == "auto" else self.calibration
+            self.calibrator_: Calibrator = fit_calibrator(scores, labels, method)
+            return self
+        fit_idx, stop_idx, cal_idx = training_slices(moments, y, self.params.slices, self.random_state)
         # The rare class is up-weighted on both slices, so early stopping judges the very loss the
         # trees minimise (weighting only the trees made the unweighted stop loss rise from the first
         # tree and stopped training at once); the calibrator then undoes the shift in base rate.
         balance = self.params.balance_classes
         self.booster_ = train_booster(
-            parameters,
+            self._parameters(self.params),
             self.params,
             slice_rows(Xp, labels, fit_idx, balance),
             slice_rows(Xp, labels, stop_idx, balance),
             bins,
         )
         cal_scores = self.booster_.predict(Xp.iloc[cal_idx], raw_score=True)
-        self.calibrator_: Calibrator = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)
+        self.calibrator_ = fit_calibrator(cal_scores, labels[cal_idx], self.calibration)
         return self
+
+    def _parameters(self, params: BoosterParams) -> dict[str, Any]:
+        """LightGBM's parameters for these tree settings."""
+        return lgb_params(
+            "binary", params, self.random_state, self.schema_.features, self.monotone, metric="binary_logloss"
+        )
 
     def raw_score(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """The trees' log-odds (before calibration)."""
-        matrix = self.schema_.encode(X).matrix
-        return np.asarray(
-            self.booster_.predict(matrix, raw_score=True, num_threads=threads_for(len(matrix))), dtype=float
-        )
+        return self.tables.outputs(self.schema_.encode(X).matrix)
 
     def predict_proba(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """Calibrated probability of the bad outcome, one per row."""
@@ -118,9 +129,7 @@ class RiskClassifier:
     @property
     def tables(self) -> TreeTables:
         """The booster's SHAP tables, built on first use (they are derived, never saved)."""
-        if self._tables is None or self._tables.booster is not self.booster_:
-            self._tables = TreeTables(self.booster_)
-        return self._tables
+        return tables_of(self)
 
     def contribution_matrix(self, X: pd.DataFrame | EncodedRows) -> NDArray[np.float64]:
         """`contributions` as a plain (rows, features + 1) array, the base last."""

@@ -2,18 +2,21 @@
 
 A tree's SHAP values for a row depend only on which way the row goes at each of the tree's splits,
 on its path and off it. A tree of k splits has at most 2^k such patterns: 64 for the project's
-7-leaf trees. Each tree is rewritten as an equivalent tree that asks every split in turn, so its
-leaf index *is* the pattern; LightGBM finds those leaves (`pred_leaf`) as fast as it predicts, with
-its own handling of missing values and categories. Per tree and pattern, the SHAP values and the
-leaf value are filled once from LightGBM's own `pred_contrib` on a row that showed the pattern,
-so every later row is a table lookup: TreeSHAP costs about ten times a prediction, a lookup less
-than one. Trees too large to expand fall back to `pred_contrib` for the whole booster.
+7-leaf trees. Every split of every tree is asked of all rows at once, in numpy, with LightGBM's own
+rules for missing values, zeros and categories (`Tree::NumericalDecision` and
+`CategoricalDecision`), and a row's answers in one tree make its pattern. Per tree and pattern, the
+SHAP values and the leaf value are filled once from LightGBM's own `pred_contrib` on a row that
+showed the pattern, so every later row is a table lookup: TreeSHAP costs about ten times a
+prediction, a lookup less than one, and no row goes through LightGBM's per-row conversion of all
+the features. Trees too large to tabulate fall back to `pred_contrib` for the whole booster.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -24,6 +27,11 @@ MAX_SPLITS = 8
 # below this many rows one thread predicts: on a busy machine, waiting for a second OpenMP thread
 # to be scheduled cost a one-row prediction up to 30 ms instead of 0.1 ms
 SMALL_BATCH = 512
+# LightGBM reads |x| <= this as zero (its dense rows drop such values), and as "missing" where a
+# split treats zero as missing (`kZeroThreshold`, a float constant)
+ZERO = float(np.float32(1e-35))
+# rows x splits decided at once; bounds the temporary arrays to a few MB whatever the batch
+CELLS_PER_CHUNK = 1 << 20
 FloatArray = NDArray[np.float64]
 
 
@@ -32,136 +40,190 @@ def threads_for(rows: int) -> int:
     return 1 if rows < SMALL_BATCH else 0
 
 
-@dataclass(frozen=True)
-class _Split:
-    feature: int
-    threshold: str  # as LightGBM wrote it; for a categorical split, the words of its bitset
-    decision_type: str
-    categories: tuple[str, ...] | None
-
-
 def _fields(block: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in block.strip().splitlines() if "=" in line)
 
 
-def _trees(model_text: str) -> tuple[str, list[dict[str, str]]]:
-    """The header lines and each tree's fields of a LightGBM text model."""
-    header, rest = model_text.split("\nTree=", 1)
+def _trees(model_text: str) -> list[dict[str, str]]:
+    """Each tree's fields of a LightGBM text model."""
+    rest = model_text.split("\nTree=", 1)[1]
     blocks = ("Tree=" + rest).split("end of trees", 1)[0].strip().split("\n\n")
-    header = "\n".join(line for line in header.splitlines() if not line.startswith("tree_sizes="))
-    return header, [_fields(b) for b in blocks if b.strip()]
+    return [_fields(b) for b in blocks if b.strip()]
 
 
-def _splits(tree: dict[str, str]) -> list[_Split]:
-    count = int(tree["num_leaves"]) - 1
-    if count <= 0:
-        return []
-    feature, threshold = tree["split_feature"].split(), tree["threshold"].split()
-    decision = tree["decision_type"].split()
-    bounds = [int(b) for b in tree.get("cat_boundaries", "").split()]
-    words = tree.get("cat_threshold", "").split()
-    result = []
-    for i in range(count):
-        categories = None
-        if int(decision[i]) & 1:  # categorical: the threshold indexes the tree's bitsets
-            k = int(float(threshold[i]))
-            categories = tuple(words[bounds[k] : bounds[k + 1]])
-        result.append(_Split(int(feature[i]), threshold[i], decision[i], categories))
-    return result
+def _ints(tree: dict[str, str], key: str) -> list[int]:
+    return [int(v) for v in tree.get(key, "").split()]
+
+
+@dataclass(frozen=True)
+class _Splits:
+    """Every split of every tree that has any, `width` columns per tree: split i of a tree is bit i.
+
+    Most splits answer in one comparison, their missing-value direction folded in (`nan_left`);
+    categorical ones by one lookup in a (split, code) table; the rare others (zero as missing, a
+    threshold within LightGBM's zero) one by one (`special`). Trees with fewer splits than `width`
+    are padded with splits that never go left.
+    """
+
+    feature: NDArray[np.intp]
+    threshold: FloatArray  # NaN for padding: nothing is <= NaN
+    nan_left: NDArray[np.bool_]  # where a missing value goes left
+    special: dict[int, tuple[int, float, int, bool]]  # split -> feature, threshold, missing, default
+    categorical: NDArray[np.intp]  # the categorical splits
+    lookup: NDArray[np.bool_]  # (categorical split, code): whether the code goes left
+    width: int
+    trees: NDArray[np.intp]  # positions of the trees that have splits
+
+    @classmethod
+    def of(cls, trees: list[dict[str, str]], width: int) -> _Splits:
+        feature: list[int] = []
+        threshold: list[float] = []
+        nan_left: list[bool] = []
+        kept: list[int] = []
+        categorical: list[int] = []
+        special: dict[int, tuple[int, float, int, bool]] = {}
+        lookups: list[NDArray[np.bool_]] = []
+        for t, tree in enumerate(trees):
+            splits = list(_tree_splits(tree))
+            kept += [t] if splits else []
+            for f, value, missing, default_left, lookup in splits:
+                if lookup is not None:
+                    lookups.append(lookup)
+                    categorical.append(len(feature))
+                elif missing == 1 or -ZERO <= value < ZERO:
+                    special[len(feature)] = (f, value, missing, default_left)
+                feature.append(f)
+                threshold.append(value)
+                # a missing value is zero unless the split treats NaN as missing
+                nan_left.append(default_left if missing == 2 else value >= 0.0)
+            padding = (width - len(splits)) if splits else 0
+            feature, threshold = feature + [0] * padding, threshold + [np.nan] * padding
+            nan_left += [False] * padding
+        return cls(
+            np.array(feature, dtype=np.intp),
+            np.array(threshold, dtype=float),
+            np.array(nan_left, dtype=bool),
+            special,
+            np.array(categorical, dtype=np.intp),
+            _table(lookups),
+            width,
+            np.array(kept, dtype=np.intp),
+        )
+
+    def went_left(self, matrix: FloatArray) -> NDArray[np.bool_]:
+        """(rows, splits): whether each row goes left at each split, as LightGBM decides it."""
+        values = matrix[:, self.feature]
+        left = values <= self.threshold
+        missing = np.isnan(values)
+        if missing.any():
+            left |= missing & self.nan_left
+        if len(self.categorical):
+            # LightGBM casts a code to int (toward zero): NaN and negative codes go right
+            codes = values[:, self.categorical]
+            known = codes > -1
+            index = np.where(known, codes, 0).astype(np.intp)
+            inside = known & (index < self.lookup.shape[1])
+            index[~inside] = 0
+            left[:, self.categorical] = inside & self.lookup[np.arange(len(self.categorical)), index]
+        for s, split in self.special.items():
+            left[:, s] = _special_left(matrix[:, split[0]], *split[1:])
+        return left
+
+    def patterns(self, matrix: FloatArray, trees: int) -> NDArray[np.intp]:
+        """(trees, rows): each row's pattern per tree (bit i set: it went left at split i)."""
+        out = np.zeros((trees, len(matrix)), dtype=np.intp)
+        if not len(self.trees):
+            return out
+        step = max(1, CELLS_PER_CHUNK // len(self.feature))
+        for start in range(0, len(matrix), step):
+            left = self.went_left(matrix[start : start + step]).view(np.uint8)
+            pattern = left[:, 0 :: self.width].copy()
+            for i in range(1, self.width):
+                pattern |= left[:, i :: self.width] << i
+            out[self.trees, start : start + step] = pattern.T
+        return out
+
+
+def _tree_splits(tree: dict[str, str]) -> Iterator[tuple[int, float, int, bool, NDArray[np.bool_] | None]]:
+    """Each split of a tree: feature, threshold, missing type, default left, codes going left.
+
+    The codes are those of a categorical split (its threshold indexes the tree's bitsets), else None.
+    """
+    bounds, words = _ints(tree, "cat_boundaries"), _ints(tree, "cat_threshold")
+    decisions = _ints(tree, "decision_type")
+    for f, text, d in zip(
+        _ints(tree, "split_feature"), tree.get("threshold", "").split(), decisions, strict=True
+    ):
+        value, lookup = float(text), None
+        if d & 1:
+            bits = np.array(words[bounds[int(value)] : bounds[int(value) + 1]], dtype=np.uint32)
+            lookup = np.unpackbits(bits.view(np.uint8), bitorder="little") == 1
+        yield f, value, (d >> 2) & 3, bool(d & 2), lookup
+
+
+def _table(lookups: list[NDArray[np.bool_]]) -> NDArray[np.bool_]:
+    """The categorical splits' codes going left as one (split, code) table, padded with False."""
+    table = np.zeros((len(lookups), max((len(x) for x in lookups), default=0)), dtype=bool)
+    for k, lookup in enumerate(lookups):
+        table[k, : len(lookup)] = lookup
+    return table
+
+
+def _special_left(
+    values: FloatArray, threshold: float, missing: int, default_left: bool
+) -> NDArray[np.bool_]:
+    """A numerical split's answers by LightGBM's rules in full (`Tree::NumericalDecision`)."""
+    nan = np.isnan(values)
+    values = np.where(np.abs(values) <= ZERO, 0.0, values)  # LightGBM's dense rows drop such values
+    if missing != 2:
+        values = np.where(nan, 0.0, values)
+    default = (nan & (missing == 2)) | ((values == 0.0) & (missing == 1))
+    return np.where(default, default_left, values <= threshold)
 
 
 def _leaf(pattern: int, left: list[int], right: list[int]) -> int:
-    """The original leaf a row reaches when bit i of `pattern` says it went left at split i."""
+    """The leaf a row reaches when bit i of `pattern` says it went left at split i."""
     node = 0
     while node >= 0:
         node = left[node] if pattern >> node & 1 else right[node]
     return ~node
 
 
-def _expanded_tree(index: int, tree: dict[str, str]) -> tuple[str, list[float]]:
-    """A tree that asks every split of `tree` in turn: its leaf index is the row's pattern.
-
-    Depth i asks split i; bit i of the leaf index is 1 when the row went left there. Its leaf
-    values are the original leaves each pattern reaches, so it predicts what `tree` predicts.
-    """
-    splits = _splits(tree)
-    if not splits:  # a single leaf asks nothing: the tree stays as it is
-        block = "\n".join([f"Tree={index}", *(f"{k}={v}" for k, v in tree.items() if k != "Tree")])
-        return block, [float(tree["leaf_value"])]
-    features: list[int] = []
-    thresholds: list[str] = []
-    decisions: list[str] = []
-    lefts: list[int] = []
-    rights: list[int] = []
-    bitsets: list[tuple[str, ...]] = []
-    for depth, split in enumerate(splits):
-        for prefix in range(1 << depth):
-            features.append(split.feature)
-            decisions.append(split.decision_type)
-            if split.categories is None:
-                thresholds.append(split.threshold)
-            else:
-                thresholds.append(str(len(bitsets)))
-                bitsets.append(split.categories)
-            for side, went_left in ((lefts, 1), (rights, 0)):
-                pattern = prefix | went_left << depth
-                last = depth + 1 == len(splits)
-                side.append(~pattern if last else (1 << (depth + 1)) - 1 + pattern)
-    left = [int(v) for v in tree["left_child"].split()]
-    right = [int(v) for v in tree["right_child"].split()]
-    values = tree["leaf_value"].split()
-    leaves = 1 << len(splits)
-    leaf_values = [values[_leaf(p, left, right)] for p in range(leaves)]
-    fields = {
-        "num_leaves": leaves,
-        "num_cat": len(bitsets),
-        "split_feature": features,
-        "split_gain": [1] * len(features),
-        "threshold": thresholds,
-        "decision_type": decisions,
-        "left_child": lefts,
-        "right_child": rights,
-        "leaf_value": leaf_values,
-        "leaf_weight": [1] * leaves,
-        "leaf_count": [1] * leaves,
-        "internal_value": [0] * len(features),
-        "internal_weight": [1] * len(features),
-        "internal_count": [1] * len(features),
-    }
-    if bitsets:
-        fields["cat_boundaries"] = np.cumsum([0, *(len(b) for b in bitsets)]).tolist()
-        fields["cat_threshold"] = [word for b in bitsets for word in b]
-    fields |= {"is_linear": 0, "shrinkage": 1}
-    lines = [f"{k}={' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in fields.items()]
-    return "\n".join([f"Tree={index}", *lines]), [float(v) for v in leaf_values]
+def tables_of(owner: Any) -> TreeTables:
+    """The tables of `owner.booster_`, built on first use and kept on the owner (never saved)."""
+    tables: TreeTables | None = owner.__dict__.get("_tables")
+    if tables is None or tables.booster is not owner.booster_:
+        tables = owner.__dict__["_tables"] = TreeTables(owner.booster_)
+    return tables
 
 
 class TreeTables:
-    """Raw scores and SHAP values of a binary LightGBM booster, by table lookup.
+    """Raw scores of a LightGBM booster, and SHAP values of a binary one, by table lookup.
 
     Thread-safe: tables grow under a lock, and a filled entry never changes.
     """
 
     def __init__(self, booster: lgb.Booster) -> None:
         self.booster = booster
-        header, trees = _trees(booster.model_to_string())
-        splits = [_splits(t) for t in trees]
-        self.used = np.array(sorted({s.feature for tree in splits for s in tree}), dtype=np.intp)
+        trees = _trees(booster.model_to_string())
         self._trees = len(trees)
-        self._width = 1 << max((len(s) for s in splits), default=0)  # patterns per tree, padded
+        features = [list(dict.fromkeys(_ints(t, "split_feature"))) for t in trees]
+        self.used = np.array(sorted({f for tree in features for f in tree}), dtype=np.intp)
+        most = max((int(t["num_leaves"]) - 1 for t in trees), default=0)
+        self._splits = _Splits.of(trees, max(most, 1)) if most <= MAX_SPLITS else None
+        self._width = 1 << min(most, MAX_SPLITS)  # patterns per tree, padded
         self._leaf = np.zeros(self._trees * self._width)  # each tree's output per pattern
-        self._expanded: lgb.Booster | None = None
-        if max((len(s) for s in splits), default=0) <= MAX_SPLITS:
-            blocks = []
+        if self._splits is not None:
             for i, tree in enumerate(trees):
-                block, leaves = _expanded_tree(i, tree)
-                blocks.append(block)
-                self._leaf[i * self._width : i * self._width + len(leaves)] = leaves
-            text = header + "\n\n" + "\n\n".join(blocks) + "\n\nend of trees\n\npandas_categorical:null\n"
-            self._expanded = lgb.Booster(model_str=text)
+                left, right = _ints(tree, "left_child"), _ints(tree, "right_child")
+                values = [float(v) for v in tree["leaf_value"].split()]
+                patterns = range(1 << (int(tree["num_leaves"]) - 1))
+                self._leaf[i * self._width : i * self._width + len(patterns)] = [
+                    values[_leaf(p, left, right)] if left else values[0] for p in patterns
+                ]
         column = {int(f): j for j, f in enumerate(self.used)}
         # per tree, the columns of `used` its splits' features are: one SHAP value slot each
-        self._slots = [[column[f] for f in dict.fromkeys(s.feature for s in tree)] for tree in splits]
+        self._slots = [[column[f] for f in tree] for tree in features]
         slots = max((len(s) for s in self._slots), default=0)
         self._values = np.zeros((slots, self._trees * self._width))  # SHAP value per slot and pattern
         self._known = np.zeros(self._trees * self._width, dtype=bool)
@@ -169,27 +231,36 @@ class TreeTables:
         self._offsets = np.arange(self._trees, dtype=np.intp) * self._width
         self._lock = threading.Lock()
 
+    def outputs(self, matrix: FloatArray) -> FloatArray:
+        """The booster's raw output per row (rows, or rows by class for several trees per iteration)."""
+        per_iteration = self.booster.num_model_per_iteration()
+        if self._splits is None:
+            raw = self.booster.predict(matrix, raw_score=True, num_threads=threads_for(len(matrix)))
+            return np.asarray(raw, dtype=float)
+        leaves = self._leaf[self._splits.patterns(matrix, self._trees) + self._offsets[:, None]]
+        if per_iteration == 1:
+            return np.asarray(leaves.sum(axis=0), dtype=float)
+        by_class = leaves.reshape(self._trees // per_iteration, per_iteration, len(matrix)).sum(axis=0)
+        return np.ascontiguousarray(by_class.T)
+
     def explain(self, matrix: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(raw score per row, SHAP values per row and `used` feature) of an encoded matrix."""
-        threads = threads_for(len(matrix))
-        if self._expanded is None:
+        if self._splits is None:
             contributions = np.asarray(
-                self.booster.predict(matrix, pred_contrib=True, num_threads=threads), dtype=float
+                self.booster.predict(matrix, pred_contrib=True, num_threads=threads_for(len(matrix))),
+                dtype=float,
             )
             return contributions.sum(axis=1), np.ascontiguousarray(contributions[:, self.used])
-        patterns = np.asarray(
-            self._expanded.predict(matrix, pred_leaf=True, num_threads=threads), dtype=np.intp
-        )
-        patterns = patterns.reshape(len(matrix), self._trees) + self._offsets
-        if not self._known[patterns].all():
-            self._fill(matrix, patterns)
-        return self._leaf[patterns].sum(axis=1), self._lookup(patterns)
+        by_tree = self._splits.patterns(matrix, self._trees) + self._offsets[:, None]
+        if not self._known[by_tree].all():
+            self._fill(matrix, by_tree.T)
+        return self._leaf[by_tree].sum(axis=0), self._lookup(by_tree)
 
-    def _lookup(self, patterns: NDArray[np.intp]) -> FloatArray:
-        if len(patterns) < SMALL_BATCH:  # a few rows: one gather and one sum, not a call per tree
-            return self._lookup_few(patterns)
-        by_tree = np.ascontiguousarray(patterns.T)
-        out = np.zeros((len(self.used), len(patterns)))
+    def _lookup(self, by_tree: NDArray[np.intp]) -> FloatArray:
+        """SHAP values per row and `used` feature of (trees, rows) table entries."""
+        if by_tree.shape[1] < SMALL_BATCH:  # a few rows: one gather and one sum, not a call per tree
+            return self._lookup_few(by_tree.T)
+        out = np.zeros((len(self.used), by_tree.shape[1]))
         for t, columns in enumerate(self._slots):
             for slot, column in enumerate(columns):
                 out[column] += self._values[slot].take(by_tree[t])

@@ -98,3 +98,25 @@ def test_predicting_plain_rows_gives_what_predicting_their_frame_gives() -> None
     assert [[r.to_dict() for r in rs] for rs in outputs["csat_reasons"]] == [
         json.loads(text) for text in expected["csat_reasons"]
     ]
+
+
+@pytest.mark.parametrize("rows", [1, 5, 600])  # a few cells read one by one; a batch past the lookup's
+def test_predict_gives_lightgbms_probabilities_and_treeshaps_strongest_reasons(rows: int) -> None:
+    predictor = fit_churn()
+    assert predictor.churn is not None
+    frame = churn_frame(600, seed=8)[list(FEATURES)].head(rows)
+    frame.index = frame.index + 100  # a caller's own index is kept
+    frame.loc[frame.index[::3], "plan"] = None
+    frame.loc[frame.index[::4], "tickets_90d"] = np.nan
+    out = predictor.predict(frame)
+    model = predictor.churn
+    raw = model.booster_.predict(model.schema_.prepare(frame), raw_score=True)
+    np.testing.assert_allclose(out["churn_probability"], model.calibrator_.predict(raw), rtol=0, atol=1e-12)
+    reference = predictor.explain(frame)  # LightGBM's pred_contrib, sorted per row
+    got = [json.loads(text) for text in out["churn_reasons"]]
+    assert [[r.to_dict() | {"log_odds": None} for r in rs] for rs in reference] == [
+        [r | {"log_odds": None} for r in rs] for rs in got
+    ]  # the same features, sentences and values, in the same order
+    pushes = [r["log_odds"] for rs in got for r in rs]
+    np.testing.assert_allclose(pushes, [r.log_odds for rs in reference for r in rs], rtol=0, atol=1e-12)
+    assert out.index.equals(frame.index)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from models.predictor import Predictor
-from models.reasons import describe
+from models.reasons import Picks, ReasonWriter, describe
 from models.tabular import ChurnModel
 from tests.models.synthetic import DESCRIPTIONS, FEATURES, churn_frame
 
@@ -58,3 +59,11 @@ def test_reasons_travel_as_json_in_the_predictor_output(predictor: Predictor) ->
 )
 def test_a_description_and_a_value_make_a_sentence(description: str, value: object, sentence: str) -> None:
     assert describe(description, value) == sentence
+
+
+def test_rows_without_any_push_get_an_empty_list_of_reasons(predictor: Predictor) -> None:
+    assert predictor.churn is not None
+    writer = ReasonWriter(predictor.features, DESCRIPTIONS)
+    rows = predictor.encode(profile())
+    nothing = Picks(np.full((1, 6), -1, dtype=np.intp), np.zeros((1, 6)))
+    assert writer.json(nothing, rows).to_pylist() == ["[]"]
