@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +95,8 @@ def test_the_pyfunc_reasons_are_lightgbm_treeshap_values(trained) -> None:  # ty
 def spark() -> Iterator[object]:
     from pyspark.sql import SparkSession
 
+    # Spark's Python workers must be this venv's Python, which has pandas and the project.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[1]")
         .appName("cxpredict-pyfunc")
