@@ -20,14 +20,18 @@ from pipelines.synthetic.company import generate_company
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
+CUSTOMERS = 400
 CX_YML = 'metrics:\n  effort5: {low: 1, high: 5, negative_min: 4, description: "effort, five-point scale"}\n'
 
 
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """150 customers; surveys with 240 `cxi_easy` and 240 `effort5` answers added, CES left thin."""
+    """CUSTOMERS customers, enough for both churn outcomes in the calibration slice.
+
+    Surveys carry 240 `cxi_easy` and 240 `effort5` answers more; CES is left thin.
+    """
     folder = tmp_path_factory.mktemp("options") / "company"
-    generate_company(folder, customers=150, seed=4)
+    generate_company(folder, customers=CUSTOMERS, seed=4)
     surveys = pd.read_parquet(folder / "surveys.parquet")
     rng = np.random.default_rng(4)
     extra = []
@@ -75,11 +79,11 @@ def test_train_with_a_customer_holdout_one_cutoff_a_horizon_and_metrics_out_then
     # a customer holdout of 0.3 holds out about a third of the churn examples, all at the one cutoff
     churn = metrics["churn"]
     assert 0.2 < churn["n_test"] / (churn["n_train"] + churn["n_test"]) < 0.4
-    assert churn["n_train"] + churn["n_test"] <= 150  # one cutoff: at most one example per customer
+    assert churn["n_train"] + churn["n_test"] <= CUSTOMERS  # one cutoff: at most one example per customer
     scored = runner.invoke(app, ["score", str(company), "--out", str(scores_out)], env=_mlflow(tmp_path))
     assert scored.exit_code == 0, scored.output
     scores = pd.read_parquet(scores_out)
-    assert len(scores) == 150
+    assert len(scores) == CUSTOMERS
     assert any(c.startswith("effort5") for c in scores.columns) and not any(
         c.startswith("ces") for c in scores.columns
     )
@@ -87,7 +91,7 @@ def test_train_with_a_customer_holdout_one_cutoff_a_horizon_and_metrics_out_then
 
 def test_a_different_horizon_changes_the_churn_labels(company: Path, tmp_path: Path) -> None:
     counts = []
-    for horizon in ("30", "180"):
+    for horizon in ("90", "180"):
         out = tmp_path / f"m{horizon}.json"
         command = ["train", str(company), "--holdout-customers", "0.3", "--churn-cutoffs", "2026-01-01"]
         command += [
@@ -102,7 +106,7 @@ def test_a_different_horizon_changes_the_churn_labels(company: Path, tmp_path: P
         assert result.exit_code == 0, result.output
         counts.append(json.loads(out.read_text())["churn"])
     # two cutoffs: up to two examples per customer, and the same examples under either horizon
-    assert counts[0]["n_train"] + counts[0]["n_test"] > 150
+    assert counts[0]["n_train"] + counts[0]["n_test"] > CUSTOMERS
     assert counts[0]["n_train"] + counts[0]["n_test"] == counts[1]["n_train"] + counts[1]["n_test"]
 
 
