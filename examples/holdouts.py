@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -101,19 +102,35 @@ def churn_figure(
     with tempfile.TemporaryDirectory() as folder:
         runs = [dict(train_metrics(workspace, s, Path(folder))["churn"]) for s in SEEDS]  # type: ignore[call-overload]
     baselines = [baseline_auc(attributes, labels, s) for s in SEEDS]
+    return figure(case, "churn", goal, runs, baselines, ("auc", "ece"))
+
+
+def figure(
+    case: str,
+    target: str,
+    goal: float,
+    runs: list[dict[str, Any]],
+    baselines: list[tuple[float, int]],
+    keys: tuple[str, str],
+) -> dict[str, object]:
+    """The `bench_real` row of per-seed runs (AUC and ECE under `keys`) beside per-seed baselines.
+
+    Raises:
+        RuntimeError: a baseline was judged on another number of rows than its run held out.
+    """
     if any(n != run["n_test"] for (_, n), run in zip(baselines, runs, strict=True)):
         raise RuntimeError(f"{case}: the baseline's holdout differs from cxpredict train's")
-    ours, base = [float(r["auc"]) for r in runs], [auc for auc, _ in baselines]
+    ours, base = [float(r[keys[0]]) for r in runs], [auc for auc, _ in baselines]
     return {
         "case": case,
-        "target": "churn",
+        "target": target,
         "split": f"{HOLDOUT:.0%} of customers held out, seeds {SEEDS[0]}-{SEEDS[-1]}",
         "ours": float(np.mean(ours)),
         "ours_sd": float(np.std(ours)),
         "baseline": float(np.mean(base)),
         "baseline_sd": float(np.std(base)),
         "goal": goal,
-        "ece": float(np.mean([float(r["ece"]) for r in runs])),
+        "ece": float(np.mean([float(r[keys[1]]) for r in runs])),
         "n_holdout": int(runs[0]["n_test"]),
         "per_seed": [(float(o), float(b)) for o, b in zip(ours, base, strict=True)],
     }

@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from examples.holdouts import HOLDOUT, SEEDS, train_metrics
+from examples.holdouts import HOLDOUT, SEEDS, figure, train_metrics
 from training.datasets import TrainingSet
 from training.pipeline import HoldoutSpec
 
@@ -80,24 +80,7 @@ def figures(workspace: Path) -> list[dict[str, object]]:
         runs = [dict(train_metrics(workspace, s, Path(folder))["satisfaction"]["csat"]) for s in SEEDS]  # type: ignore[index]
     frame = answers(workspace)
     baselines = [baseline_auc(frame, s) for s in SEEDS]
-    if any(n != run["n_test"] for (_, n), run in zip(baselines, runs, strict=True)):
-        raise RuntimeError("womens_clothing: the baseline's holdout differs from cxpredict train's")
-    ours, base = [float(r["auc_negative"]) for r in runs], [auc for auc, _ in baselines]
-    return [
-        {
-            "case": "womens_clothing",
-            "target": "csat ≤ 2",
-            "split": f"{HOLDOUT:.0%} of customers held out, seeds {SEEDS[0]}-{SEEDS[-1]}",
-            "ours": float(np.mean(ours)),
-            "ours_sd": float(np.std(ours)),
-            "baseline": float(np.mean(base)),
-            "baseline_sd": float(np.std(base)),
-            "goal": GOAL,
-            "ece": float(np.mean([float(r["ece_negative"]) for r in runs])),
-            "n_holdout": int(runs[0]["n_test"]),
-            "per_seed": [(float(o), float(b)) for o, b in zip(ours, base, strict=True)],
-        }
-    ]
+    return [figure("womens_clothing", "csat ≤ 2", GOAL, runs, baselines, ("auc_negative", "ece_negative"))]
 
 
 if __name__ == "__main__":
