@@ -22,7 +22,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
-from models.boosting import BoosterParams, IndexArray, balanced_weights, stratified_slices
+from models.boosting import BoosterParams, IndexArray, balanced_weights, stratified_slices, train_booster
 
 Parameters = Callable[[BoosterParams], dict[str, Any]]  # tree settings -> LightGBM's parameter dict
 
@@ -57,18 +57,14 @@ def _fold_models(
     scores = np.zeros(len(y))
     boosters = []
     lgb_parameters = parameters(params)
+    stopped_only = dataclasses.replace(params, refit=False)  # a fold's model keeps its own early stop
     for k, held in enumerate(folds):
         grown = np.sort(np.concatenate([f for j, f in enumerate(folds) if j != k]))
-        weights = [balanced_weights(y[rows]) if params.balance_classes else None for rows in (grown, held)]
-        train = lgb.Dataset(X.iloc[grown], label=y[grown], weight=weights[0], params=lgb_parameters)
-        stop = lgb.Dataset(X.iloc[held], label=y[held], weight=weights[1], reference=train)
-        booster = lgb.train(
-            lgb_parameters,
-            train,
-            num_boost_round=params.num_boost_round,
-            valid_sets=[stop],
-            callbacks=[lgb.early_stopping(params.early_stopping_rounds, verbose=False)],
+        fit, stop = (
+            (X.iloc[rows], y[rows], balanced_weights(y[rows]) if params.balance_classes else None)
+            for rows in (grown, held)
         )
+        booster = train_booster(lgb_parameters, stopped_only, fit, stop)
         scores[held] = booster.predict(X.iloc[held], raw_score=True, num_iteration=booster.best_iteration)
         boosters.append(booster)
     return boosters, scores
