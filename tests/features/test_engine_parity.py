@@ -15,6 +15,7 @@ from features.training_sets import build_churn_set, build_satisfaction_set, buil
 from features.validation import load_workspace
 from pipelines.synthetic import generate_company
 from tests.features.conftest import CONFIG
+from tests.spark import local_session
 
 Tables = dict[str, pd.DataFrame]
 
@@ -29,16 +30,7 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Tables:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkEngine]:
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("cxpredict-parity")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    session = local_session("cxpredict-parity", cores=2, arrow=True)
     yield SparkEngine(session)
     session.stop()
 

@@ -28,6 +28,7 @@ from tests.pipelines.shapes import (
     read_company,
     write_shape,
 )
+from tests.spark import local_session
 
 runner = CliRunner()
 SERVED_SHAPES = ("surveys without comments, deliveries",)
@@ -152,15 +153,7 @@ def read_a_customer_from_the_service(folder: Path, root: Path) -> None:
 @pytest.fixture(scope="module")
 def spark() -> Iterator[None]:
     """One local Spark session for every Spark case (`--engine spark` finds it and reuses it)."""
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("cxpredict-shapes")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
+    session = local_session("cxpredict-shapes")
     yield
     session.stop()
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from pipelines.cli import app
 from pipelines.synthetic import generate_company
 from serving.scorer import load_champions
 from tests.serving.workspace import train_champions
+from tests.spark import local_session
 
 KINDS = ("churn", "satisfaction")
 
@@ -93,17 +92,7 @@ def test_the_pyfunc_reasons_are_lightgbm_treeshap_values(trained) -> None:  # ty
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[object]:
-    from pyspark.sql import SparkSession
-
-    # Spark's Python workers must be this venv's Python, which has pandas and the project.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("cxpredict-pyfunc")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
+    session = local_session("cxpredict-pyfunc")
     yield session
     session.stop()
 
