@@ -32,7 +32,11 @@ class RateColumn(ProgressColumn):
 
 @contextmanager
 def progress_bars(console: Console) -> Iterator[Report]:
-    """A `Report` that draws a bar per stage (redacting, encoding, fitting heads) while the block runs."""
+    """A `Report` that draws a bar per stage (redacting, encoding, fitting heads) while the block runs.
+
+    Bars are drawn only on a terminal: in a pipe or a log they would be one frozen frame of noise
+    between the lines a script reads.
+    """
     columns = (
         TextColumn("  {task.description:<14}"),
         BarColumn(),
@@ -43,7 +47,7 @@ def progress_bars(console: Console) -> Iterator[Report]:
         TimeRemainingColumn(),
     )
     tasks: dict[str, TaskID] = {}
-    with Progress(*columns, console=console, transient=False) as bars:
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bars:
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:

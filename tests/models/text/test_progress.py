@@ -77,7 +77,7 @@ def test_training_reports_redaction_and_every_head_fit_to_the_end(tmp_path: Path
 
 
 def test_the_bars_show_count_rate_and_time_left() -> None:
-    console = Console(record=True, width=120, force_terminal=False)
+    console = Console(record=True, width=120, force_terminal=True)
 
     with progress_bars(console) as report:
         report("encoding", 0, 2000)
@@ -85,3 +85,12 @@ def test_the_bars_show_count_rate_and_time_left() -> None:
 
     shown = console.export_text()
     assert "encoding" in shown and "1000/2000" in shown and "left" in shown
+
+
+def test_no_bars_are_drawn_into_a_pipe_or_a_log() -> None:
+    console = Console(record=True, width=120, force_terminal=False)
+
+    with progress_bars(console) as report:
+        report("encoding", 1000, 2000)
+
+    assert console.export_text() == ""
