@@ -386,10 +386,47 @@ def check_port_free(host: str, port: int) -> None:
         raise DataProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
+@app.command()
+def monitor(
+    workspace: Workspace,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(help="Judge survey answers from this date on (default: the last 90 days of data)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the verdict and every figure to this JSON file.")
+    ] = None,
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            min=100, help="Rows compared at most per model, drawn at random (seeded) from larger bases."
+        ),
+    ] = 50_000,
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
+) -> None:
+    """Compare today's data with what each @champion was trained on: feature drift and estimated AUC.
+
+    Exit codes for schedulers: 0 ok, 1 retrain recommended (the drifted features are named),
+    2 broken input (one sentence says why).
+    """
+    from pipelines.monitoring import monitor_workspace, print_report
+    from training.tracking import load_mlflow_config
+
+    if out is not None:
+        check_output(out, "--out", workspace)
+    with console.status("Comparing today's features with the champions' training data…"):
+        report = monitor_workspace(
+            workspace, load_mlflow_config(mlflow_config), since and _utc(since), max_rows
+        )
+    print_report(console, report)
+    if out is not None:
+        write_text(out, json.dumps(report.as_dict(), indent=2))
+    raise typer.Exit(report.exit_code)
+
+
 # Commands whose capability is not built yet: each explains itself and exits with EXIT_NOT_BUILT.
 NOT_BUILT_YET = {
     "report": "Write the CX report: predicted NPS of the whole base, drivers, themes and a worklist.",
-    "monitor": "Compare live data and predictions with training: drift, calibration, survey agreement.",
 }
 
 

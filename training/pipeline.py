@@ -30,6 +30,7 @@ from training.datasets import (
 )
 from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline
 from training.fitting import FitOptions, answers_per_metric, fit_churn, fit_satisfaction, importance
+from training.monitoring.profile import build_profile, reference_rows
 from training.registry import Decision, Score, champion_version, decide_promotion, promote_model, record_gate
 from training.report import ReportSection, write_report
 from training.tracking import MlflowConfig, activate, log_training_run
@@ -152,9 +153,26 @@ def _train_one(
     params = {**holdout.as_params(), "seed": options.seed, **_prefixed(options)}
     with tempfile.TemporaryDirectory() as folder:
         report = write_report(sections, Path(folder), f"{kind} model on holdout")
-        info = log_training_run(config, predictor, data, params, metrics, report.parent)
+        reference = _reference_profile(predictor, data.get("fitted_on", train))
+        info = log_training_run(config, predictor, data, params, metrics, report.parent, reference)
     _gate(config, kind, str(info.registered_model_version), metrics, test, scales)
     return metrics
+
+
+def _reference_profile(predictor: Predictor, ts: TrainingSet) -> dict[str, Any]:
+    """The profile of the latest training rows, each feature weighted by its share of the gain."""
+    models = (
+        [predictor.churn]
+        if predictor.churn is not None
+        else [m.negative_ for m in predictor.metrics.values()]
+    )
+    gains = [importance(model) for model in models]
+    shares = sum((g / (g.sum() or 1.0) for g in gains), start=pd.Series(0.0, index=list(predictor.features)))
+    return build_profile(
+        reference_rows(ts.frame, ts.time_column),
+        predictor.features,
+        {str(k): float(v) for k, v in shares.items()},
+    )
 
 
 def _evaluate(

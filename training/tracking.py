@@ -30,6 +30,7 @@ from training.datasets import TrainingSet
 # The settings moved to models/ so that serving can read them; re-exported for training and its callers.
 __all__ = [
     "DEFAULT_TRACKING_URI",
+    "REFERENCE_PROFILE",
     "MlflowConfig",
     "PromotionRule",
     "RegisteredModels",
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 MODEL_NAME = "model"  # artifact name of the pyfunc model inside a run
+REFERENCE_PROFILE = "reference/profile.json"  # the training data's profile, for drift monitoring
 # logged as "models from code": MLflow runs this file on load, so no pickle enters the model
 PYFUNC_ENTRY = Path(predictor_module.__file__).with_name("pyfunc_entry.py")
 _REQUIREMENTS = ("lightgbm", "mlflow", "numpy", "pandas", "scikit-learn")
@@ -65,6 +67,7 @@ def log_training_run(
     params: Mapping[str, Any],
     metrics: Mapping[str, Any],
     report_folder: Path,
+    reference: Mapping[str, Any] | None = None,
 ) -> ModelInfo:
     """Log one model's run (params, data digests and sizes, metrics, report, model) and register it.
 
@@ -75,6 +78,8 @@ def log_training_run(
         params: run parameters (holdout spec, seed, tree settings).
         metrics: holdout metrics in the contract's shape (nested dicts are flattened).
         report_folder: the evaluation report (PNGs and HTML), logged under `report/`.
+        reference: the reference profile of the training data that drift is measured against,
+            logged as `REFERENCE_PROFILE` (see `training.monitoring.profile`).
 
     Returns:
         The logged model, with its registered version in `registered_model_version`.
@@ -86,6 +91,8 @@ def log_training_run(
         mlflow.log_params({f"data.{role}.rows": len(ts) for role, ts in data.items()})
         mlflow.log_metrics(flatten_metrics(metrics))
         mlflow.log_artifacts(str(report_folder), artifact_path="report")
+        if reference is not None:
+            mlflow.log_dict(dict(reference), REFERENCE_PROFILE)
         sample = next(iter(data.values())).X.head(5)
         return log_predictor(predictor, sample, config.model_name(predictor.kind))
 

@@ -86,7 +86,7 @@ def test_every_command_explains_itself(command: str) -> None:
 
 
 def test_a_command_not_built_yet_says_so_and_fails(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["monitor", str(tmp_path)])
+    result = runner.invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 3
     assert "not built yet" in result.output
 

@@ -1,0 +1,59 @@
+"""`cxpredict monitor`'s flow: validate the workspace, check every champion, print and write the verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from features.config import ConfigError, load_config
+from features.validation import validate_workspace
+from training.monitoring.monitor import MonitorReport, broken, monitor_tables
+from training.tracking import MlflowConfig
+
+SHOWN = 10  # features per model in the printed table
+
+
+def monitor_workspace(
+    workspace: Path, mlflow_config: MlflowConfig, since: dt.datetime | None, max_rows: int
+) -> MonitorReport:
+    """The verdict on `workspace`; a workspace that breaks its contract is `broken input`, in one sentence."""
+    try:
+        config = load_config(workspace)
+    except ConfigError as exc:
+        return broken(f"cx.yml cannot be read: {str(exc).splitlines()[0]}")
+    report = validate_workspace(workspace, config)
+    if report.problems:
+        first = report.problems[0]
+        where = ", ".join(
+            part
+            for part in (
+                first.file,
+                first.row and f"row {first.row}",
+                first.column and f"column {first.column}",
+            )
+            if part
+        )
+        return broken(
+            f"{len(report.problems)} problem(s) in the workspace, the first in {where}: {first.rule}"
+        )
+    return monitor_tables(report.tables, config, mlflow_config, since, max_rows)
+
+
+def print_report(console: Console, report: MonitorReport) -> None:
+    """Each model's most drifted features and its estimated AUC, then the verdict and its reason."""
+    for check in report.checks:
+        table = Table(title=f"{check.name} version {check.version}: {check.rows:,} rows now")
+        for column in ("feature", "method", "statistic", "threshold", "importance", "drifted"):
+            table.add_column(column)
+        for row in check.drift.head(SHOWN).itertuples():
+            cells = (f"{row.statistic:.3f}", f"{row.threshold:g}", f"{row.importance:.1%}")
+            table.add_row(str(row.feature), str(row.method), *cells, "yes" if row.drifted else "")
+        console.print(table)
+        for risk, figures in check.performance.items():
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in figures.items() if v is not None and k != "rows")
+            console.print(f"  {risk}: {shown}", markup=False)
+    style = {0: "green", 1: "yellow", 2: "red"}[report.exit_code]
+    console.print(f"{report.verdict}: {report.reason}", style=style, markup=False, soft_wrap=True)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from training.monitoring.cbpe import expected_auc
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_expected_auc_of_calibrated_probabilities_matches_the_auc_of_labels_drawn_from_them(
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    p = 1 / (1 + np.exp(-rng.normal(-2, 1.5, 20_000)))
+    labels = rng.random(len(p)) < p
+    assert expected_auc(p) == pytest.approx(roc_auc_score(labels, p), abs=0.01)
+
+
+def test_expected_auc_counts_ties_half_and_ignores_missing() -> None:
+    assert expected_auc(np.full(50, 0.3)) == pytest.approx(0.5)
+    assert expected_auc(np.array([0.1, np.nan, 0.9])) == pytest.approx(expected_auc(np.array([0.1, 0.9])))
+
+
+def test_expected_auc_matches_the_pairwise_definition() -> None:
+    p = np.array([0.05, 0.2, 0.2, 0.6, 0.9])
+    pairs = [(i, j) for i in range(5) for j in range(5) if i != j]
+    weight = sum(p[i] * (1 - p[j]) for i, j in pairs)
+    ordered = sum(
+        p[i] * (1 - p[j]) * (1.0 if p[i] > p[j] else 0.5 if p[i] == p[j] else 0.0) for i, j in pairs
+    )
+    assert expected_auc(p) == pytest.approx(ordered / weight)
+
+
+def test_expected_auc_is_undefined_below_two_rows() -> None:
+    assert expected_auc(np.array([0.4])) is None
+    assert expected_auc(np.array([1.0, 1.0])) is None

@@ -1,0 +1,104 @@
+"""`cxpredict monitor` on a trained company: untouched, with deliveries turned late, and broken."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.synthetic.company import generate_company
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+LATE_FROM = pd.Timestamp("2026-03-01", tz="UTC")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A company of 500 customers and an MLflow store where its champions were trained."""
+    root = tmp_path_factory.mktemp("monitor")
+    company, env = root / "company", {"MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db"}
+    generate_company(company, customers=500, seed=5)
+    result = runner.invoke(app, ["train", str(company)], env=env)
+    assert result.exit_code == 0, result.output
+    return company, env
+
+
+def _copy(company: Path, folder: Path) -> Path:
+    shutil.copytree(company, folder, ignore=shutil.ignore_patterns("_truth"))
+    return folder
+
+
+def make_deliveries_late(workspace: Path, start: pd.Timestamp, seed: int = 0) -> None:
+    """Every delivery ordered from `start` on arrives 4 to 12 days after its promise (never past the data's end)."""
+    path = workspace / "deliveries.parquet"
+    deliveries = pd.read_parquet(path)
+    end = deliveries[["ordered_at", "promised_at", "delivered_at"]].max().max()
+    shifted = (deliveries["ordered_at"] >= start) & deliveries["delivered_at"].notna()
+    days = np.random.default_rng(seed).integers(4, 13, int(shifted.sum()))
+    late = deliveries.loc[shifted, "promised_at"] + pd.to_timedelta(days, unit="D")
+    deliveries.loc[shifted, "delivered_at"] = late.clip(upper=end)
+    deliveries.to_parquet(path, index=False)
+
+
+def test_an_untouched_company_is_ok_and_exits_0(trained: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    company, env = trained
+    out = tmp_path / "monitor.json"
+    result = runner.invoke(app, ["monitor", str(company), "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "ok:" in result.output
+    report = json.loads(out.read_text())
+    assert report["verdict"] == "ok"
+    assert {m["name"] for m in report["models"]} == {"cx-churn", "cx-satisfaction"}
+    churn = next(m for m in report["models"] if m["name"] == "cx-churn")
+    assert 0.5 < churn["performance"]["churn"]["estimated_auc"] < 1
+
+
+def test_deliveries_late_after_a_date_recommend_a_retrain_naming_them(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    company, env = trained
+    late = _copy(company, tmp_path / "late")
+    make_deliveries_late(late, LATE_FROM)
+    out = tmp_path / "monitor.json"
+    result = runner.invoke(app, ["monitor", str(late), "--out", str(out)], env={**env, "COLUMNS": "250"})
+    assert result.exit_code == 1, result.output
+    verdict = result.output.splitlines()[-1]
+    assert verdict.startswith("retrain recommended") and "deliveries_late" in verdict
+    drifted = {
+        d["feature"] for m in json.loads(out.read_text())["models"] for d in m["drift"] if d["drifted"]
+    }
+    assert any(name.startswith("deliveries_late_count") for name in drifted)
+    assert not any(name.startswith(("tickets_", "calls_", "customer_")) for name in drifted)
+
+
+def test_a_broken_table_is_broken_input_and_exits_2(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    company, env = trained
+    broken = _copy(company, tmp_path / "broken")
+    (broken / "deliveries.parquet").unlink()
+    (broken / "deliveries.csv").write_text(
+        "customer_id,order_id,ordered_at,promised_at\nC0000001,O1,yesterday,2026-01-01\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["monitor", str(broken)], env={**env, "COLUMNS": "250"})
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith("broken input: 1 problem(s)")
+    assert "deliveries.csv, row 2, column ordered_at" in result.output
+
+
+def test_a_table_the_champion_read_now_missing_is_broken_input(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    company, env = trained
+    lacking = _copy(company, tmp_path / "lacking")
+    (lacking / "deliveries.parquet").unlink()
+    result = runner.invoke(app, ["monitor", str(lacking)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "broken input: cx-" in result.output and "no longer gives" in result.output

@@ -1,0 +1,1 @@
+"""Monitoring the champions without waiting for labels: data drift and label-free performance."""

@@ -1,0 +1,173 @@
+"""`monitor_tables`: each champion against its training data, and one verdict for schedulers.
+
+Verdicts: `ok`; `retrain recommended` when a model's drifted features carry a stated share of its
+importance, or when its label-free AUC estimate falls well below its holdout AUC; `broken input`
+when the data cannot be compared at all (a feature the champion needs is gone, nothing to score).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from features.config import WorkspaceConfig
+from features.discover import build_catalogue
+from features.problems import DataProblem
+from training.monitoring.cbpe import expected_auc
+from training.monitoring.champion import Champion, load_champion, risk_probabilities
+from training.monitoring.current import DEFAULT_MAX_ROWS, current_rows
+from training.monitoring.drift import DriftRule, drifted_share, feature_drift
+from training.tracking import MlflowConfig, activate
+
+Verdict = Literal["ok", "retrain recommended", "broken input"]
+EXIT_CODES: dict[Verdict, int] = {"ok": 0, "retrain recommended": 1, "broken input": 2}
+MODEL_KINDS = ("churn", "satisfaction")
+NAMED = 8  # drifted features named in the verdict's sentence, most important first
+
+
+@dataclass(frozen=True)
+class MonitorRule(DriftRule):
+    """The drift thresholds, and how far the estimated AUC may fall below the holdout's."""
+
+    auc_drop: float = 0.05
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """One champion on today's rows.
+
+    Attributes:
+        drift: one row per feature (see `feature_drift`).
+        performance: risk -> `estimated_auc` (CBPE), `realised_auc` (where labels exist), `holdout_auc`.
+    """
+
+    kind: str
+    name: str
+    version: str
+    rows: int
+    drift: pd.DataFrame
+    performance: dict[str, dict[str, float | None]]
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The check as JSON-ready values."""
+        drift = self.drift.astype({"drifted": bool}).to_dict(orient="records")
+        keys = ("kind", "name", "version", "rows", "performance", "reasons")
+        return {k: getattr(self, k) for k in keys} | {
+            "drifted_share": drifted_share(self.drift),
+            "drift": drift,
+        }
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    """The verdict, its one-sentence reason and the checks behind it."""
+
+    verdict: Verdict
+    reason: str
+    checks: list[ModelCheck]
+
+    @property
+    def exit_code(self) -> int:
+        """0 ok, 1 retrain recommended, 2 broken input."""
+        return EXIT_CODES[self.verdict]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values."""
+        return {"verdict": self.verdict, "reason": self.reason, "models": [c.as_dict() for c in self.checks]}
+
+
+def broken(reason: str) -> MonitorReport:
+    """The `broken input` report."""
+    return MonitorReport("broken input", reason, [])
+
+
+def monitor_tables(
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    mlflow_config: MlflowConfig,
+    since: dt.datetime | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    rule: MonitorRule = MonitorRule(),
+) -> MonitorReport:
+    """Check every model that has a champion against a validated workspace's tables.
+
+    Raises:
+        DataProblem: when no model has a champion, or one lacks its reference profile.
+    """
+    activate(mlflow_config)
+    champions = [c for kind in MODEL_KINDS if (c := load_champion(mlflow_config, kind)) is not None]
+    if not champions:
+        raise DataProblem("no model has a @champion to monitor: run `cxpredict train WORKSPACE` first")
+    catalogue = build_catalogue(dict(tables), config)
+    known = {f.name for f in catalogue.features}
+    checks = []
+    for champion in champions:
+        needed = set(champion.profile["features"])
+        if not needed <= known:
+            gone = sorted(needed - known)
+            return broken(
+                f"{champion.name} version {champion.version} needs {len(gone)} feature(s) this workspace "
+                f"no longer gives, such as {gone[0]}"
+            )
+        chosen = catalogue.subset(tuple(f for f in catalogue.features if f.name in needed))
+        rows = current_rows(champion.kind, tables, chosen, since, max_rows)
+        if rows.empty and champion.kind == "churn":
+            return broken("no customer is active at the end of the data: there is no one to monitor")
+        if not rows.empty:
+            checks.append(check_model(champion, rows, rule))
+    return judge(checks)
+
+
+def check_model(champion: Champion, rows: pd.DataFrame, rule: MonitorRule) -> ModelCheck:
+    """Drift of every feature, and each risk's estimated (and, where labelled, realised) AUC."""
+    drift = feature_drift(champion.profile, rows, rule)
+    performance = {}
+    for risk, (mine, probabilities) in risk_probabilities(champion.predictor, rows).items():
+        performance[risk] = {
+            "rows": float(mine.sum()),
+            "estimated_auc": expected_auc(probabilities),
+            "realised_auc": _realised_auc(champion, risk, rows.loc[mine], probabilities),
+            "holdout_auc": champion.holdout_auc.get(risk),
+        }
+    reasons = _reasons(champion, drift, performance, rule)
+    return ModelCheck(champion.kind, champion.name, champion.version, len(rows), drift, performance, reasons)
+
+
+def _realised_auc(champion: Champion, risk: str, rows: pd.DataFrame, probabilities: Any) -> float | None:
+    """The AUC against the answers themselves; churn labels are not known yet for today's base."""
+    if champion.kind == "churn" or "score" not in rows:
+        return None
+    scale = champion.predictor.metrics[risk.removesuffix("_negative")].scale
+    negative = rows["score"].map(scale.is_negative).astype(int)
+    return float(roc_auc_score(negative, probabilities)) if negative.nunique() == 2 else None
+
+
+def _reasons(
+    champion: Champion, drift: pd.DataFrame, performance: Mapping[str, Any], rule: MonitorRule
+) -> list[str]:
+    reasons = []
+    share = drifted_share(drift)
+    if share >= rule.importance_share:
+        named = ", ".join(drift.loc[drift["drifted"], "feature"].head(NAMED))
+        reasons.append(f"{champion.name}: drifted features carry {share:.0%} of its importance ({named})")
+    for risk, figures in performance.items():
+        estimated, holdout = figures["estimated_auc"], figures["holdout_auc"]
+        if estimated is not None and holdout is not None and holdout - estimated > rule.auc_drop:
+            reasons.append(
+                f"{champion.name}: {risk} AUC estimated at {estimated:.3f}, {holdout:.3f} on its holdout"
+            )
+    return reasons
+
+
+def judge(checks: list[ModelCheck]) -> MonitorReport:
+    """`retrain recommended` when any check found a reason, else `ok`."""
+    reasons = [reason for check in checks for reason in check.reasons]
+    if reasons:
+        return MonitorReport("retrain recommended", "; ".join(reasons), checks)
+    return MonitorReport("ok", "no feature the champions rely on has drifted", checks)
