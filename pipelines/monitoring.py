@@ -11,6 +11,7 @@ from rich.table import Table
 from features.config import ConfigError, load_config
 from features.validation import validate_workspace
 from training.monitoring.monitor import MonitorReport, broken, monitor_tables
+from training.monitoring.record import log_monitoring
 from training.tracking import MlflowConfig
 
 SHOWN = 10  # features per model in the printed table
@@ -39,7 +40,9 @@ def monitor_workspace(
         return broken(
             f"{len(report.problems)} problem(s) in the workspace, the first in {where}: {first.rule}"
         )
-    return monitor_tables(report.tables, config, mlflow_config, since, max_rows)
+    result = monitor_tables(report.tables, config, mlflow_config, since, max_rows)
+    log_monitoring(mlflow_config, result)
+    return result
 
 
 def print_report(console: Console, report: MonitorReport) -> None:

@@ -32,9 +32,15 @@ NAMED = 8  # drifted features named in the verdict's sentence, most important fi
 
 @dataclass(frozen=True)
 class MonitorRule(DriftRule):
-    """The drift thresholds, and how far the estimated AUC may fall below the holdout's."""
+    """The drift thresholds, and how far the estimated AUC may fall below the holdout's.
+
+    Attributes:
+        auc_rows: a risk's estimate is judged from this many rows on; below, it is only reported
+            (a few hundred answers move an AUC by more than `auc_drop` by chance).
+    """
 
     auc_drop: float = 0.05
+    auc_rows: int = 1000
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ class ModelCheck:
     kind: str
     name: str
     version: str
+    run_id: str
     rows: int
     drift: pd.DataFrame
     performance: dict[str, dict[str, float | None]]
@@ -57,7 +64,7 @@ class ModelCheck:
     def as_dict(self) -> dict[str, Any]:
         """The check as JSON-ready values."""
         drift = self.drift.astype({"drifted": bool}).to_dict(orient="records")
-        keys = ("kind", "name", "version", "rows", "performance", "reasons")
+        keys = ("kind", "name", "version", "run_id", "rows", "performance", "reasons")
         return {k: getattr(self, k) for k in keys} | {
             "drifted_share": drifted_share(self.drift),
             "drift": drift,
@@ -136,7 +143,16 @@ def check_model(champion: Champion, rows: pd.DataFrame, rule: MonitorRule) -> Mo
             "holdout_auc": champion.holdout_auc.get(risk),
         }
     reasons = _reasons(champion, drift, performance, rule)
-    return ModelCheck(champion.kind, champion.name, champion.version, len(rows), drift, performance, reasons)
+    return ModelCheck(
+        champion.kind,
+        champion.name,
+        champion.version,
+        champion.run_id,
+        len(rows),
+        drift,
+        performance,
+        reasons,
+    )
 
 
 def _realised_auc(champion: Champion, risk: str, rows: pd.DataFrame, probabilities: Any) -> float | None:
@@ -158,7 +174,9 @@ def _reasons(
         reasons.append(f"{champion.name}: drifted features carry {share:.0%} of its importance ({named})")
     for risk, figures in performance.items():
         estimated, holdout = figures["estimated_auc"], figures["holdout_auc"]
-        if estimated is not None and holdout is not None and holdout - estimated > rule.auc_drop:
+        if figures["rows"] < rule.auc_rows or estimated is None or holdout is None:
+            continue
+        if holdout - estimated > rule.auc_drop:
             reasons.append(
                 f"{champion.name}: {risk} AUC estimated at {estimated:.3f}, {holdout:.3f} on its holdout"
             )

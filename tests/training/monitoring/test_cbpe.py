@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from training.monitoring.cbpe import expected_auc
+from training.monitoring.cbpe import ReferenceCalibrator, expected_auc
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -35,3 +35,15 @@ def test_expected_auc_matches_the_pairwise_definition() -> None:
 def test_expected_auc_is_undefined_below_two_rows() -> None:
     assert expected_auc(np.array([0.4])) is None
     assert expected_auc(np.array([1.0, 1.0])) is None
+
+
+def test_a_reference_calibration_corrects_an_overconfident_model_before_estimating() -> None:
+    rng = np.random.default_rng(3)
+    true_p = 1 / (1 + np.exp(-rng.normal(-2, 1.0, 40_000)))
+    labels = rng.random(len(true_p)) < true_p
+    logit = np.log(true_p / (1 - true_p))
+    overconfident = 1 / (1 + np.exp(-(2.5 * logit + 3)))  # the same ranking, stretched
+    realised = roc_auc_score(labels[20_000:], true_p[20_000:])
+    assert abs(expected_auc(overconfident[20_000:]) - realised) > 0.05
+    calibrator = ReferenceCalibrator().fit(overconfident[:20_000], labels[:20_000])
+    assert expected_auc(calibrator.transform(overconfident[20_000:])) == pytest.approx(realised, abs=0.01)

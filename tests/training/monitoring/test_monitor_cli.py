@@ -9,10 +9,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+from features.validation import load_workspace
 from pipelines.cli import app
 from pipelines.synthetic.company import generate_company
+from tests.serving.workspace import FAST
+from tests.training.conftest import temporary_mlflow
+from training.fitting import FitOptions
+from training.pipeline import HoldoutSpec
+from training.workspace import train_supported
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -21,13 +28,16 @@ LATE_FROM = pd.Timestamp("2026-03-01", tz="UTC")
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A company of 500 customers and an MLflow store where its champions were trained."""
+    """A company of 500 customers and an MLflow store where its champions were trained (fast trees)."""
     root = tmp_path_factory.mktemp("monitor")
-    company, env = root / "company", {"MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db"}
+    company, mlflow_config = root / "company", temporary_mlflow(root)
     generate_company(company, customers=500, seed=5)
-    result = runner.invoke(app, ["train", str(company)], env=env)
-    assert result.exit_code == 0, result.output
-    return company, env
+    loaded = load_workspace(company)
+    metrics, skipped = train_supported(
+        loaded.tables, loaded.config, mlflow_config, HoldoutSpec(), FitOptions(params=FAST)
+    )
+    assert set(metrics) == {"churn", "satisfaction"}, skipped
+    return company, {"MLFLOW_TRACKING_URI": mlflow_config.tracking_uri}
 
 
 def _copy(company: Path, folder: Path) -> Path:
@@ -58,6 +68,15 @@ def test_an_untouched_company_is_ok_and_exits_0(trained: tuple[Path, dict[str, s
     assert {m["name"] for m in report["models"]} == {"cx-churn", "cx-satisfaction"}
     churn = next(m for m in report["models"] if m["name"] == "cx-churn")
     assert 0.5 < churn["performance"]["churn"]["estimated_auc"] < 1
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("cxpredict")
+    assert experiment is not None
+    query = f"tags.`monitor.model` = 'cx-churn' and tags.`monitor.version` = '{churn['version']}'"
+    logged = client.search_runs([experiment.experiment_id], f"{query} and tags.`monitor.verdict` = 'ok'")
+    assert logged and logged[0].data.tags["monitor.model_run_id"] == churn["run_id"]
+    assert logged[0].data.metrics["churn.estimated_auc"] == pytest.approx(
+        churn["performance"]["churn"]["estimated_auc"]
+    )
 
 
 def test_deliveries_late_after_a_date_recommend_a_retrain_naming_them(
