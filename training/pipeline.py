@@ -30,7 +30,7 @@ from training.datasets import (
 )
 from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline
 from training.fitting import FitOptions, answers_per_metric, fit_churn, fit_satisfaction, importance
-from training.monitoring.profile import build_profile, reference_rows
+from training.monitoring.profile import build_profile, holdout_calibration, reference_rows
 from training.registry import Decision, Score, champion_version, decide_promotion, promote_model, record_gate
 from training.report import ReportSection, write_report
 from training.tracking import MlflowConfig, activate, log_training_run
@@ -153,7 +153,9 @@ def _train_one(
     params = {**holdout.as_params(), "seed": options.seed, **_prefixed(options)}
     with tempfile.TemporaryDirectory() as folder:
         report = write_report(sections, Path(folder), f"{kind} model on holdout")
-        reference = _reference_profile(predictor, data.get("fitted_on", train))
+        reference = _reference_profile(predictor, data.get("fitted_on", train)) | {
+            "calibration": holdout_calibration(sections)
+        }
         info = log_training_run(config, predictor, data, params, metrics, report.parent, reference)
     _gate(config, kind, str(info.registered_model_version), metrics, test, scales)
     return metrics

@@ -56,6 +56,13 @@ class ReferenceCalibrator:
         """The recalibrated probabilities."""
         return np.asarray(expit(self.coef_ * self._logit(probabilities)[:, 0] + self.intercept_))
 
+    @classmethod
+    def from_params(cls, coef: float, intercept: float) -> ReferenceCalibrator:
+        """A calibrator fitted earlier, from its two numbers (as the reference profile stores them)."""
+        calibrator = cls()
+        calibrator.coef_, calibrator.intercept_ = coef, intercept
+        return calibrator
+
     def _logit(self, probabilities: np.ndarray) -> np.ndarray:
         p = np.clip(np.asarray(probabilities, dtype=float), self.clip, 1 - self.clip)
         return np.log(p / (1 - p)).reshape(-1, 1)

@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from features.config import WorkspaceConfig
 from features.discover import build_catalogue
 from features.problems import DataProblem
-from training.monitoring.cbpe import expected_auc
+from training.monitoring.cbpe import ReferenceCalibrator, expected_auc
 from training.monitoring.champion import Champion, load_champion, risk_probabilities
 from training.monitoring.current import DEFAULT_MAX_ROWS, current_rows
 from training.monitoring.drift import DriftRule, drifted_share, feature_drift
@@ -135,10 +135,15 @@ def check_model(champion: Champion, rows: pd.DataFrame, rule: MonitorRule) -> Mo
     """Drift of every feature, and each risk's estimated (and, where labelled, realised) AUC."""
     drift = feature_drift(champion.profile, rows, rule)
     performance = {}
+    calibration = champion.profile.get("calibration", {})
     for risk, (mine, probabilities) in risk_probabilities(champion.predictor, rows).items():
+        # CBPE weighs each row by its probability as the holdout showed it to be, when it was recorded
+        weights = probabilities
+        if risk in calibration:
+            weights = ReferenceCalibrator.from_params(**calibration[risk]).transform(probabilities)
         performance[risk] = {
             "rows": float(mine.sum()),
-            "estimated_auc": expected_auc(probabilities),
+            "estimated_auc": expected_auc(weights),
             "realised_auc": _realised_auc(champion, risk, rows.loc[mine], probabilities),
             "holdout_auc": champion.holdout_auc.get(risk),
         }

@@ -7,11 +7,13 @@ most frequent levels. Drift is later measured against these shares, so no traini
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from training.monitoring.cbpe import ReferenceCalibrator
 
 PROFILE_VERSION = 1
 BINS = 10
@@ -48,6 +50,22 @@ def build_profile(
     for name, entry in profiled.items():
         entry["importance"] = float(importance.get(name, 0.0)) / total
     return {"version": PROFILE_VERSION, "rows": len(frame), "features": profiled}
+
+
+def holdout_calibration(sections: Iterable[Any]) -> dict[str, dict[str, float]]:
+    """Risk -> the Platt mapping its holdout fits (`ReferenceCalibrator`), for CBPE to apply later.
+
+    Args:
+        sections: the holdout outcomes (`training.report.ReportSection`: name, labels, probabilities);
+            a risk whose holdout holds one class only is left out.
+    """
+    fitted = {}
+    for section in sections:
+        labels = np.asarray(section.labels, dtype=int)
+        if 0 < labels.sum() < len(labels):
+            calibrator = ReferenceCalibrator().fit(np.asarray(section.probabilities), labels)
+            fitted[section.name] = {"coef": calibrator.coef_, "intercept": calibrator.intercept_}
+    return fitted
 
 
 def _profile_column(values: pd.Series) -> dict[str, Any]:

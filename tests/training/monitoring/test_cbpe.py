@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from training.monitoring.cbpe import ReferenceCalibrator, expected_auc
+from training.monitoring.profile import holdout_calibration
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -47,3 +50,15 @@ def test_a_reference_calibration_corrects_an_overconfident_model_before_estimati
     assert abs(expected_auc(overconfident[20_000:]) - realised) > 0.05
     calibrator = ReferenceCalibrator().fit(overconfident[:20_000], labels[:20_000])
     assert expected_auc(calibrator.transform(overconfident[20_000:])) == pytest.approx(realised, abs=0.01)
+
+
+def test_the_holdout_calibration_is_stored_as_two_numbers_per_risk_and_restored() -> None:
+    rng = np.random.default_rng(4)
+    p = rng.uniform(0.01, 0.9, 5000)
+    labels = (rng.random(len(p)) < p).astype(int)
+    sections = [SimpleNamespace(name="churn", labels=labels, probabilities=p)]
+    one_class = SimpleNamespace(name="ces_negative", labels=np.zeros(10), probabilities=np.full(10, 0.2))
+    stored = holdout_calibration([*sections, one_class])
+    assert set(stored) == {"churn"} and stored["churn"]["coef"] == pytest.approx(1, abs=0.15)
+    restored = ReferenceCalibrator.from_params(**stored["churn"])
+    assert np.allclose(restored.transform(p), ReferenceCalibrator().fit(p, labels).transform(p))
