@@ -76,3 +76,15 @@ def _process(pid: int) -> psutil.Process | None:
         return psutil.Process(pid)
     except psutil.NoSuchProcess:
         return None
+
+
+def warm_text_models(base: str, key: str) -> None:
+    """Score one text so the text models, loaded on first use, are in memory before a client with a
+    short timeout (schemathesis: 10 s) calls `/text/score` on a busy machine."""
+    answer = httpx.post(
+        f"{base}/text/score",
+        json={"text": "warm up"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=180,
+    )
+    assert answer.status_code == 200, answer.text

@@ -18,6 +18,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from features.online_db import connect
 from models.mlflow_config import MlflowConfig
 from serving.keys import Role
 from tests.serving.receiver import Receiver, serving
@@ -67,7 +68,7 @@ def _wait_for(receiver: Receiver, key: str, timeout_s: float = 15) -> dict[str, 
 def test_a_late_delivery_raises_detractor_risk_names_it_fires_a_rule_and_its_webhook_arrives(
     running: Running,
 ) -> None:
-    base, keys, receiver, _, _ = running
+    base, keys, receiver, workspace, state = running
     with httpx.Client(base_url=base, timeout=30) as http:
         # given a customer as the service sees them
         before = http.get(f"/customers/{CUSTOMER}", headers=bearer(keys[Role.AGENT]))
@@ -110,6 +111,16 @@ def test_a_late_delivery_raises_detractor_risk_names_it_fires_a_rule_and_its_web
         ]
         assert all(any(f'status="{code}"' in line for line in reads) for code in (200, 401, 403)), reads
         assert CUSTOMER not in metrics
+    # and the state went where it was told: the Postgres database, or the workspace's SQLite file
+    assert "E2E-1" in _stored_orders(state.get("CX_DATABASE_URL") or str(workspace / "_service" / "cx.db"))
+
+
+def _stored_orders(url: str) -> set[str]:
+    db = connect(url)
+    try:
+        return {str(order) for (order,) in db.query("SELECT order_id FROM cx_src_deliveries")}
+    finally:
+        db.close()
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Readiness checks: a lock held past its limit says the worker is wedged."""
+"""Readiness checks: a lock held past its limit says the worker is wedged; a lost state database says so."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from features.online_db import StoreUnavailable
 from models.mlflow_config import MlflowConfig
 from serving.health import TimedLock, wedged
 from serving.runtime import Runtime
 from serving.settings import ServiceSettings
+from serving.state import URL_VARIABLE
+from tests.serving.databases import private_cluster
+from tests.serving.server_process import free_port
 
 
 def test_a_lock_held_past_the_limit_makes_the_worker_wedged_and_free_again_when_released() -> None:
@@ -29,7 +35,7 @@ def test_a_lock_held_past_the_limit_makes_the_worker_wedged_and_free_again_when_
     time.sleep(0.3)
     assert check() is not None and "write lock" in str(check())
     release.set()
-    holder.join()
+    holder.join(10)
     assert check() is None and lock.acquire(timeout=1)
 
 
@@ -53,3 +59,25 @@ def test_a_runtime_whose_write_lock_is_held_past_the_limit_is_not_ready_saying_w
         assert not any("wedged" in p for p in runtime.problems())
     finally:
         runtime.stop()
+
+
+def test_a_runtime_whose_state_database_is_unreachable_is_not_ready_until_it_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with private_cluster(free_port()) as cluster:
+        monkeypatch.setenv(URL_VARIABLE, cluster.server)
+        runtime = Runtime(ServiceSettings(tmp_path, MlflowConfig(tracking_uri=f"sqlite:///{tmp_path}/m.db")))
+        try:
+            assert not any("state database" in p for p in runtime.problems())
+            cluster.stop()
+            with pytest.raises(StoreUnavailable):  # a request meets the outage: /readyz must say so
+                runtime.writer.db.execute("CREATE TABLE IF NOT EXISTS t (a INTEGER)")
+            assert any("unreachable" in p for p in runtime.problems()), runtime.problems()
+            runtime.watch.probe()  # the background watch's probe: still away, still not ready
+            assert any("unreachable" in p for p in runtime.problems())
+            cluster.start()
+            runtime.writer.db.retry_now()
+            runtime.watch.probe()
+            assert not any("unreachable" in p for p in runtime.problems()), runtime.problems()
+        finally:
+            runtime.stop()

@@ -23,6 +23,7 @@ from models.mlflow_config import MlflowConfig
 from serving.keys import Role
 from serving.schemas import EXAMPLE_EVENTS, EXAMPLE_SCORE, EXAMPLE_SURVEYS, EXAMPLE_TEXT
 from tests.serving.hostile import Served, served
+from tests.serving.server_process import warm_text_models
 
 HOSTILE = [
     "NaN",
@@ -110,6 +111,7 @@ def test_hostile_values_in_every_field_of_every_endpoint_are_never_a_server_erro
 def test_schemathesis_random_generation_on_every_endpoint_finds_no_server_error(
     server: Served, tmp_path: Path
 ) -> None:
+    warm_text_models(server.base, server.keys[Role.ADMIN])
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "run",

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import pytest
+
 from features.contract import DEFAULT_METRICS
 from models.boosting import BoosterParams
+from tests.models.synthetic import DESCRIPTIONS, FEATURES, satisfaction_frame
 from tests.training.conftest import churn_set, satisfaction_set
-from training.fitting import FitOptions, fit_churn, fit_satisfaction
+from training.datasets import TrainingSet
+from training.fitting import MIN_ANSWERS, FitOptions, fit_churn, fit_satisfaction
 
 
 def test_each_metric_is_fitted_with_the_settings_for_its_own_number_of_answers() -> None:
@@ -26,3 +30,19 @@ def test_the_churn_model_is_fitted_with_the_settings_for_its_size() -> None:
     assert small.churn is not None and large.churn is not None
     assert small.churn.params == BoosterParams()
     assert (large.churn.params.learning_rate, large.churn.params.refit) == (0.1, False)
+
+
+def test_a_metric_with_fewer_answers_than_the_minimum_is_left_out_saying_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given one metric with one answer fewer than the minimum, the others with plenty
+    frame = satisfaction_frame(3000, seed=0)
+    metrics = frame["metric"].astype(str)
+    thin = metrics.value_counts().index[-1]
+    keep = (metrics != thin) | (metrics == thin).cumsum().le(MIN_ANSWERS - 1)
+    ts = TrainingSet(frame[keep], FEATURES, "score", "responded_at", DESCRIPTIONS, "satisfaction_v1")
+    # when the satisfaction models are fitted
+    predictor = fit_satisfaction(ts, DEFAULT_METRICS, FitOptions())
+    # then that metric is absent (not zero), and the log says why in one line
+    assert thin not in predictor.metrics and len(predictor.metrics) == metrics.nunique() - 1
+    assert f"metric {thin}: {MIN_ANSWERS - 1} answers, fewer than {MIN_ANSWERS}; not trained" in caplog.text

@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from models.text.bundle import ARRAYS, MANIFEST, PICKLED, SETTINGS, TextModels
 from models.text.fit import corpus_inputs, fit_text_models
+from pipelines.text import score_corpus
 
 GOOD = ["great fit love it", "lovely soft fabric", "perfect dress", "beautiful colour, thanks"]
 BAD = ["too small and cheap", "fabric ripped, returned it", "awful fit", "poor quality, sad"]
@@ -104,15 +105,17 @@ def test_settings_naming_a_foreign_class_are_refused(tmp_path: Path) -> None:
         TextModels.load(tmp_path)
 
 
-def test_the_stacked_head_scores_its_training_texts_out_of_fold(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["tfidf", "stacked"])
+def test_training_texts_are_scored_out_of_fold_in_the_written_scores(tmp_path: Path, kind: str) -> None:
     # Labels are random per customer and only the customer's own id word carries them: out of fold
-    # the stacked head cannot know them, in sample it could.
+    # a head cannot know them, in sample it could.
     rng = np.random.default_rng(1)
     customer = np.repeat(np.arange(150), 2)  # two texts each, so the id word passes min_df
     y = rng.integers(0, 2, 150)[customer].astype(float)
     corpus = pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in customer],
+            "at": pd.Timestamp("2025-01-01", tz="UTC"),
             "source": "verbatims",
             "text": [f"id{i}x filler" for i in customer],
             "negative": y,
@@ -121,10 +124,14 @@ def test_the_stacked_head_scores_its_training_texts_out_of_fold(tmp_path: Path) 
     )
     vectors = rng.normal(size=(len(y), 4)).astype(np.float32)
 
-    fitted = fit_text_models("stacked", corpus, vectors, "enc:1", n_themes=2)
+    fitted = fit_text_models(kind, corpus, vectors, "enc:1", n_themes=2)  # type: ignore[arg-type]
+    written = score_corpus(corpus, vectors, fitted)
 
-    tfidf = fitted.models.negative_head.bases["tfidf"]  # type: ignore[attr-defined]
-    assert roc_auc_score(y, tfidf.predict(corpus_inputs(corpus, vectors))) > 0.95  # it memorises
-    assert fitted.models.negative_head.weights_.min() >= 0  # type: ignore[attr-defined]
+    head = fitted.models.negative_head
+    memoriser = head if kind == "tfidf" else head.bases["tfidf"]  # type: ignore[attr-defined]
+    assert roc_auc_score(y, memoriser.predict(corpus_inputs(corpus, vectors))) > 0.95  # it memorises
     assert abs(roc_auc_score(y, fitted.negative_oof) - 0.5) < 0.12
+    assert abs(roc_auc_score(y, written["negative"]) - 0.5) < 0.12  # what `text_scores` holds
     assert np.isfinite(fitted.satisfaction_oof).all()
+    if kind == "stacked":
+        assert head.weights_.min() >= 0  # type: ignore[attr-defined]

@@ -28,7 +28,8 @@ def test_a_cache_opened_in_one_thread_serves_many_threads_at_once(tmp_path: Path
         target=lambda: opened.append(CachedEncoder(LengthEncoder(), EmbeddingCache(tmp_path / "v.sqlite")))
     )
     maker.start()
-    maker.join()
+    maker.join(60)
+    assert not maker.is_alive(), "opening the cache hung"
     encoder = opened[0]
     texts = [f"text number {i}" for i in range(40)]
 

@@ -56,7 +56,11 @@ def test_the_scorer_redacts_and_scores_one_text(tfidf_run) -> None:
 
     assert angry.redacted == "Third late delivery, I'm done. Call me on <PHONE>, <NAME>."
     assert angry.negative > happy.negative and angry.satisfaction < happy.satisfaction
+    assert angry.sentiment == "negative"  # not merely "not positive": neutral is a wrong answer too
     assert happy.sentiment == "positive" and happy.theme is None
+
+
+ANGRY = "This is unacceptable, my order came four days late again. I want to cancel."
 
 
 def test_the_encoder_path_trains_heads_and_themes_on_a_few_customers(
@@ -74,7 +78,12 @@ def test_the_encoder_path_trains_heads_and_themes_on_a_few_customers(
     assert {row["theme"] for row in impact} <= {0, 1, 2}
     assert all(row["customers"] >= 1 and row["texts"] >= row["customers"] for row in impact)
     scorer = TextScorer.load(tmp_path / "text", EncoderConfig(max_tokens=48, batch_size=32))
-    assert 0 <= scorer.score("my parcel never came", source="tickets").negative <= 1
+    angry = scorer.score(ANGRY, source="tickets")
+    happy = scorer.score("Fast delivery and great quality, thank you!", source="tickets")
+    assert angry.sentiment == "negative" and happy.sentiment == "positive"
+    labels = {theme.label for theme in result.models.themes.themes_}
+    assert angry.theme in labels and angry.theme_id in {0, 1, 2}  # a complaint gets its theme
+    assert happy.theme is None  # praise is not filed under a complaint's theme
     new = pd.DataFrame(
         {
             "customer_id": ["C1", "C2"],
