@@ -14,24 +14,19 @@ the features. Trees too large to tabulate fall back to `pred_contrib` for the wh
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
+from models.tree_splits import Split, TreeSplits, tree_splits
+
 # 2^8 patterns per tree at most; a booster with a larger tree is explained by `pred_contrib` itself
 MAX_SPLITS = 8
 # below this many rows one thread predicts: on a busy machine, waiting for a second OpenMP thread
 # to be scheduled cost a one-row prediction up to 30 ms instead of 0.1 ms
 SMALL_BATCH = 512
-# LightGBM reads |x| <= this as zero (its dense rows drop such values), and as "missing" where a
-# split treats zero as missing (`kZeroThreshold`, a float constant)
-ZERO = float(np.float32(1e-35))
-# rows x splits decided at once; bounds the temporary arrays to a few MB whatever the batch
-CELLS_PER_CHUNK = 1 << 20
 FloatArray = NDArray[np.float64]
 
 
@@ -55,130 +50,9 @@ def _ints(tree: dict[str, str], key: str) -> list[int]:
     return [int(v) for v in tree.get(key, "").split()]
 
 
-@dataclass(frozen=True)
-class _Splits:
-    """Every split of every tree that has any, `width` columns per tree: split i of a tree is bit i.
-
-    Most splits answer in one comparison, their missing-value direction folded in (`nan_left`);
-    categorical ones by one lookup in a (split, code) table; the rare others (zero as missing, a
-    threshold within LightGBM's zero) one by one (`special`). Trees with fewer splits than `width`
-    are padded with splits that never go left.
-    """
-
-    feature: NDArray[np.intp]
-    threshold: FloatArray  # NaN for padding: nothing is <= NaN
-    nan_left: NDArray[np.bool_]  # where a missing value goes left
-    special: dict[int, tuple[int, float, int, bool]]  # split -> feature, threshold, missing, default
-    categorical: NDArray[np.intp]  # the categorical splits
-    lookup: NDArray[np.bool_]  # (categorical split, code): whether the code goes left
-    width: int
-    trees: NDArray[np.intp]  # positions of the trees that have splits
-
-    @classmethod
-    def of(cls, trees: list[dict[str, str]], width: int) -> _Splits:
-        feature: list[int] = []
-        threshold: list[float] = []
-        nan_left: list[bool] = []
-        kept: list[int] = []
-        categorical: list[int] = []
-        special: dict[int, tuple[int, float, int, bool]] = {}
-        lookups: list[NDArray[np.bool_]] = []
-        for t, tree in enumerate(trees):
-            splits = list(_tree_splits(tree))
-            kept += [t] if splits else []
-            for f, value, missing, default_left, lookup in splits:
-                if lookup is not None:
-                    lookups.append(lookup)
-                    categorical.append(len(feature))
-                elif missing == 1 or -ZERO <= value < ZERO:
-                    special[len(feature)] = (f, value, missing, default_left)
-                feature.append(f)
-                threshold.append(value)
-                # a missing value is zero unless the split treats NaN as missing
-                nan_left.append(default_left if missing == 2 else value >= 0.0)
-            padding = (width - len(splits)) if splits else 0
-            feature, threshold = feature + [0] * padding, threshold + [np.nan] * padding
-            nan_left += [False] * padding
-        return cls(
-            np.array(feature, dtype=np.intp),
-            np.array(threshold, dtype=float),
-            np.array(nan_left, dtype=bool),
-            special,
-            np.array(categorical, dtype=np.intp),
-            _table(lookups),
-            width,
-            np.array(kept, dtype=np.intp),
-        )
-
-    def went_left(self, matrix: FloatArray) -> NDArray[np.bool_]:
-        """(rows, splits): whether each row goes left at each split, as LightGBM decides it."""
-        values = matrix[:, self.feature]
-        left = values <= self.threshold
-        missing = np.isnan(values)
-        if missing.any():
-            left |= missing & self.nan_left
-        if len(self.categorical):
-            # LightGBM casts a code to int (toward zero): NaN and negative codes go right
-            codes = values[:, self.categorical]
-            known = codes > -1
-            index = np.where(known, codes, 0).astype(np.intp)
-            inside = known & (index < self.lookup.shape[1])
-            index[~inside] = 0
-            left[:, self.categorical] = inside & self.lookup[np.arange(len(self.categorical)), index]
-        for s, split in self.special.items():
-            left[:, s] = _special_left(matrix[:, split[0]], *split[1:])
-        return left
-
-    def patterns(self, matrix: FloatArray, trees: int) -> NDArray[np.intp]:
-        """(trees, rows): each row's pattern per tree (bit i set: it went left at split i)."""
-        out = np.zeros((trees, len(matrix)), dtype=np.intp)
-        if not len(self.trees):
-            return out
-        step = max(1, CELLS_PER_CHUNK // len(self.feature))
-        for start in range(0, len(matrix), step):
-            left = self.went_left(matrix[start : start + step]).view(np.uint8)
-            pattern = left[:, 0 :: self.width].copy()
-            for i in range(1, self.width):
-                pattern |= left[:, i :: self.width] << i
-            out[self.trees, start : start + step] = pattern.T
-        return out
-
-
-def _tree_splits(tree: dict[str, str]) -> Iterator[tuple[int, float, int, bool, NDArray[np.bool_] | None]]:
-    """Each split of a tree: feature, threshold, missing type, default left, codes going left.
-
-    The codes are those of a categorical split (its threshold indexes the tree's bitsets), else None.
-    """
-    bounds, words = _ints(tree, "cat_boundaries"), _ints(tree, "cat_threshold")
-    decisions = _ints(tree, "decision_type")
-    for f, text, d in zip(
-        _ints(tree, "split_feature"), tree.get("threshold", "").split(), decisions, strict=True
-    ):
-        value, lookup = float(text), None
-        if d & 1:
-            bits = np.array(words[bounds[int(value)] : bounds[int(value) + 1]], dtype=np.uint32)
-            lookup = np.unpackbits(bits.view(np.uint8), bitorder="little") == 1
-        yield f, value, (d >> 2) & 3, bool(d & 2), lookup
-
-
-def _table(lookups: list[NDArray[np.bool_]]) -> NDArray[np.bool_]:
-    """The categorical splits' codes going left as one (split, code) table, padded with False."""
-    table = np.zeros((len(lookups), max((len(x) for x in lookups), default=0)), dtype=bool)
-    for k, lookup in enumerate(lookups):
-        table[k, : len(lookup)] = lookup
-    return table
-
-
-def _special_left(
-    values: FloatArray, threshold: float, missing: int, default_left: bool
-) -> NDArray[np.bool_]:
-    """A numerical split's answers by LightGBM's rules in full (`Tree::NumericalDecision`)."""
-    nan = np.isnan(values)
-    values = np.where(np.abs(values) <= ZERO, 0.0, values)  # LightGBM's dense rows drop such values
-    if missing != 2:
-        values = np.where(nan, 0.0, values)
-    default = (nan & (missing == 2)) | ((values == 0.0) & (missing == 1))
-    return np.where(default, default_left, values <= threshold)
+def _splits_of(tree: dict[str, str]) -> list[Split]:
+    keys = ("cat_boundaries", "cat_threshold", "decision_type", "split_feature")
+    return list(tree_splits({k: _ints(tree, k) for k in keys}, tree.get("threshold", "").split()))
 
 
 def _leaf(pattern: int, left: list[int], right: list[int]) -> int:
@@ -210,7 +84,9 @@ class TreeTables:
         features = [list(dict.fromkeys(_ints(t, "split_feature"))) for t in trees]
         self.used = np.array(sorted({f for tree in features for f in tree}), dtype=np.intp)
         most = max((int(t["num_leaves"]) - 1 for t in trees), default=0)
-        self._splits = _Splits.of(trees, max(most, 1)) if most <= MAX_SPLITS else None
+        self._splits = (
+            TreeSplits.of([_splits_of(t) for t in trees], max(most, 1)) if most <= MAX_SPLITS else None
+        )
         self._width = 1 << min(most, MAX_SPLITS)  # patterns per tree, padded
         self._leaf = np.zeros(self._trees * self._width)  # each tree's output per pattern
         if self._splits is not None:

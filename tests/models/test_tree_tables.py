@@ -6,7 +6,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from models.tree_tables import ZERO, TreeTables
+from models.tree_splits import ZERO
+from models.tree_tables import TreeTables
 
 
 def awkward_rows(n: int, seed: int) -> np.ndarray:
