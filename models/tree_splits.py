@@ -68,9 +68,7 @@ class _Ranked:
         out = np.empty((2 * k, columns.shape[1]), dtype=np.uint16)
         for i, (bounds, f) in enumerate(zip(self.bounds, self.features.tolist(), strict=True)):
             out[i] = np.searchsorted(bounds, columns[f], side="left") + 1
-        missing = np.isnan(columns[self.features])
-        np.copyto(out[k:], out[:k])
-        out[k:][missing] = 0
+        np.multiply(out[:k], ~np.isnan(columns[self.features]), out=out[k:])
         return out
 
 

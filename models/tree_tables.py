@@ -20,7 +20,7 @@ import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
-from models.tree_splits import Split, TreeSplits, tree_splits
+from models.tree_splits import CELLS_PER_CHUNK, Split, TreeSplits, tree_splits
 
 # 2^8 patterns per tree at most; a booster with a larger tree is explained by `pred_contrib` itself
 MAX_SPLITS = 8
@@ -113,11 +113,23 @@ class TreeTables:
         if self._splits is None:
             raw = self.booster.predict(matrix, raw_score=True, num_threads=threads_for(len(matrix)))
             return np.asarray(raw, dtype=float)
-        leaves = self._leaf[self._splits.patterns(matrix, self._trees) + self._offsets[:, None]]
-        if per_iteration == 1:
-            return np.asarray(leaves.sum(axis=0), dtype=float)
-        by_class = leaves.reshape(self._trees // per_iteration, per_iteration, len(matrix)).sum(axis=0)
-        return np.ascontiguousarray(by_class.T)
+        by_class = self._sums(self._splits.patterns(matrix, self._trees), per_iteration)
+        return by_class[0] if per_iteration == 1 else np.ascontiguousarray(by_class.T)
+
+    def _sums(self, patterns: NDArray[np.integer[Any]], per_iteration: int = 1) -> FloatArray:
+        """(classes, rows): leaf values summed over the trees of each class, given each tree's pattern.
+
+        Patterns are table entries when they are `intp` (offsets added), else patterns within a tree.
+        In slices of rows, so that the (trees, rows) temporaries stay in the processor's cache.
+        """
+        out = np.empty((per_iteration, patterns.shape[1]))
+        offsets = 0 if patterns.dtype == np.intp else self._offsets[:, None]
+        step = max(64, CELLS_PER_CHUNK // max(self._trees, 1))
+        for start in range(0, patterns.shape[1], step):
+            window = slice(start, start + step)
+            leaves = self._leaf[patterns[:, window] + offsets]
+            out[:, window] = leaves.reshape(-1, per_iteration, leaves.shape[1]).sum(axis=0)
+        return out
 
     def explain(self, matrix: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(raw score per row, SHAP values per row and `used` feature) of an encoded matrix."""
@@ -130,7 +142,7 @@ class TreeTables:
         by_tree = self._splits.patterns(matrix, self._trees) + self._offsets[:, None]
         if not self._known[by_tree].all():
             self._fill(matrix, by_tree.T)
-        return self._leaf[by_tree].sum(axis=0), self._lookup(by_tree)
+        return self._sums(by_tree)[0], self._lookup(by_tree)
 
     def _lookup(self, by_tree: NDArray[np.intp]) -> FloatArray:
         """SHAP values per row and `used` feature of (trees, rows) table entries."""

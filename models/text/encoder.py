@@ -37,6 +37,8 @@ class EncoderConfig:
             alone about 0.96 on short texts); off by default, so a text scored alone online gets the
             vector it got in training.
         threads: torch intra-op threads; None leaves torch's setting alone.
+        text_tokens: tokens kept of a longer text, its first half and last half (a call's opening
+            states the problem, its close how the customer left); None keeps every token, in windows.
     """
 
     model_path: Path | None = None
@@ -45,6 +47,7 @@ class EncoderConfig:
     batch_size: int = 64
     quantize: bool = False
     threads: int | None = None
+    text_tokens: int | None = None
 
     def settings(self) -> dict[str, Any]:
         """What changes the vectors, as JSON: saved with the text models, so scoring encodes alike."""
@@ -54,6 +57,7 @@ class EncoderConfig:
             "max_tokens": self.max_tokens,
             "overlap": self.overlap,
             "quantize": self.quantize,
+            "text_tokens": self.text_tokens,
         }
 
     @classmethod
@@ -65,6 +69,7 @@ class EncoderConfig:
             max_tokens=int(settings.get("max_tokens", 256)),
             overlap=int(settings.get("overlap", 32)),
             quantize=bool(settings.get("quantize", False)),
+            text_tokens=settings.get("text_tokens"),
         )
 
 
@@ -86,6 +91,8 @@ def default_model_path() -> Path:
 def model_fingerprint(path: Path, config: EncoderConfig) -> str:
     """An id that changes whenever the vectors could: the model's files and the encoding settings."""
     digest = hashlib.sha256(f"{config.max_tokens}/{config.overlap}/{config.quantize}".encode())
+    if config.text_tokens is not None:  # added to the key only when set: older caches stay valid
+        digest.update(f"/{config.text_tokens}".encode())
     for file in sorted(p for p in path.iterdir() if p.is_file()):
         stat = file.stat()
         head = file.read_bytes() if stat.st_size < 1 << 20 else f"{stat.st_size}".encode()
@@ -124,11 +131,19 @@ class TextEncoder:
         windows: list[list[int]] = []
         owners: list[int] = []
         for index, tokens in enumerate(ids):
+            tokens = self._bounded(tokens)
             starts = range(0, max(len(tokens) - self.config.overlap, 1), step)
             for start in starts:
                 windows.append([cls, *tokens[start : start + size], sep])
                 owners.append(index)
         return windows, np.asarray(owners, np.int64)
+
+    def _bounded(self, tokens: list[int]) -> list[int]:
+        """A text's tokens within `text_tokens`: its first half and its last half."""
+        keep = self.config.text_tokens
+        if keep is None or len(tokens) <= keep:
+            return tokens
+        return tokens[: keep - keep // 2] + tokens[len(tokens) - keep // 2 :]
 
     @torch.inference_mode()
     def _embed_windows(self, windows: list[list[int]]) -> np.ndarray:
