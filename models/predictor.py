@@ -8,7 +8,9 @@ folder of LightGBM text models and one JSON manifest, which `CxPyfuncModel` load
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +27,7 @@ Kind = Literal["churn", "satisfaction"]
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 REASONS_SUFFIX = "_reasons"
+PARALLEL_ROWS = 2048  # from this many rows the metrics are scored on threads of their own
 
 
 @dataclass
@@ -89,13 +92,29 @@ class Predictor:
         if self.churn is not None:
             out["churn_probability"], picks = self._explained(self.churn, rows)
             out[f"churn{REASONS_SUFFIX}"] = self._written(picks, rows, as_json)
-        for name, model in self.metrics.items():
-            out[f"{name}_score"] = model.score_.predict(rows)
-            out[f"{name}_negative_probability"], picks = self._explained(model.negative_, rows)
-            if model.classes_ is not None:
-                classes = model.classes_.predict_proba(rows)
-                out.update({f"nps_{c}": classes[:, k] for k, c in enumerate(NPS_CLASSES)})
-            out[f"{name}{REASONS_SUFFIX}"] = self._written(picks, rows, as_json)
+
+        def metric(name: str) -> dict[str, Any]:
+            return self._metric_columns(name, self.metrics[name], rows, as_json)
+
+        if len(rows) >= PARALLEL_ROWS and len(self.metrics) > 1:
+            # numpy and Arrow release the GIL in their loops: the metrics share the machine's cores
+            with ThreadPoolExecutor(min(len(self.metrics), os.cpu_count() or 1)) as pool:
+                parts = list(pool.map(metric, self.metrics))
+        else:
+            parts = [metric(name) for name in self.metrics]
+        for part in parts:
+            out.update(part)
+        return out
+
+    def _metric_columns(
+        self, name: str, model: MetricModel, rows: EncodedRows, as_json: bool
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {f"{name}_score": model.score_.predict(rows)}
+        out[f"{name}_negative_probability"], picks = self._explained(model.negative_, rows)
+        if model.classes_ is not None:
+            classes = model.classes_.predict_proba(rows)
+            out.update({f"nps_{c}": classes[:, k] for k, c in enumerate(NPS_CLASSES)})
+        out[f"{name}{REASONS_SUFFIX}"] = self._written(picks, rows, as_json)
         return out
 
     def _explained(self, model: RiskClassifier, rows: EncodedRows) -> tuple[Any, Picks]:
@@ -104,7 +123,7 @@ class Predictor:
         return probabilities, pick_strongest(pushes, model.explained_features, self.top)
 
     def _written(self, picks: Picks, rows: EncodedRows, as_json: bool) -> list[Any]:
-        if self._writer is None:
+        if self._writer is None:  # two threads may both make one: either serves
             self._writer = ReasonWriter(self.features, self.descriptions)
         encoded = self._schema.encode(rows)
         if as_json:
