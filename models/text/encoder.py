@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,9 @@ class TextEncoder:
         if self.config.quantize:
             # Per-channel scales keep the vectors much closer to float32's than one scale per matrix.
             spec = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
-            model = torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch's notice that these tensor makers will move
+                warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
+                model = torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
         self.model: Any = model
         self.model_id = model_fingerprint(path, self.config)
         self.dim = int(model.config.hidden_size)

@@ -73,6 +73,19 @@ def test_long_texts_are_split_into_windows_not_truncated(encoder: TextEncoder) -
     assert not np.allclose(encoder.encode([head])[0], encoder.encode([head + " " + TEXTS[2] * 3])[0])
 
 
+def test_a_bounded_text_keeps_its_first_and_last_tokens_in_one_window() -> None:
+    bounded = TextEncoder(EncoderConfig(max_tokens=24, overlap=4, text_tokens=10))
+    long_text = " ".join([TEXTS[0], *TEXTS[2:] * 3, TEXTS[1]])
+    tokens = bounded.tokenizer(long_text, add_special_tokens=False)["input_ids"]
+
+    windows, owners = bounded._windows([long_text, TEXTS[0]])
+
+    assert owners.tolist() == [0, 1]
+    assert windows[0][1:-1] == tokens[:5] + tokens[-5:]
+    assert EncoderConfig.from_settings(bounded.config.settings()) == bounded.config
+    assert bounded.model_id != TextEncoder(EncoderConfig(max_tokens=24, overlap=4)).model_id
+
+
 def test_a_folder_without_a_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"config\.json"):
         TextEncoder(EncoderConfig(model_path=tmp_path))
