@@ -21,7 +21,7 @@ MLFLOW_FILE = Path("mlflow.yml")  # beside the working directory; MLFLOW_TRACKIN
 # call's opening states the problem, its close how the customer left). Call transcripts are most of
 # the encoding; this keeps the demo within a few minutes on 2 cores, and the heads are still judged
 # against the TF-IDF baseline on the same split (docs/benchmarks.md has both figures).
-DEMO_ENCODER = {"quantize": True, "text_tokens": 64}
+DEMO_TEXT_TOKENS = 64
 
 
 def score_texts(console: Console, report: ValidationReport, *, encoder: bool = True) -> None:
@@ -42,7 +42,8 @@ def score_texts(console: Console, report: ValidationReport, *, encoder: bool = T
         console.print("  no survey answers to learn from: no text features")
         return
     cut = latest_cut(report.tables["surveys"]["responded_at"])
-    options = TextOptions(use_encoder=encoder, learn_before=cut, encoder=EncoderConfig(**DEMO_ENCODER))
+    settings = EncoderConfig(quantize=True, text_tokens=DEMO_TEXT_TOKENS)
+    options = TextOptions(use_encoder=encoder, learn_before=cut, encoder=settings)
     with progress_bars(console) as progress:
         result = train_text(
             report.tables,
