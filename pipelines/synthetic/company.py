@@ -26,6 +26,7 @@ from pipelines.synthetic.contact_tables import build_calls, build_surveys, build
 from pipelines.synthetic.customers import draw_customers
 from pipelines.synthetic.ids import customer_ids
 from pipelines.synthetic.pii import draw_identities
+from pipelines.synthetic.population import expected_table, population_truth
 from pipelines.synthetic.simulate import History, simulate
 from pipelines.synthetic.tables import (
     Context,
@@ -192,6 +193,7 @@ def _generate(
     for name, table in truth.items():
         writer.write(table, folder / "_truth" / f"{name}.parquet")
     result = summary(ctx, world, history, responses, churn, rows, seed)
+    result["population"] = population_truth(ctx, history)
     (folder / "_truth" / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 
@@ -201,8 +203,15 @@ def _truth_tables(
 ) -> dict[str, pa.Table]:
     return {
         "latent": latent_table(ctx, history),
-        "customers": customers_table(ctx, world, history),
+        "customers": _joined(customers_table(ctx, world, history), expected_table(ctx, history)),
         "texts": pa.concat_tables(ctx.texts),
         "pii": pa.concat_tables(ctx.pii),
         "surveys": response_truth,
     }
+
+
+def _joined(left: pa.Table, right: pa.Table) -> pa.Table:
+    """The columns of both tables side by side (same rows, same order)."""
+    for name in right.column_names:
+        left = left.append_column(name, right[name])
+    return left

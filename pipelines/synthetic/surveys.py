@@ -6,6 +6,8 @@ the latent satisfaction *after* the experience that prompted it (a late parcel, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from pipelines.synthetic import params as P
@@ -23,6 +25,29 @@ RESPONSE_RATE = np.array(
     [RATES.respond_after_delivery, RATES.respond_after_ticket, RATES.respond_relationship]
 )
 TONES = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a metric reads satisfaction: `center + slope * (reading - 7)` plus normal noise, rounded.
+
+    The answer is that value rounded and clipped to `low..high`; `negative` says which answers
+    are the metric's negative side (`("<=", 6)`: six or less).
+    """
+
+    center: float
+    slope: float
+    noise_sd: float
+    low: int
+    high: int
+    negative: tuple[str, float]
+
+
+READINGS = {
+    "nps": Reading(7.0, 1.0, RATES.nps_noise_sd, 0, 10, ("<=", 6)),
+    "csat": Reading(3.3, 0.75, 0.75, 1, 5, ("<=", 2)),
+    "ces": Reading(3.0, -0.65, 0.9, 1, 7, (">=", 5)),
+}
 
 
 def invite(w: World, cust: np.ndarray, at: np.ndarray, touchpoint: str) -> None:
@@ -77,11 +102,21 @@ def _count(w: World, tp: np.ndarray, latent: np.ndarray, answers: np.ndarray) ->
 
 def read_scores(rng: np.random.Generator, reading: np.ndarray) -> dict[str, np.ndarray]:
     """Each metric's answer as a noisy, rounded reading of latent satisfaction on its own scale."""
-    n = len(reading)
+    n, nps, csat, ces = len(reading), READINGS["nps"], READINGS["csat"], READINGS["ces"]
+    # NPS reads the latent value itself (no centring), so its draws stay bit-identical
     return {
-        "nps": np.clip(np.rint(reading + rng.normal(0.0, RATES.nps_noise_sd, n)), 0, 10) + 0.0,  # no -0.0
-        "csat": np.clip(np.rint(3.3 + 0.75 * (reading - 7.0) + rng.normal(0.0, 0.75, n)), 1, 5),
-        "ces": np.clip(np.rint(3.0 - 0.65 * (reading - 7.0) + rng.normal(0.0, 0.9, n)), 1, 7),
+        "nps": np.clip(np.rint(reading + rng.normal(0.0, nps.noise_sd, n)), nps.low, nps.high)
+        + 0.0,  # no -0.0
+        "csat": np.clip(
+            np.rint(csat.center + csat.slope * (reading - 7.0) + rng.normal(0.0, csat.noise_sd, n)),
+            csat.low,
+            csat.high,
+        ),
+        "ces": np.clip(
+            np.rint(ces.center + ces.slope * (reading - 7.0) + rng.normal(0.0, ces.noise_sd, n)),
+            ces.low,
+            ces.high,
+        ),
     }
 
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from features.contract import DEFAULT_METRICS, DERIVED_TABLES, TABLES, nps_class
 from features.validation import validate_workspace
 from pipelines.synthetic import generate_company
+from pipelines.synthetic.surveys import read_scores
 
 END = dt.date(2025, 12, 31)
 END_TS = pd.Timestamp(END, tz="UTC")
@@ -278,3 +280,34 @@ def test_too_few_customers_is_refused_with_a_clear_message(tmp_path: Path) -> No
     with pytest.raises(ValueError, match="at least 100"):
         generate_company(tmp_path, customers=10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_population_truth_is_what_every_active_customer_would_answer_if_asked(
+    company: tuple[Path, dict[str, Any]],
+) -> None:
+    workspace, truth = company
+    hidden = read_truth(workspace, "customers")
+    active = hidden[hidden["active_at_end"]]
+    last = read_truth(workspace, "latent").pipe(lambda t: t[t["period_end"] == t["period_end"].max()])
+    reading = active["customer_id"].map(last.set_index("customer_id")["latent"]) + active["rater_bias"]
+    rng = np.random.default_rng(0)
+    answers = [read_scores(rng, reading.to_numpy(dtype=float)) for _ in range(40)]  # every customer asked
+    nps = np.concatenate([a["nps"] for a in answers])
+    population = truth["population"]
+    assert population["customers"] == len(active) == len(last)
+    assert population["nps"] == pytest.approx(100 * ((nps >= 9).mean() - (nps <= 6).mean()), abs=0.6)
+    csat = np.concatenate([a["csat"] for a in answers])
+    assert population["csat_mean"] == pytest.approx(csat.mean(), abs=0.01)
+    assert population["csat_negative_share"] == pytest.approx(100 * (csat <= 2).mean(), abs=0.4)
+    # answer noise spreads passives to both sides: the answered NPS is not the latent classes' NPS
+    assert abs(population["nps"] - truth["nps_true"]) > 1.0
+
+
+def test_population_truth_per_segment_adds_up_to_the_whole_base(company: tuple[Path, dict[str, Any]]) -> None:
+    _, truth = company
+    population = truth["population"]
+    for column in ("segment", "region"):
+        rows = population["by"][column].values()
+        assert sum(r["customers"] for r in rows) == population["customers"]
+        weighted = sum(r["customers"] * r["nps"] for r in rows) / population["customers"]
+        assert weighted == pytest.approx(population["nps"], abs=1e-9)
