@@ -1,0 +1,117 @@
+"""Population estimates: respondents only, model-based and AIPW, on data with planted response bias."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.contract import DEFAULT_METRICS
+from training.insight.estimates import aipw, estimate
+from training.insight.population import Population, population_figures
+from training.insight.propensity import response_propensity
+
+
+def biased_base(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Features, every customer's true answer, and who answered: the unhappy answer far more often."""
+    rng = np.random.default_rng(seed)
+    late = rng.poisson(1.0, n).astype(float)
+    plan = rng.choice(["basic", "premium"], n)
+    truth = 8.0 - 1.0 * late + 0.8 * (plan == "premium") + rng.normal(0, 1.0, n)
+    answers_p = 1 / (1 + np.exp(-(-2.0 + 0.9 * late)))  # answering depends on what features see
+    answered = rng.random(n) < answers_p
+    return pd.DataFrame({"late": late, "plan": pd.Categorical(plan)}), truth, answered
+
+
+def test_aipw_recovers_the_mean_that_respondents_and_a_biased_model_miss() -> None:
+    features, truth, answered = biased_base(20_000, seed=1)
+    model = truth.mean() + 0.0 * truth + 0.6  # a model biased by +0.6 that knows nothing
+    answers = np.where(answered, truth, np.nan)
+    propensity = response_propensity(features, ["late", "plan"], answered)
+    result = estimate(model, model, answers, propensity)
+    assert abs(result.respondents - truth.mean()) > 0.5
+    assert abs(result.model - truth.mean()) == pytest.approx(0.6)
+    assert result.corrected == pytest.approx(truth.mean(), abs=0.08)
+    assert result.interval[0] < truth.mean() < result.interval[1]
+    assert result.n_respondents == answered.sum()
+
+
+def test_the_95_interval_covers_the_truth_about_95_times_in_200() -> None:
+    covered = []
+    for seed in range(200):
+        features, truth, answered = biased_base(2_000, seed)
+        propensity = 1 / (1 + np.exp(-(-2.0 + 0.9 * features["late"].to_numpy())))  # the planted one
+        model = np.full(len(truth), 7.0)
+        result = estimate(model, model, np.where(answered, truth, np.nan), propensity)
+        lo, hi = result.interval
+        covered.append(lo <= truth.mean() <= hi)
+    assert 0.91 <= np.mean(covered) <= 0.98
+
+
+def test_with_a_perfect_model_the_correction_adds_nothing() -> None:
+    truth = np.linspace(0, 10, 101)
+    answers = np.where(np.arange(101) % 3 == 0, truth, np.nan)
+    value, se = aipw(truth, answers, np.full(101, 0.3))
+    assert value == pytest.approx(truth.mean())
+    assert se == pytest.approx(truth.std(ddof=1) / np.sqrt(101))
+
+
+def test_propensities_are_clipped_away_from_zero() -> None:
+    features = pd.DataFrame({"x": np.r_[np.zeros(500), np.ones(500)]})
+    answered = np.r_[np.zeros(500, bool), np.arange(500) % 2 == 0]
+    propensity = response_propensity(features, ["x"], answered, clip=0.05)
+    assert propensity.min() == pytest.approx(0.05)
+    assert propensity[500:].mean() == pytest.approx(0.5, abs=0.05)
+
+
+def small_population(seed: int = 0, n: int = 3000) -> Population:
+    rng = np.random.default_rng(seed)
+    ids = pd.Series([f"C{i}" for i in range(n)])
+    segment = rng.choice(["consumer", "smb"], n)
+    p_promoter = np.where(segment == "smb", 0.5, 0.3)
+    p_detractor = np.full(n, 0.2)
+    scores = pd.DataFrame(
+        {
+            "nps_promoter": p_promoter,
+            "nps_detractor": p_detractor,
+            "nps_score": 7.5,
+            "nps_negative_probability": p_detractor,
+        }
+    )
+    u = rng.random(n)
+    answer = np.where(u < p_detractor, 3.0, np.where(u < p_detractor + p_promoter, 10.0, 8.0))
+    asked = rng.random(n) < 0.4
+    answers = pd.DataFrame({"customer_id": ids[asked], "metric": "nps", "score": answer[asked]})
+    features = pd.DataFrame({"tenure": rng.normal(0, 1, n)})
+    groups = pd.DataFrame({"segment": segment})
+    return Population(ids, scores, scores, features, ["tenure"], answers, groups)
+
+
+def test_population_figures_give_every_figure_whole_and_per_segment_with_assumptions() -> None:
+    summary = population_figures(small_population(), DEFAULT_METRICS)
+    nps = summary["nps"]
+    assert set(nps) >= {"respondents", "n_respondents", "model", "corrected", "interval"}
+    assert nps["model"] == pytest.approx(20.0, abs=1.5)  # half consumer (+10), half smb (+30)
+    assert nps["interval"][0] < nps["corrected"] < nps["interval"][1]
+    assert {"nps_mean", "nps_negative_share"} <= set(summary)
+    rows = {row["level"]: row for row in summary["by"]["segment"]}
+    assert set(rows) == {"consumer", "smb"}
+    assert rows["smb"]["nps"]["model"] == pytest.approx(30.0)
+    assert rows["consumer"]["customers"] + rows["smb"]["customers"] == 3000
+    assert "window" in summary["assumptions"]["corrected"]
+    assert summary["response"]["nps"]["rate"] == pytest.approx(0.4, abs=0.03)
+
+
+def test_a_metric_nobody_answered_gives_no_figure() -> None:
+    population = small_population()
+    population = Population(
+        population.customer_id,
+        population.current,
+        population.baseline,
+        population.features,
+        ["tenure"],
+        population.answers.iloc[0:0],
+        population.groups,
+    )
+    summary = population_figures(population, DEFAULT_METRICS)
+    assert "nps" not in summary

@@ -1,0 +1,1 @@
+"""Population estimates over scored customers: respondents only, model-based and corrected."""

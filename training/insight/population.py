@@ -1,0 +1,120 @@
+"""The whole base's satisfaction three ways, over every customer and within each segment.
+
+Design: the window's answers are corrected against predictions made at the window's *start*, from
+features known then, so neither the predictions nor the response propensity can read the answers
+they are judged by. The model-based figure is the mean of the predictions *now*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.contract import MetricScale
+from training.insight.estimates import Estimate, estimate
+from training.insight.figures import Figure, supported_figures
+from training.insight.propensity import CLIP_LOW, response_propensity
+
+ASSUMPTIONS = {
+    "respondents": "the customers who answered in the window are like those who did not; "
+    "surveys' own response bias makes this rarely true",
+    "model": "the models' predicted answers are right on average for every customer, including "
+    "kinds of customer who seldom answer and so were seldom trained on",
+    "corrected": "given the features known at the window's start, whether a customer answers does not "
+    "depend on what they would answer (no unobserved reason links the two); every customer had a chance "
+    "to answer (propensities are clipped at {clip}); an answer in the window reads the customer's "
+    "satisfaction at its end; the interval covers sampling noise only, not a breach of these",
+}
+
+
+@dataclass(frozen=True)
+class Population:
+    """Every customer of the base, one row each and in the same order in every frame.
+
+    Attributes:
+        current: scores now (the model-based figure).
+        baseline: scores at the window's start (what the answers correct).
+        features: features at the window's start (what the response propensity reads).
+        feature_columns: the feature columns of `features`.
+        answers: `customer_id`, `metric`, `score` of the window's answers (latest per customer wins).
+        groups: segment-like columns to break the figures down by.
+    """
+
+    customer_id: pd.Series
+    current: pd.DataFrame
+    baseline: pd.DataFrame
+    features: pd.DataFrame
+    feature_columns: Sequence[str]
+    answers: pd.DataFrame
+    groups: pd.DataFrame
+
+
+def answers_of(population: Population, metric: str) -> np.ndarray:
+    """Each customer's latest answer of `metric` in the window; NaN where none."""
+    rows = population.answers[population.answers["metric"] == metric]
+    latest = rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")["score"]
+    return population.customer_id.map(latest).to_numpy(dtype=float)
+
+
+def population_figures(
+    population: Population, scales: Mapping[str, MetricScale], clip: float = CLIP_LOW
+) -> dict[str, object]:
+    """Every supported figure over the whole base and per group level, with the assumptions behind them."""
+    metrics = set(population.answers["metric"].unique())
+    figures = supported_figures(scales, population.current, metrics)
+    whole: dict[str, object] = {}
+    by: dict[str, list[dict[str, object]]] = {c: [] for c in population.groups.columns}
+    response: dict[str, object] = {}
+    for metric in sorted({f.metric for f in figures}):
+        answers = answers_of(population, metric)
+        answered = ~np.isnan(answers)
+        propensity = response_propensity(population.features, population.feature_columns, answered, clip)
+        response[metric] = {
+            "rate": round(float(answered.mean()), 4),
+            "clipped_share": round(float((propensity <= clip).mean()), 4),
+        }
+        for figure in (f for f in figures if f.metric == metric):
+            values = _values(figure, population, answers)
+            whole[figure.name] = estimate(*values, propensity=propensity).as_dict()
+            for column in population.groups.columns:
+                _add_levels(by[column], figure.name, population.groups[column], values, propensity)
+    return {
+        **whole,
+        "by": by,
+        "response": response,
+        "assumptions": {k: v.format(clip=clip) for k, v in ASSUMPTIONS.items()},
+    }
+
+
+def _values(
+    figure: Figure, population: Population, answers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(current predictions, baseline predictions, answers) of one figure, aligned with customers."""
+    answered = ~np.isnan(answers)
+    values = np.full(len(answers), np.nan)
+    values[answered] = figure.answer(answers[answered])
+    return figure.prediction(population.current), figure.prediction(population.baseline), values
+
+
+def _add_levels(
+    rows: list[dict[str, object]],
+    name: str,
+    groups: pd.Series,
+    values: tuple[np.ndarray, np.ndarray, np.ndarray],
+    propensity: np.ndarray,
+) -> None:
+    """Add one figure's estimate to each level's row (rows are created on the first figure)."""
+    levels = sorted(groups.dropna().astype(str).unique())
+    labels = groups.astype("string").fillna("").to_numpy()
+    for level in levels:
+        row = next((r for r in rows if r["level"] == level), None)
+        if row is None:
+            row = {"level": level, "customers": int((labels == level).sum())}
+            rows.append(row)
+        inside = labels == level
+        current, baseline, answers = (v[inside] for v in values)
+        part: Estimate = estimate(current, baseline, answers, propensity[inside])
+        row[name] = part.as_dict()
