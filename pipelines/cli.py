@@ -26,7 +26,7 @@ from pipelines import demo as demo_flow
 from pipelines.cli_admin import actions_app, keys_app, rules_app
 from pipelines.cli_errors import CatchAllGroup
 from pipelines.outputs import atomic_path, check_output, write_csv, write_text
-from pipelines.render import print_problems, print_summary, score_lines
+from pipelines.render import insight_lines, print_problems, print_summary, score_lines
 from pipelines.text_cli import text_app
 
 app = typer.Typer(
@@ -121,11 +121,6 @@ def _write_problems(problems: list[Problem], path: Path) -> None:
     rows = ([p.file, p.row or "", p.column or "", p.rule, p.value or ""] for p in problems)
     write_csv(path, ["file", "row", "column", "rule", "value"], rows)
     console.print(f"Wrote {len(problems):,} problems to {path}")
-
-
-def _not_built(what: str) -> None:
-    console.print(f"[yellow]cxpredict {what}: not built yet.[/]")
-    raise typer.Exit(EXIT_NOT_BUILT)
 
 
 @app.command()
@@ -350,6 +345,60 @@ def score(
 
 
 @app.command()
+def report(
+    workspace: Workspace,
+    out: Annotated[Path, typer.Option(help="Folder to write summary.json into (outside WORKSPACE).")],
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(help="The moment the figures describe (default: just after the latest event)."),
+    ] = None,
+    window_days: Annotated[
+        int, typer.Option(min=1, help="Answers from this many days before --as-of correct the predictions.")
+    ] = 90,
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
+) -> None:
+    """The whole base's satisfaction three ways, whole and per segment, written to OUT/summary.json.
+
+    Respondents only, the models' mean prediction, and a doubly robust estimate that corrects the
+    predictions with the window's answers weighted by each customer's chance of answering (95%
+    interval). The summary names the assumptions each figure rests on.
+    """
+    from features.validation import load_workspace
+    from pipelines.insight import whole_base
+    from training.tracking import load_mlflow_config
+
+    _check_report_folder(out, workspace)
+    loaded = load_workspace(workspace, load_config(workspace))
+    with console.status("Scoring the base at the window's start and now…"):
+        try:
+            summary = whole_base(
+                loaded.tables, loaded.config, load_mlflow_config(mlflow_config), _moment(as_of), window_days
+            )
+        except LookupError as exc:
+            raise DataProblem(str(exc)) from None
+    out.mkdir(exist_ok=True)
+    target = out / "summary.json"
+    write_text(target, json.dumps(summary, indent=2) + "\n")
+    console.print(f"[green]✓ {summary['customers']:,} customers → {target}[/]")
+    for line in insight_lines(summary):
+        console.print(f"  {line}", markup=False)
+
+
+def _moment(as_of: dt.datetime | None) -> dt.datetime | None:
+    return None if as_of is None else _utc(as_of)
+
+
+def _check_report_folder(out: Path, workspace: Path) -> None:
+    """Refuse, in one sentence, an --out that is a file, lies in the workspace or has no parent."""
+    if out.exists() and not out.is_dir():
+        raise DataProblem(f"--out {out} is a file; give a folder")
+    if not out.parent.is_dir():
+        raise DataProblem(f"--out {out}: the folder {out.parent} does not exist; create it first")
+    if out.resolve().is_relative_to(workspace.resolve()):
+        raise DataProblem(f"--out {out} lies inside the workspace {workspace}; write it elsewhere")
+
+
+@app.command()
 def serve(
     workspace: Workspace,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 3000,
@@ -423,23 +472,6 @@ def monitor(
         write_text(out, json.dumps(report.as_dict(), indent=2))
     raise typer.Exit(report.exit_code)
 
-
-# Commands whose capability is not built yet: each explains itself and exits with EXIT_NOT_BUILT.
-NOT_BUILT_YET = {
-    "report": "Write the CX report: predicted NPS of the whole base, drivers, themes and a worklist.",
-}
-
-
-def _register_not_built(name: str, summary: str) -> None:
-    def command(workspace: Workspace) -> None:
-        _not_built(name)
-
-    command.__doc__ = summary
-    app.command(name)(command)
-
-
-for _name, _summary in NOT_BUILT_YET.items():
-    _register_not_built(_name, _summary)
 
 app.add_typer(text_app, name="text")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -84,6 +85,21 @@ def score_lines(scores: pd.DataFrame) -> list[str]:
     if "churn_probability" in scores:
         risk = scores["churn_probability"]
         lines.append(f"mean churn risk {risk.mean():.1%}; {int((risk > 0.5).sum()):,} customers above 50%")
+    return lines
+
+
+def insight_lines(summary: Mapping[str, Any]) -> list[str]:
+    """One line per whole-base figure: respondents only, model-based, corrected with its interval."""
+    lines = []
+    for name, figure in summary.items():
+        if not (isinstance(figure, Mapping) and "interval" in figure):
+            continue
+        interval = figure["interval"]
+        corrected = "n/a" if interval is None else f"{figure['corrected']} [{interval[0]}, {interval[1]}]"
+        lines.append(
+            f"{name}: respondents {figure['respondents']} (n={figure['n_respondents']:,}) · "
+            f"model {figure['model']} · corrected {corrected}"
+        )
     return lines
 
 

@@ -41,9 +41,25 @@ def score_customers(
         raise DataProblem(
             f"no customer existed before {as_of or 'the latest event'}: there is no one to score"
         )
+    return score_features(features, mlflow_config)
+
+
+def score_features(
+    features: pd.DataFrame, mlflow_config: MlflowConfig, kinds: tuple[str, ...] = MODEL_KINDS
+) -> pd.DataFrame:
+    """`score_customers` for feature rows already built (`customer_id`, `as_of`, features).
+
+    Args:
+        features: one row per customer, as `build_scoring_set` gives them.
+        mlflow_config: where the registered models and their serving alias live.
+        kinds: the models to score with, among those with a champion.
+
+    Raises:
+        LookupError: when no model has a champion yet (train first).
+    """
     activate(mlflow_config)
     scored = [features[["customer_id"]].reset_index(drop=True)]
-    for kind in MODEL_KINDS:
+    for kind in kinds:
         model = _champion(mlflow_config, kind)
         if model is not None:
             check_features(model, kind, features)

@@ -85,12 +85,6 @@ def test_every_command_explains_itself(command: str) -> None:
     assert "Usage" in result.output and len(result.output.splitlines()) > 5
 
 
-def test_a_command_not_built_yet_says_so_and_fails(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["report", str(tmp_path)])
-    assert result.exit_code == 3
-    assert "not built yet" in result.output
-
-
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pipelines.synthetic import generate_company

@@ -1,0 +1,111 @@
+"""The whole base's satisfaction from a workspace and its @champion models: the `report` figures.
+
+Wiring only: which customers form the base, which answers fall in the window, scoring at the
+window's start and now; the estimates themselves live in `training.insight`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from features.config import WorkspaceConfig
+from features.problems import DataProblem
+from features.training_sets import build_scoring_set, default_as_of
+from pipelines.scoring import score_features
+from training.insight.population import Population, population_figures
+from training.tracking import MlflowConfig
+
+WINDOW_DAYS = 90
+MAX_LEVELS = 20  # a customers column with more levels is an attribute, not a segment
+KEYS = ("customer_id", "as_of")
+
+
+def whole_base(
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    mlflow_config: MlflowConfig,
+    as_of: dt.datetime | None = None,
+    window_days: int = WINDOW_DAYS,
+) -> dict[str, Any]:
+    """The `summary.json` figures: every supported figure three ways, whole base and per segment.
+
+    Raises:
+        DataProblem: without surveys, without answers in the window, or without a satisfaction model.
+    """
+    if "surveys" not in tables:
+        raise DataProblem("the whole base's satisfaction needs a surveys table, and this workspace has none")
+    moment = default_as_of(tables) if as_of is None else pd.Timestamp(as_of)
+    start = moment - pd.Timedelta(days=window_days)
+    population = build_population(tables, config, mlflow_config, start, moment)
+    figures = population_figures(population, config.scales)
+    if not any(key for key in figures if key not in ("by", "response", "assumptions")):
+        raise DataProblem("the satisfaction @champion predicts none of the answered metrics; retrain it")
+    window = {"start": start.isoformat(), "end": moment.isoformat(), "days": window_days}
+    return {
+        "as_of": moment.isoformat(),
+        "window": window,
+        "customers": len(population.customer_id),
+        **figures,
+    }
+
+
+def build_population(
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    mlflow_config: MlflowConfig,
+    start: pd.Timestamp,
+    moment: pd.Timestamp,
+) -> Population:
+    """Customers who existed at `start` and had not churned by `moment`, scored at both moments."""
+    before = build_scoring_set(tables, config, start)
+    answers = _answers(tables["surveys"], start, moment)
+    if answers.empty:
+        raise DataProblem(
+            f"no survey answer falls between {start:%Y-%m-%d} and {moment:%Y-%m-%d}: "
+            "there are no answers to correct the predictions with; choose another --as-of or --window-days"
+        )
+    if before.empty:
+        raise DataProblem(
+            f"no customer existed at the window's start {start:%Y-%m-%d}; shorten --window-days"
+        )
+    now = build_scoring_set(tables, config, moment)
+    ids = _active(tables, moment, set(before["customer_id"]) & set(now["customer_id"]))
+    before, now = (_rows(frame, ids) for frame in (before, now))
+    baseline = score_features(before, mlflow_config, ("satisfaction",))
+    current = score_features(now, mlflow_config, ("satisfaction",))
+    columns = [c for c in before.columns if c not in KEYS]
+    customers = tables["customers"].set_index("customer_id")
+    groups = customers.loc[ids, _segments(customers)].reset_index(drop=True)
+    return Population(pd.Series(ids), current, baseline, before, columns, answers, groups)
+
+
+def _answers(surveys: pd.DataFrame, start: pd.Timestamp, moment: pd.Timestamp) -> pd.DataFrame:
+    inside = (surveys["responded_at"] >= start) & (surveys["responded_at"] < moment)
+    ordered = surveys.loc[inside].sort_values("responded_at")
+    return ordered[["customer_id", "metric", "score"]].reset_index(drop=True)
+
+
+def _active(tables: Mapping[str, pd.DataFrame], moment: pd.Timestamp, ids: set[str]) -> list[str]:
+    churn = tables.get("churn")
+    if churn is not None:
+        ids -= set(churn.loc[churn["churned_at"] < moment, "customer_id"])
+    return sorted(ids)
+
+
+def _rows(frame: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    return frame.set_index("customer_id").loc[ids].reset_index()
+
+
+def _segments(customers: pd.DataFrame) -> list[str]:
+    """Text columns of `customers` with a few levels (segment, region, plan …)."""
+    return [
+        c
+        for c in customers.columns
+        if not pd.api.types.is_numeric_dtype(customers[c])
+        and not pd.api.types.is_datetime64_any_dtype(customers[c])
+        and 2 <= customers[c].nunique() <= MAX_LEVELS
+    ]
