@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from features.io import find_tables
 from features.summary import summarise
 from features.validation import ValidationReport, validate_workspace
-from pipelines.render import headline_lines, print_problems, print_summary, score_lines
+from pipelines.render import headline_lines, insight_lines, print_problems, print_summary, score_lines
 from pipelines.synthetic import generate_company
 
 Step = Callable[[Console, ValidationReport], None]
@@ -100,6 +100,21 @@ def score_all(console: Console, report: ValidationReport) -> None:
         console.print(f"  {line}")
 
 
+def report_base(console: Console, report: ValidationReport) -> None:
+    """The whole base's satisfaction three ways into WORKSPACE/_out/summary.json."""
+    import json
+
+    from pipelines.insight import whole_base
+    from training.tracking import load_mlflow_config
+
+    summary = whole_base(report.tables, report.config, load_mlflow_config(MLFLOW_FILE))
+    target = report.workspace / "_out" / "summary.json"
+    target.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    console.print(f"  the whole base three ways → {target}")
+    for line in insight_lines({k: v for k, v in summary.items() if k in ("nps", "csat_mean")}):
+        console.print(f"  {line}", markup=False)
+
+
 def demo_steps(text_encoder: bool) -> tuple[tuple[str, Step | None], ...]:
     """The steps run in this order after validation; None marks a step that is not built yet."""
     return (
@@ -107,7 +122,7 @@ def demo_steps(text_encoder: bool) -> tuple[tuple[str, Step | None], ...]:
         ("features", build_features),
         ("train, register and gate", train_models),
         ("score", score_all),
-        ("report", None),
+        ("report", report_base),
     )
 
 
@@ -154,6 +169,7 @@ def _generate(console: Console, workspace: Path, customers: int, seed: int) -> N
         truth = generate_company(workspace, customers=customers, seed=seed, progress=show)
     console.print(
         f"Generated {customers:,} customers into {workspace} (seed {seed}); "
-        f"true NPS {truth['nps_true']:.1f} vs surveyed {truth['nps_surveyed']:.1f}; "
+        f"true NPS {truth['nps_true']:.1f} (latent classes), {truth['population']['nps']:.1f} as every "
+        f"customer would answer, vs surveyed {truth['nps_surveyed']:.1f}; "
         f"ground truth in {workspace / '_truth'}."
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +29,10 @@ def test_demo_generates_validates_trains_registers_and_scores_every_customer(
     assert result.exit_code == 0, result.output
     assert "texts scored by the tfidf head" in result.output
     assert "text_scores_negative_count_all" in pd.read_parquet(workspace / "_out" / "features.parquet")
-    for step in ("validate", "text", "features", "train, register and gate", "score"):
+    for step in ("validate", "text", "features", "train, register and gate", "score", "report"):
         assert f"✓ {step}" in result.output
+    summary = json.loads((workspace / "_out" / "summary.json").read_text())
+    assert summary["nps"]["n_respondents"] > 0 and "corrected" in summary["nps"]
     scores = pd.read_parquet(workspace / "_out" / "scores.parquet")
     customers = pd.read_parquet(workspace / "customers.parquet")
     assert set(scores["customer_id"]) <= set(customers["customer_id"]) and len(scores) > 0.9 * len(customers)
