@@ -15,7 +15,9 @@ import pandas as pd
 from features.config import WorkspaceConfig
 from features.problems import DataProblem
 from features.training_sets import build_scoring_set, default_as_of
+from models.predictor import REASONS_SUFFIX
 from pipelines.scoring import score_features
+from training.insight.drivers import population_drivers
 from training.insight.population import Population, population_figures
 from training.tracking import MlflowConfig
 
@@ -50,7 +52,18 @@ def whole_base(
         "window": window,
         "customers": len(population.customer_id),
         **figures,
+        "drivers": drivers(population),
     }
+
+
+def drivers(population: Population) -> list[dict[str, Any]]:
+    """The features that raise each model's risk most across the base (see `population_drivers`)."""
+    rows: list[dict[str, Any]] = []
+    for column in population.current.columns:
+        if column.endswith(REASONS_SUFFIX):
+            model = column.removesuffix(REASONS_SUFFIX)
+            rows += population_drivers(population.current[column], population.groups, model)
+    return rows
 
 
 def build_population(
@@ -76,7 +89,7 @@ def build_population(
     ids = _active(tables, moment, set(before["customer_id"]) & set(now["customer_id"]))
     before, now = (_rows(frame, ids) for frame in (before, now))
     baseline = score_features(before, mlflow_config, ("satisfaction",))
-    current = score_features(now, mlflow_config, ("satisfaction",))
+    current = score_features(now, mlflow_config)  # churn too: its reasons are drivers
     columns = [c for c in before.columns if c not in KEYS]
     customers = tables["customers"].set_index("customer_id")
     groups = customers.loc[ids, _segments(customers)].reset_index(drop=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from features.contract import DEFAULT_METRICS
+from training.insight.drivers import population_drivers
 from training.insight.estimates import aipw, estimate
 from training.insight.population import Population, population_figures
 from training.insight.propensity import response_propensity
@@ -115,3 +118,17 @@ def test_a_metric_nobody_answered_gives_no_figure() -> None:
     )
     summary = population_figures(population, DEFAULT_METRICS)
     assert "nps" not in summary
+
+
+def test_drivers_rank_by_push_per_customer_of_the_base_and_say_whom_they_reach() -> None:
+    late = {"feature": "late_deliveries", "sentence": "", "value": 2, "log_odds": 0.3}
+    lost = {"feature": "lost_orders", "sentence": "", "value": 1, "log_odds": 1.2}
+    helps = {"feature": "tenure_days", "sentence": "", "value": 900, "log_odds": -0.5}
+    cells = [json.dumps([late, helps])] * 8 + [json.dumps([lost])] * 1 + [json.dumps([])]
+    groups = pd.DataFrame({"segment": ["consumer"] * 5 + ["smb"] * 5})
+    rows = population_drivers(pd.Series(cells), groups, "nps")
+    assert [r["feature"] for r in rows] == ["late_deliveries", "lost_orders"]  # 8 × 0.3 beats 1 × 1.2
+    first = rows[0]
+    assert first["customers"] == 8 and first["push_per_customer"] == pytest.approx(0.24)
+    assert first["share_by"]["segment"] == {"consumer": 1.0, "smb": 0.6}
+    assert rows[1]["share_by"]["segment"] == {"consumer": 0.0, "smb": 0.2}
