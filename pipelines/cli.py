@@ -384,6 +384,52 @@ def report(
         console.print(f"  {line}", markup=False)
 
 
+@app.command("survey-plan")
+def survey_plan(
+    workspace: Workspace,
+    budget: Annotated[int, typer.Option(min=1, help="Expected number of invitations in the plan.")],
+    out: Annotated[Path, typer.Option(help="CSV file to write the plan to (outside WORKSPACE).")],
+    audit_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Part of the budget drawn uniformly at random.")
+    ] = 0.3,
+    min_days_since_answer: Annotated[
+        int, typer.Option(min=0, help="Skip customers who answered within this many days.")
+    ] = 30,
+    per_day: Annotated[int, typer.Option(min=1, help="At most this many invitations a day.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the draw.")] = 0,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(help="Plan as of this moment (default: just after the latest event)."),
+    ] = None,
+    mlflow_config: MlflowFile = Path("mlflow.yml"),
+) -> None:
+    """Propose whom to survey next: a uniform audit share plus the customers the models know least about.
+
+    Targeted invitations favour customers whose predicted answer is most uncertain and segments that
+    answered too little lately. Every row carries its inclusion probability and weight 1/π, so later
+    answers can be weighted by it.
+    """
+    from features.validation import load_workspace
+    from pipelines.survey_plan import plan_lines
+    from pipelines.survey_plan import survey_plan as plan_survey
+    from training.insight.survey_plan import PlanRules
+    from training.tracking import load_mlflow_config
+
+    target = check_output(out, "--out", workspace)
+    rules = PlanRules(budget, audit_share, min_days_since_answer, per_day, seed)
+    loaded = load_workspace(workspace, load_config(workspace))
+    try:
+        plan = plan_survey(
+            loaded.tables, loaded.config, load_mlflow_config(mlflow_config), rules, _moment(as_of)
+        )
+    except (LookupError, ValueError) as exc:
+        raise DataProblem(str(exc)) from None
+    write_csv(target, list(plan.columns), plan.itertuples(index=False))
+    console.print(f"[green]✓ plan → {target}[/]")
+    for line in plan_lines(plan, rules):
+        console.print(f"  {line}", markup=False)
+
+
 def _moment(as_of: dt.datetime | None) -> dt.datetime | None:
     return None if as_of is None else _utc(as_of)
 

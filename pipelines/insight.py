@@ -86,13 +86,13 @@ def build_population(
             f"no customer existed at the window's start {start:%Y-%m-%d}; shorten --window-days"
         )
     now = build_scoring_set(tables, config, moment)
-    ids = _active(tables, moment, set(before["customer_id"]) & set(now["customer_id"]))
+    ids = active_customers(tables, moment, set(before["customer_id"]) & set(now["customer_id"]))
     before, now = (_rows(frame, ids) for frame in (before, now))
     baseline = score_features(before, mlflow_config, ("satisfaction",))
     current = score_features(now, mlflow_config)  # churn too: its reasons are drivers
     columns = [c for c in before.columns if c not in KEYS]
     customers = tables["customers"].set_index("customer_id")
-    groups = customers.loc[ids, _segments(customers)].reset_index(drop=True)
+    groups = customers.loc[ids, segment_columns(customers)].reset_index(drop=True)
     return Population(pd.Series(ids), current, baseline, before, columns, answers, groups)
 
 
@@ -102,7 +102,8 @@ def _answers(surveys: pd.DataFrame, start: pd.Timestamp, moment: pd.Timestamp) -
     return ordered[["customer_id", "metric", "score"]].reset_index(drop=True)
 
 
-def _active(tables: Mapping[str, pd.DataFrame], moment: pd.Timestamp, ids: set[str]) -> list[str]:
+def active_customers(tables: Mapping[str, pd.DataFrame], moment: pd.Timestamp, ids: set[str]) -> list[str]:
+    """`ids` less those who churned before `moment`, sorted."""
     churn = tables.get("churn")
     if churn is not None:
         ids -= set(churn.loc[churn["churned_at"] < moment, "customer_id"])
@@ -113,7 +114,7 @@ def _rows(frame: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     return frame.set_index("customer_id").loc[ids].reset_index()
 
 
-def _segments(customers: pd.DataFrame) -> list[str]:
+def segment_columns(customers: pd.DataFrame) -> list[str]:
     """Text columns of `customers` with a few levels (segment, region, plan …)."""
     return [
         c

@@ -50,6 +50,8 @@ def test_report_writes_every_figure_three_ways_with_an_interval_and_per_segment(
     assert sum(row["customers"] for row in summary["by"]["region"]) == summary["customers"]
     assert set(summary["assumptions"]) == {"respondents", "model", "corrected"}
     assert "nps: respondents" in result.output
+    models = {row["model"] for row in summary["drivers"]}
+    assert {"nps", "churn"} <= models
 
 
 def test_report_without_answers_in_the_window_exits_2_in_one_sentence_and_writes_nothing(
@@ -87,3 +89,55 @@ def test_report_refuses_an_out_folder_inside_the_workspace(tmp_path: Path) -> No
     result = runner.invoke(app, ["report", str(folder), "--out", str(folder / "report")])
     assert result.exit_code == 2 and "inside the workspace" in result.output
     assert not (folder / "report").exists()
+
+
+def test_the_truth_lies_inside_the_corrected_figures_interval(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, env = trained
+    assert runner.invoke(app, ["report", str(folder), "--out", str(tmp_path)], env=env).exit_code == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    hidden = pd.read_parquet(folder / "_truth" / "customers.parquet")
+    created = pd.read_parquet(folder / "customers.parquet")["created_at"]
+    covered = hidden[
+        hidden["active_at_end"].to_numpy() & (created < pd.Timestamp(summary["window"]["start"])).to_numpy()
+    ]
+    assert len(covered) == pytest.approx(
+        summary["customers"], rel=0.02
+    )  # the same customers, give or take churn timing
+    truth = {
+        "nps": 100 * (covered["nps_promoter_p"].mean() - covered["nps_detractor_p"].mean()),
+        "csat_mean": covered["csat_expected"].mean(),
+    }
+    for name, value in truth.items():
+        lo, hi = summary[name]["interval"]
+        assert lo <= value <= hi, (name, value, summary[name])
+
+
+def test_survey_plan_writes_invitations_with_inclusion_probabilities_within_the_fatigue_rule(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, env = trained
+    out = tmp_path / "plan.csv"
+    command = ["survey-plan", str(folder), "--budget", "80", "--out", str(out), "--per-day", "20"]
+    result = runner.invoke(app, [*command, "--min-days-since-answer", "60"], env=env)
+    assert result.exit_code == 0, result.output
+    plan = pd.read_csv(out)
+    assert 40 <= len(plan) <= 120 and plan["customer_id"].is_unique
+    assert plan["inclusion_probability"].between(0, 1).all() and (plan["weight"] >= 1).all()
+    assert plan.groupby("invite_on").size().max() <= 20
+    surveys = pd.read_parquet(folder / "surveys.parquet")
+    last = surveys.groupby("customer_id")["responded_at"].max()
+    recent = set(last[last >= last.max() - pd.Timedelta(days=59)].index)
+    assert not recent & set(plan["customer_id"])
+
+
+def test_survey_plan_without_surveys_exits_2(tmp_path: Path) -> None:
+    folder = tmp_path / "company"
+    generate_company(folder, customers=150, seed=2)
+    (folder / "surveys.parquet").unlink()
+    result = runner.invoke(
+        app, ["survey-plan", str(folder), "--budget", "10", "--out", str(tmp_path / "p.csv")]
+    )
+    assert result.exit_code == 2 and "needs a surveys table" in result.output
+    assert not (tmp_path / "p.csv").exists()

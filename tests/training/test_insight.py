@@ -13,6 +13,13 @@ from training.insight.drivers import population_drivers
 from training.insight.estimates import aipw, estimate
 from training.insight.population import Population, population_figures
 from training.insight.propensity import response_propensity
+from training.insight.survey_plan import (
+    PlanRules,
+    draw_plan,
+    inclusion_probabilities,
+    uncertainty,
+    under_sampled,
+)
 
 
 def biased_base(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -132,3 +139,50 @@ def test_drivers_rank_by_push_per_customer_of_the_base_and_say_whom_they_reach()
     assert first["customers"] == 8 and first["push_per_customer"] == pytest.approx(0.24)
     assert first["share_by"]["segment"] == {"consumer": 1.0, "smb": 0.6}
     assert rows[1]["share_by"]["segment"] == {"consumer": 0.0, "smb": 0.2}
+
+
+def test_inclusion_probabilities_sum_to_the_budget_keep_an_audit_floor_and_skip_the_ineligible() -> None:
+    rng = np.random.default_rng(0)
+    weights = rng.gamma(1.0, 1.0, 5000)
+    eligible = rng.random(5000) < 0.9
+    rules = PlanRules(budget=400, audit_share=0.3)
+    pi = inclusion_probabilities(weights, eligible, rules)
+    assert pi.sum() == pytest.approx(400, rel=1e-6)
+    assert (pi[~eligible] == 0).all()
+    assert pi[eligible].min() >= 0.3 * 400 / eligible.sum() - 1e-12  # everyone eligible may be audited
+    assert pi[eligible][weights[eligible].argmax()] > pi[eligible][weights[eligible].argmin()]
+
+
+def test_a_drawn_plan_weights_answers_back_to_the_base() -> None:
+    rng = np.random.default_rng(1)
+    n = 20_000
+    weights = np.where(rng.random(n) < 0.2, 5.0, 0.5)  # a fifth of the base is favoured tenfold
+    value = np.where(weights > 1, 1.0, 0.0)  # ... and differs: a plain mean of the plan is biased
+    ids = pd.Series([f"C{i}" for i in range(n)])
+    plan = draw_plan(ids, weights, np.ones(n, bool), PlanRules(budget=2000, per_day=300, seed=3))
+    picked = value[plan["customer_id"].str[1:].astype(int)]
+    assert len(plan) == pytest.approx(2000, rel=0.06)
+    assert picked.mean() > 0.4  # far from the base's 0.2
+    weighted = (picked * plan["weight"]).sum() / plan["weight"].sum()
+    assert weighted == pytest.approx(value.mean(), abs=0.03)
+    assert plan["day"].max() == (len(plan) - 1) // 300 and plan["day"].value_counts().max() <= 300
+    assert set(plan["reason"]) == {"audit", "targeted"}
+
+
+def test_uncertainty_is_highest_where_the_nps_classes_are_even() -> None:
+    scores = pd.DataFrame(
+        {
+            "nps_detractor": [1 / 3, 0.9, 0.0],
+            "nps_passive": [1 / 3, 0.05, 0.0],
+            "nps_promoter": [1 / 3, 0.05, 1.0],
+        }
+    )
+    u = uncertainty(scores)
+    assert u[0] == pytest.approx(1.0) and u[2] == pytest.approx(0.0, abs=1e-6) and 0 < u[1] < 1
+
+
+def test_an_under_answered_segment_weighs_more() -> None:
+    groups = pd.Series(["a"] * 50 + ["b"] * 50)
+    answered = np.r_[np.ones(50, bool), np.arange(50) < 10]  # b answers five times less
+    factor = under_sampled(groups, answered)
+    assert factor[0] < 1 < factor[-1]
