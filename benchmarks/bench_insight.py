@@ -148,7 +148,10 @@ def main() -> None:
         "Truth: the expected answer of every customer the estimate covers had each been asked at the end "
         "(`_truth/customers.parquet`). The generator's response propensity depends on latent satisfaction "
         "itself, which features see only in part: some response bias is unobserved and cannot be fully "
-        "corrected.",
+        "corrected. Answers after a delivery or a closed ticket (all of CSAT's, most of NPS's) also read "
+        "satisfaction right after an experience that the features at the window's start do not see, and "
+        "recovers from later: the correction assumes an answer reads the customer's state at the "
+        "window's end.",
     ]
     for name in FIGURES:
         body += table(rows, name)
