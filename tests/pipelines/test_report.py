@@ -51,7 +51,7 @@ def test_report_writes_every_figure_three_ways_with_an_interval_and_per_segment(
     assert set(summary["assumptions"]) == {"respondents", "model", "corrected"}
     assert "nps: respondents" in result.output
     models = {row["model"] for row in summary["drivers"]}
-    assert {"nps", "churn"} <= models
+    assert {"nps", "csat"} <= models  # each metric's negative side (churn too, where a churn model is served)
 
 
 def test_report_without_answers_in_the_window_exits_2_in_one_sentence_and_writes_nothing(
