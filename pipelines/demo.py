@@ -35,6 +35,7 @@ def score_texts(console: Console, report: ValidationReport, *, encoder: bool = T
     from models.text.bundle import TEXT_MODELS_FOLDER
     from models.text.encoder import EncoderConfig
     from pipelines.text import TextOptions, text_events, train_text, write_text_events
+    from pipelines.text_cli import comparison_lines
     from pipelines.text_progress import progress_bars
     from training.datasets import latest_cut
 
@@ -53,6 +54,8 @@ def score_texts(console: Console, report: ValidationReport, *, encoder: bool = T
             say=lambda line: console.print(f"  {line}", markup=False, soft_wrap=True),
             report=progress,
         )
+    for line in comparison_lines(result.comparison, result.models.head_kind):
+        console.print(f"    {line}", markup=False)
     path = write_text_events(report.workspace, result.scores, result.models)
     table = text_events(result.scores, result.models)
     report.tables[TEXT_SCORES_TABLE] = to_typed(TABLES[TEXT_SCORES_TABLE], table)

@@ -28,6 +28,7 @@ def test_demo_generates_validates_trains_registers_and_scores_every_customer(
     result = CliRunner().invoke(app, demo)
     assert result.exit_code == 0, result.output
     assert "texts scored by the tfidf head" in result.output
+    assert "tfidf: AUC(negative)" in result.output and "(the plain baseline)" in result.output
     assert "text_scores_negative_count_all" in pd.read_parquet(workspace / "_out" / "features.parquet")
     for step in ("validate", "text", "features", "train, register and gate", "score", "report"):
         assert f"✓ {step}" in result.output
