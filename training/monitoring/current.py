@@ -1,6 +1,7 @@
 """The rows a champion sees now, computed as in training: the base for churn, recent answers for surveys.
 
-Churn is scored on every customer still active, as of just after the latest event. Satisfaction is
+Churn is scored on every customer still active, as of just after the latest event other than a churn
+record (see `base_moment`). Satisfaction is
 judged on the survey answers since a date, each with its features as of its own answer, so they
 compare with the answers the model was trained on. A large base is sampled (seeded) *before* any
 feature is computed, which is where the time goes.
@@ -9,7 +10,7 @@ feature is computed, which is where the time goes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -27,6 +28,7 @@ def current_rows(
     catalogue: Catalogue,
     since: dt.datetime | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    cutoffs: Sequence[dt.date] = (),
 ) -> pd.DataFrame:
     """Today's rows of model `kind`, with their features (and, for surveys, the answers).
 
@@ -36,15 +38,32 @@ def current_rows(
         catalogue: the features to compute.
         since: satisfaction: the answers from this moment on (default the last 90 days of data).
         max_rows: rows kept at most, drawn at random with a fixed seed.
+        cutoffs: the workspace's declared churn cutoffs, the base's moment when nothing else is dated.
     """
-    keys = _churn_keys(tables) if kind == "churn" else _answer_keys(tables, since)
+    keys = _churn_keys(tables, cutoffs) if kind == "churn" else _answer_keys(tables, since)
     if len(keys) > max_rows:
         keys = keys.sample(max_rows, random_state=0)
     return compute_features(tables, keys.reset_index(drop=True), catalogue)
 
 
-def _churn_keys(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    now = default_as_of(tables)
+def base_moment(tables: Mapping[str, pd.DataFrame], cutoffs: Sequence[dt.date] = ()) -> pd.Timestamp:
+    """The moment the active base is taken at: just after the latest event that is not a churn record.
+
+    A snapshot export dates every churner at the snapshot, after everything else; taking the base
+    after those records would compare the survivors with a training population that held the
+    churners too, and report the difference as drift. With nothing else dated, the latest declared
+    cutoff (the moment the churn model's examples describe) stands in, then the data's end.
+    """
+    try:
+        return default_as_of({name: frame for name, frame in tables.items() if name != "churn"})
+    except ValueError:  # no table but churn holds a timestamp
+        if cutoffs:
+            return pd.Timestamp(max(cutoffs), tz="UTC")
+        return default_as_of(tables)
+
+
+def _churn_keys(tables: Mapping[str, pd.DataFrame], cutoffs: Sequence[dt.date]) -> pd.DataFrame:
+    now = base_moment(tables, cutoffs)
     customers = tables["customers"]
     active = pd.Series(True, index=customers.index)
     if "created_at" in customers:

@@ -123,7 +123,7 @@ def monitor_tables(
                 f"no longer gives, such as {gone[0]}"
             )
         chosen = catalogue.subset(tuple(f for f in catalogue.features if f.name in needed))
-        rows = current_rows(champion.kind, tables, chosen, since, max_rows)
+        rows = current_rows(champion.kind, tables, chosen, since, max_rows, config.churn.cutoffs)
         if rows.empty and champion.kind == "churn":
             return broken("no customer is active at the end of the data: there is no one to monitor")
         if not rows.empty:
