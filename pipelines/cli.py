@@ -27,6 +27,7 @@ from pipelines.cli_admin import actions_app, keys_app, rules_app
 from pipelines.cli_errors import CatchAllGroup
 from pipelines.outputs import atomic_path, check_output, write_csv, write_text
 from pipelines.render import insight_lines, print_problems, print_summary, score_lines
+from pipelines.retrain_cli import retrain
 from pipelines.text_cli import text_app
 
 app = typer.Typer(
@@ -519,6 +520,7 @@ def monitor(
     raise typer.Exit(report.exit_code)
 
 
+app.command()(retrain)
 app.add_typer(text_app, name="text")
 
 app.add_typer(rules_app, name="rules")
