@@ -17,6 +17,7 @@ from typing import Any, Literal
 from mlflow.tracking import MlflowClient
 
 from features.problems import DataProblem
+from features.validation import ValidationReport
 from pipelines.monitoring import monitor_validated, validated_workspace
 from pipelines.reload_notify import Notified, notify_service
 from serving.scorer import RegistryUnavailable, champion_versions
@@ -85,22 +86,10 @@ def retrain_workspace(
     checked = validated_workspace(workspace)
     if isinstance(checked, MonitorReport):
         return failed(checked.reason, monitor=_summary(checked))
-    monitor = None
-    if before:
-        progress("monitor: comparing today's data with the champions' training data")
-        try:
-            report = monitor_validated(checked, mlflow_config, request.since, request.max_rows)
-        except DataProblem as exc:
-            return failed(str(exc))
-        monitor = _summary(report)
-        progress(f"monitor: {report.verdict}: {report.reason}")
-        if report.verdict == "broken input":
-            return failed(report.reason, monitor=monitor)
-        if report.verdict == "ok" and not request.force:
-            return RetrainOutcome(
-                "skipped", "monitoring says ok (use --force to retrain)", EXIT_DONE, monitor
-            )
-    else:
+    monitor = _monitor(checked, mlflow_config, request, progress) if before else None
+    if isinstance(monitor, RetrainOutcome):
+        return monitor
+    if not before:
         progress("monitor: no @champion yet, training the first ones")
     progress("train: building the training sets and training a challenger per model")
     metrics, not_trained = train_supported(
@@ -114,6 +103,27 @@ def retrain_workspace(
         progress(f"gate: {model['name']} version {model['version']} {model['decision']}: {model['reason']}")
     outcome = RetrainOutcome("not promoted", "", EXIT_DONE, monitor, gate, models, not_trained)
     return _promoted(outcome, request, progress)
+
+
+def _monitor(
+    checked: ValidationReport, mlflow_config: MlflowConfig, request: RetrainRequest, progress: Progress
+) -> dict[str, Any] | RetrainOutcome:
+    """The monitoring summary when training should go on, else the outcome that ends the run."""
+    progress("monitor: comparing today's data with the champions' training data")
+    try:
+        report = monitor_validated(checked, mlflow_config, request.since, request.max_rows)
+    except DataProblem as exc:  # e.g. a champion logged without the profile drift is measured against
+        if not request.force:
+            return failed(f"{exc} (use --force to retrain without monitoring)")
+        progress(f"monitor: {exc}; training anyway (--force)")
+        return {"verdict": None, "reason": str(exc), "drifted_features": {}}
+    monitor = _summary(report)
+    progress(f"monitor: {report.verdict}: {report.reason}")
+    if report.verdict == "broken input":
+        return failed(report.reason, monitor=monitor)
+    if report.verdict == "ok" and not request.force:
+        return RetrainOutcome("skipped", "monitoring says ok (use --force to retrain)", EXIT_DONE, monitor)
+    return monitor
 
 
 def _promoted(outcome: RetrainOutcome, request: RetrainRequest, progress: Progress) -> RetrainOutcome:

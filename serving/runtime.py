@@ -27,6 +27,7 @@ from serving.actions import ActionCenter
 from serving.answers import Answers
 from serving.health import StoreWatch, TimedLock, problems, wedged
 from serving.ledger import Ledger
+from serving.model_watch import ModelWatch
 from serving.schemas import CustomerScores, Freshness, Reloaded
 from serving.scorer import Champions, Prediction, RegistryUnavailable, champion_versions, load_champions
 from serving.settings import ServiceSettings
@@ -68,6 +69,7 @@ class Runtime:
         self.ready = threading.Event()
         self.error: str | None = None
         self.answers = Answers()
+        self.model_watch = ModelWatch(self.reload, settings.model_poll_s)
         self.watch = StoreWatch(
             [
                 (self.store.db, self.read_lock),
@@ -99,6 +101,7 @@ class Runtime:
             self.watch.start()
             _settle_heap()
             self.ready.set()
+            self.model_watch.start()
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("the service could not start")
@@ -107,6 +110,7 @@ class Runtime:
         """Stop delivering actions and close the stores."""
         self.actions.stop()
         self.watch.stop()
+        self.model_watch.stop()
         self.store.close()
         self.writer.close()
 

@@ -14,6 +14,7 @@ from pipelines.cli import app
 from pipelines.retrain import RetrainRequest, retrain_workspace
 from tests.pipelines.retrain_company import FAST_OPTIONS, company_with_weak_champions, own_registry
 from tests.serving.server_process import free_port
+from tests.serving.workspace import train_champions
 from training.tracking import MlflowConfig
 
 pytestmark = pytest.mark.slow
@@ -113,3 +114,17 @@ def test_a_challenger_short_of_the_margin_is_registered_but_not_promoted(
     assert churn["decision"] == "refused" and "AUC gain below 0.9" in churn["reason"]
     assert churn["version"] == "2" and churn["champion_after"] == "1"
     assert json.loads(json.dumps(outcome.as_dict()))["status"] == "not promoted"
+
+
+def test_champions_without_a_reference_profile_need_force_and_are_then_challenged(
+    company: Company, tmp_path: Path
+) -> None:
+    workspace, shared = company
+    config = shared.model_copy(update={"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"})
+    train_champions(workspace, config)  # registered without the profile drift is measured against
+    refused = retrain_workspace(workspace, config, RetrainRequest(options=FAST_OPTIONS), print)
+    assert (refused.status, refused.exit_code) == ("failed", 2) and "--force" in refused.reason
+    forced = retrain_workspace(workspace, config, RetrainRequest(force=True, options=FAST_OPTIONS), print)
+    assert forced.status in ("promoted", "not promoted") and forced.exit_code == 0, forced.reason
+    assert forced.monitor is not None and forced.monitor["verdict"] is None
+    assert {m["version"] for m in forced.models.values()} == {"2"}
