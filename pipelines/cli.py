@@ -27,6 +27,7 @@ from pipelines.cli_admin import actions_app, keys_app, rules_app
 from pipelines.cli_errors import CatchAllGroup
 from pipelines.outputs import atomic_path, check_output, write_csv, write_text
 from pipelines.render import insight_lines, print_problems, print_summary, score_lines
+from pipelines.retrain_cli import retrain
 from pipelines.text_cli import text_app
 
 app = typer.Typer(
@@ -489,7 +490,10 @@ def monitor(
         typer.Option(help="Judge survey answers from this date on (default: the last 90 days of data)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Also write the verdict and every figure to this JSON file.")
+        Path | None,
+        typer.Option(
+            help="Also write the verdict and every figure to this JSON file, and an HTML page beside it."
+        ),
     ] = None,
     max_rows: Annotated[
         int,
@@ -504,6 +508,7 @@ def monitor(
     Exit codes for schedulers: 0 ok, 1 retrain recommended (the drifted features are named),
     2 broken input (one sentence says why).
     """
+    from pipelines.monitor_page import monitor_page, page_path
     from pipelines.monitoring import monitor_workspace, print_report
     from training.tracking import load_mlflow_config
 
@@ -516,9 +521,11 @@ def monitor(
     print_report(console, report)
     if out is not None:
         write_text(out, json.dumps(report.as_dict(), indent=2))
+        write_text(page_path(out), monitor_page(report.as_dict()))
     raise typer.Exit(report.exit_code)
 
 
+app.command()(retrain)
 app.add_typer(text_app, name="text")
 
 app.add_typer(rules_app, name="rules")

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from features.config import ConfigError, load_config
-from features.validation import validate_workspace
+from features.validation import ValidationReport, validate_workspace
 from training.monitoring.monitor import MonitorReport, broken, monitor_tables
 from training.monitoring.record import log_monitoring
 from training.tracking import MlflowConfig
@@ -21,6 +21,14 @@ def monitor_workspace(
     workspace: Path, mlflow_config: MlflowConfig, since: dt.datetime | None, max_rows: int
 ) -> MonitorReport:
     """The verdict on `workspace`; a workspace that breaks its contract is `broken input`, in one sentence."""
+    checked = validated_workspace(workspace)
+    if isinstance(checked, MonitorReport):
+        return checked
+    return monitor_validated(checked, mlflow_config, since, max_rows)
+
+
+def validated_workspace(workspace: Path) -> ValidationReport | MonitorReport:
+    """The workspace's validated tables, or the `broken input` report naming its first problem."""
     try:
         config = load_config(workspace)
     except ConfigError as exc:
@@ -40,7 +48,14 @@ def monitor_workspace(
         return broken(
             f"{len(report.problems)} problem(s) in the workspace, the first in {where}: {first.rule}"
         )
-    result = monitor_tables(report.tables, config, mlflow_config, since, max_rows)
+    return report
+
+
+def monitor_validated(
+    report: ValidationReport, mlflow_config: MlflowConfig, since: dt.datetime | None, max_rows: int
+) -> MonitorReport:
+    """The verdict on validated tables, logged to MLflow as one run per champion."""
+    result = monitor_tables(report.tables, report.config, mlflow_config, since, max_rows)
     log_monitoring(mlflow_config, result)
     return result
 

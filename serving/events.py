@@ -85,7 +85,7 @@ def ingest(runtime: Runtime, tables: Mapping[str, Rows], now: dt.datetime) -> Ev
         forgotten = runtime.forget(cid)
         actions = [Action.model_validate({k: a.get(k) for k in Action.model_fields}) for a in taken]
         after = runtime.with_live_parts(after, as_of)
-        runtime.remember(after, as_of, forgotten)  # the next read needs no second prediction
+        runtime.remember(after, as_of, forgotten, champions)  # the next read needs no second prediction
         changes.append(
             CustomerChange(
                 customer_id=cid,

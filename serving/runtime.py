@@ -4,6 +4,8 @@ Reads and refreshes use separate connections (SQLite in WAL mode lets a read run
 each connection has its own lock because a connection runs one statement sequence at a time.
 Answers are cached per customer (`serving.answers`) under the models' generation and dropped when the
 service refreshes the customer, so a refreshed row or a reload can never serve a stale score.
+The models in service and their generation travel as one `Loaded` object, swapped by one assignment: a
+request reads it once, so it scores with one set of models and caches under that set's generation.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import gc
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from features.catalogue import Catalogue
@@ -24,6 +27,7 @@ from serving.actions import ActionCenter
 from serving.answers import Answers
 from serving.health import StoreWatch, TimedLock, problems, wedged
 from serving.ledger import Ledger
+from serving.model_watch import ModelWatch
 from serving.schemas import CustomerScores, Freshness, Reloaded
 from serving.scorer import Champions, Prediction, RegistryUnavailable, champion_versions, load_champions
 from serving.settings import ServiceSettings
@@ -42,6 +46,14 @@ class ReloadFailed(RuntimeError):
     """The new champions could not be loaded: the service goes on with the ones it has."""
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """The champions in service and their generation (answers cached under another one are ignored)."""
+
+    champions: Champions
+    generation: int
+
+
 class Runtime:
     """Everything a request needs, opened once per service process."""
 
@@ -52,11 +64,12 @@ class Runtime:
         self.read_lock, self.write_lock = TimedLock("read lock"), TimedLock("write lock")
         self.ledger = Ledger(self.store.db)  # flags are read on the read connection
         self.actions = ActionCenter.open(open_database(settings.workspace), settings.rules_path)
-        self.champions: Champions | None = None
-        self.generation = 0
+        self.loaded: Loaded | None = None
+        self._reloading = threading.Lock()  # one reload at a time: generations stay distinct
         self.ready = threading.Event()
         self.error: str | None = None
         self.answers = Answers()
+        self.model_watch = ModelWatch(self.reload, settings.model_poll_s)
         self.watch = StoreWatch(
             [
                 (self.store.db, self.read_lock),
@@ -88,6 +101,7 @@ class Runtime:
             self.watch.start()
             _settle_heap()
             self.ready.set()
+            self.model_watch.start()
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("the service could not start")
@@ -96,6 +110,7 @@ class Runtime:
         """Stop delivering actions and close the stores."""
         self.actions.stop()
         self.watch.stop()
+        self.model_watch.stop()
         self.store.close()
         self.writer.close()
 
@@ -130,7 +145,20 @@ class Runtime:
         return champions
 
     def _use(self, champions: Champions) -> None:
-        self.champions, self.generation = champions, self.generation + 1
+        """Put `champions` in service: one reference swap, so a request sees the old or the new set."""
+        self.loaded = Loaded(champions, self.generation + 1)
+
+    @property
+    def champions(self) -> Champions | None:
+        """The champions in service (None before they are loaded)."""
+        loaded = self.loaded
+        return None if loaded is None else loaded.champions
+
+    @property
+    def generation(self) -> int:
+        """The generation of the champions in service (0 before they are loaded)."""
+        loaded = self.loaded
+        return 0 if loaded is None else loaded.generation
 
     def reload(self) -> Reloaded:
         """Load the champions the aliases point at now; requests keep the old ones until the swap.
@@ -138,18 +166,20 @@ class Runtime:
         Raises:
             ReloadFailed: when the registry cannot be reached (the models in service stay).
         """
-        old = self.models().versions
-        try:
-            changed = champion_versions(self.settings.mlflow) != old
-            champions = self._load() if changed else None
-        except RegistryUnavailable as exc:
-            serving = ", ".join(f"{name} {version}" for name, version in sorted(old.items()))
-            log.warning("reload failed, still serving %s: %s", serving, exc)
-            raise ReloadFailed(f"reload failed, still serving {serving}: {exc}") from exc
-        if champions is not None:
-            self._use(champions)  # one reference swap: a request sees the old or the new set
-            gc.unfreeze()  # let the old models go: one full collection, once per reload
-            _settle_heap()
+        with self._reloading:  # requests never wait on it: they read `loaded`, swapped whole
+            old = self.models().versions
+            try:
+                changed = champion_versions(self.settings.mlflow) != old
+                champions = self._load() if changed else None
+            except RegistryUnavailable as exc:
+                serving = ", ".join(f"{name} {version}" for name, version in sorted(old.items()))
+                log.warning("reload failed, still serving %s: %s", serving, exc)
+                raise ReloadFailed(f"reload failed, still serving {serving}: {exc}") from exc
+            if champions is not None:
+                self._use(champions)
+                log.info("now serving %s", champions.versions)
+                gc.unfreeze()  # let the old models go: one full collection, once per reload
+                _settle_heap()
         versions = self.models().versions
         return Reloaded(model_versions=versions, changed=versions != old)
 
@@ -159,9 +189,13 @@ class Runtime:
         Raises:
             NotReady: before they are loaded, or when loading failed.
         """
-        if self.champions is None:
+        return self._loaded().champions
+
+    def _loaded(self) -> Loaded:
+        loaded = self.loaded
+        if loaded is None:
             raise NotReady(self.error or "the models are still loading")
-        return self.champions
+        return loaded
 
     def feature_row(self, customer_id: str) -> tuple[int, dict[str, Any]] | None:
         """The stored (as_of, features) of a customer."""
@@ -194,13 +228,14 @@ class Runtime:
 
     def _score(self, customer_ids: Sequence[str]) -> dict[str, CustomerScores]:
         """Score stored customers from their feature rows and cache them; unknown ones are left out."""
-        champions, generation, writes = self.models(), self.generation, self.answers.writes
+        loaded, writes = self._loaded(), self.answers.writes
+        champions = loaded.champions
         rows = [(cid, row) for cid in customer_ids if (row := self.feature_row(cid)) is not None]
         predictions = champions.predict([row[1] for _, row in rows]) if rows else []
         found = {}
         for (cid, (as_of, _)), prediction in zip(rows, predictions, strict=True):
             found[cid] = self.with_live_parts(self.compose(cid, prediction, champions, as_of), as_of)
-            self.answers.keep(found[cid], as_of, generation, writes)
+            self.answers.keep(found[cid], as_of, loaded.generation, writes)
         return found
 
     def with_live_parts(self, scores: CustomerScores, as_of: int) -> CustomerScores:
@@ -236,9 +271,15 @@ class Runtime:
         """
         return self.answers.forget(customer_id)
 
-    def remember(self, scores: CustomerScores, as_of: int, forgotten: int) -> None:
-        """Cache scores computed after `forget` returned `forgotten` (kept if nothing was forgotten since)."""
-        self.answers.keep(scores, as_of, self.generation, forgotten)
+    def remember(self, scores: CustomerScores, as_of: int, forgotten: int, champions: Champions) -> None:
+        """Cache scores `champions` computed after `forget` returned `forgotten`.
+
+        Kept if nothing was forgotten since, and only while `champions` are still in service: scores
+        of models a reload replaced meanwhile must not be cached under the new generation.
+        """
+        loaded = self.loaded
+        if loaded is not None and loaded.champions is champions:
+            self.answers.keep(scores, as_of, loaded.generation, forgotten)
 
 
 def _settle_heap() -> None:

@@ -20,6 +20,7 @@ RULES_FILE = "rules.yml"
 DEFAULT_MAX_BODY = 1_000_000
 WEDGED_VARIABLE = "CX_WEDGED_S"
 DEFAULT_WEDGED_S = 30.0  # a request holding a lock this long has stopped: /readyz turns false
+MODEL_POLL_VARIABLE = "CX_MODEL_POLL_S"  # look for moved @champion aliases this often (0: never)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ServiceSettings:
     mlflow: MlflowConfig
     max_body_bytes: int = DEFAULT_MAX_BODY
     wedged_s: float = DEFAULT_WEDGED_S
+    model_poll_s: float = 0.0
 
     @property
     def rules_path(self) -> Path:
@@ -41,6 +43,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> ServiceSettings:
     """Settings from `CX_WORKSPACE`, `CX_MLFLOW_CONFIG` (default `mlflow.yml`) and the limits.
 
     The limits: `CX_MAX_BODY_BYTES`, and `CX_WEDGED_S` (a request holding a lock longer: not ready).
+    `CX_MODEL_POLL_S`: reload when a serving alias moved, looked at this often (0, the default: never).
 
     Raises:
         ValueError: when `CX_WORKSPACE` is not set or is not a folder.
@@ -51,8 +54,20 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> ServiceSettings:
     mlflow_file = Path(environ.get(MLFLOW_CONFIG_VARIABLE, "mlflow.yml"))
     max_body = int(environ.get(MAX_BODY_VARIABLE, DEFAULT_MAX_BODY))
     wedged_s = float(environ.get(WEDGED_VARIABLE, DEFAULT_WEDGED_S))
+    model_poll_s = _seconds(environ.get(MODEL_POLL_VARIABLE, "0"), MODEL_POLL_VARIABLE)
     mlflow = load_mlflow_config(mlflow_file, environ)
-    return ServiceSettings(workspace.resolve(), mlflow, max_body, wedged_s)
+    return ServiceSettings(workspace.resolve(), mlflow, max_body, wedged_s, model_poll_s)
+
+
+def _seconds(text: str, variable: str) -> float:
+    """A finite number of seconds, 0 or more, from an environment variable's text."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{variable} must be a number of seconds, 0 or more, got {text!r}")
+    return seconds
 
 
 def service_environment(workspace: Path, mlflow_file: Path) -> dict[str, str]:

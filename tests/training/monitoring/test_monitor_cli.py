@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,47 @@ def test_a_table_the_champion_read_now_missing_is_broken_input(
     result = runner.invoke(app, ["monitor", str(lacking)], env=env)
     assert result.exit_code == 2, result.output
     assert "broken input: cx-" in result.output and "no longer gives" in result.output
+
+
+class _Page(HTMLParser):
+    """The text of each element with an id, every table cell, and the SVG shapes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_id: dict[str, str] = {}
+        self.cells: list[str] = []
+        self.bars, self.open, self._current = 0, [], None  # type: int, list[str], str | None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._current = dict(attrs).get("id") or ("td" if tag == "td" else None)
+        self.bars += tag == "rect"
+        self.open += [name for name, _ in attrs if name in ("src", "href")]
+
+    def handle_data(self, data: str) -> None:
+        if self._current == "td":
+            self.cells.append(data.strip())
+        elif self._current is not None:
+            self.by_id[self._current] = self.by_id.get(self._current, "") + data
+        self._current = None
+
+
+def test_the_out_file_has_an_offline_html_page_with_the_verdict_drifted_features_and_cbpe(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    company, env = trained
+    late = _copy(company, tmp_path / "late")
+    make_deliveries_late(late, LATE_FROM)
+    out = tmp_path / "monitor.json"
+    result = runner.invoke(app, ["monitor", str(late), "--out", str(out)], env=env)
+    assert result.exit_code == 1, result.output
+    report, page = json.loads(out.read_text()), _Page()
+    page.feed((tmp_path / "monitor.html").read_text(encoding="utf-8"))
+    page.close()
+    assert page.by_id["verdict"] == "retrain recommended" and page.by_id["reason"] == report["reason"]
+    drifted = [d["feature"] for m in report["models"] for d in m["drift"] if d["drifted"]]
+    assert drifted and set(drifted) <= set(page.cells)
+    for model in report["models"]:
+        for figures in model["performance"].values():
+            assert f"{figures['estimated_auc']:.3f}" in page.cells
+            assert figures["holdout_auc"] is None or f"{figures['holdout_auc']:.3f}" in page.cells
+    assert page.bars >= len(report["models"]) and page.open == [], "charts inline, nothing fetched"
