@@ -348,7 +348,9 @@ def score(
 @app.command()
 def report(
     workspace: Workspace,
-    out: Annotated[Path, typer.Option(help="Folder to write summary.json into (outside WORKSPACE).")],
+    out: Annotated[
+        Path, typer.Option(help="Folder to write summary.json and report.html into (outside WORKSPACE).")
+    ],
     as_of: Annotated[
         dt.datetime | None,
         typer.Option(help="The moment the figures describe (default: just after the latest event)."),
@@ -358,7 +360,7 @@ def report(
     ] = 90,
     mlflow_config: MlflowFile = Path("mlflow.yml"),
 ) -> None:
-    """The whole base's satisfaction three ways, whole and per segment, written to OUT/summary.json.
+    """The whole base's satisfaction three ways, what-ifs and drivers: OUT/summary.json and OUT/report.html.
 
     Respondents only, the models' mean prediction, and a doubly robust estimate that corrects the
     predictions with the window's answers weighted by each customer's chance of answering (95%
@@ -366,6 +368,7 @@ def report(
     """
     from features.validation import load_workspace
     from pipelines.insight import whole_base
+    from pipelines.report_html import render_report
     from training.tracking import load_mlflow_config
 
     _check_report_folder(out, workspace)
@@ -380,7 +383,8 @@ def report(
     out.mkdir(exist_ok=True)
     target = out / "summary.json"
     write_text(target, json.dumps(summary, indent=2) + "\n")
-    console.print(f"[green]✓ {summary['customers']:,} customers → {target}[/]")
+    write_text(out / "report.html", render_report(summary))
+    console.print(f"[green]✓ {summary['customers']:,} customers → {target} and {out / 'report.html'}[/]")
     for line in insight_lines(summary):
         console.print(f"  {line}", markup=False)
 

@@ -104,16 +104,19 @@ def score_all(console: Console, report: ValidationReport) -> None:
 
 
 def report_base(console: Console, report: ValidationReport) -> None:
-    """The whole base's satisfaction three ways into WORKSPACE/_out/summary.json."""
+    """The whole base's satisfaction three ways into WORKSPACE/_out/summary.json and report.html."""
     import json
 
     from pipelines.insight import whole_base
+    from pipelines.report_html import render_report
     from training.tracking import load_mlflow_config
 
     summary = whole_base(report.tables, report.config, load_mlflow_config(MLFLOW_FILE))
     target = report.workspace / "_out" / "summary.json"
     target.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    console.print(f"  the whole base three ways → {target}")
+    page = target.with_name("report.html")
+    page.write_text(render_report(summary), encoding="utf-8")
+    console.print(f"  the whole base three ways → {target}; the page → {page}")
     for line in insight_lines({k: v for k, v in summary.items() if k in ("nps", "csat_mean")}):
         console.print(f"  {line}", markup=False)
 

@@ -17,13 +17,18 @@ from features.problems import DataProblem
 from features.training_sets import build_scoring_set, default_as_of
 from models.predictor import REASONS_SUFFIX
 from pipelines.scoring import score_features
-from training.insight.drivers import population_drivers
+from pipelines.what_if import customer_value, what_if
+from training.insight.calibration import calibration_curves
+from training.insight.drivers import TOP_DRIVERS, population_drivers
 from training.insight.population import Population, population_figures
+from training.insight.worklist import worklist_head
 from training.tracking import MlflowConfig
 
 WINDOW_DAYS = 90
 MAX_LEVELS = 20  # a customers column with more levels is an attribute, not a segment
 KEYS = ("customer_id", "as_of")
+THEME_MARK = "theme_"  # the text themes' features: `theme_<slug>` counts of negative texts
+ALL = 10**9
 
 
 def whole_base(
@@ -46,6 +51,7 @@ def whole_base(
     figures = population_figures(population, config.scales)
     if not any(key for key in figures if key not in ("by", "response", "assumptions")):
         raise DataProblem("the satisfaction @champion predicts none of the answered metrics; retrain it")
+    ids = population.customer_id.tolist()
     window = {"start": start.isoformat(), "end": moment.isoformat(), "days": window_days}
     return {
         "as_of": moment.isoformat(),
@@ -53,16 +59,28 @@ def whole_base(
         "customers": len(population.customer_id),
         **figures,
         "drivers": drivers(population),
+        "themes": drivers(population, THEME_MARK),
+        **what_if(tables, config, mlflow_config, moment, population),
+        "calibration": calibration_curves(population, config.scales),
+        "worklist": worklist_head(
+            population.customer_id, population.current, customer_value(tables["customers"], ids)[1]
+        ),
     }
 
 
-def drivers(population: Population) -> list[dict[str, Any]]:
-    """The features that raise each model's risk most across the base (see `population_drivers`)."""
+def drivers(population: Population, mark: str = "") -> list[dict[str, Any]]:
+    """The features that raise each model's risk most across the base (see `population_drivers`).
+
+    Args:
+        population: the scored base.
+        mark: keep only features whose name holds this (`theme_`: the text themes), each model's top ones.
+    """
     rows: list[dict[str, Any]] = []
     for column in population.current.columns:
         if column.endswith(REASONS_SUFFIX):
             model = column.removesuffix(REASONS_SUFFIX)
-            rows += population_drivers(population.current[column], population.groups, model)
+            found = population_drivers(population.current[column], population.groups, model, ALL)
+            rows += [r for r in found if mark in str(r["feature"])][:TOP_DRIVERS]
     return rows
 
 

@@ -27,6 +27,7 @@ from pipelines.synthetic.customers import draw_customers
 from pipelines.synthetic.ids import customer_ids
 from pipelines.synthetic.pii import draw_identities
 from pipelines.synthetic.population import expected_table, population_truth
+from pipelines.synthetic.replay import what_if_truth
 from pipelines.synthetic.simulate import History, simulate
 from pipelines.synthetic.tables import (
     Context,
@@ -194,6 +195,7 @@ def _generate(
         writer.write(table, folder / "_truth" / f"{name}.parquet")
     result = summary(ctx, world, history, responses, churn, rows, seed)
     result["population"] = population_truth(ctx, history)
+    result["what_if"] = what_if_truth(seed, grid, world.customers)
     (folder / "_truth" / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 

@@ -33,7 +33,7 @@ def step_orders(w: World, active: np.ndarray, t0: int, t1: int) -> None:
     m = len(cust)
     carrier = rng.choice(len(P.CARRIERS), m, p=P.CARRIER_SHARE).astype(np.int8)
     promised = ordered + (P.PROMISE_DAYS[c.plan[cust]] + rng.integers(0, 2, m)) * DAY
-    late_p = P.CARRIER_LATE_P[carrier] * P.REGION_LATENESS[c.region[cust]]
+    late_p = P.CARRIER_LATE_P[carrier] * P.REGION_LATENESS[c.region[cust]] * w.late_factor
     late_days = np.where(
         rng.random(m) < late_p, 0.5 + rng.gamma(1.3, P.CARRIER_LATE_DAYS[carrier] / 1.3), 0.0
     )

@@ -82,6 +82,8 @@ class World:
         last_issue_step: the step it happened in.
         pending: (HORIZON, n) satisfaction shocks waiting for the step their moment falls in.
         pending_issue: (HORIZON, n) issue codes arriving with those shocks, -1 for none.
+        late_factor: scales every carrier's chance of a late delivery (0.5 replays the company with
+            half the late deliveries; the truth of the report's what-if).
     """
 
     rng: np.random.Generator
@@ -98,6 +100,7 @@ class World:
     surveys: SurveyTally = field(default_factory=SurveyTally)
     invites: dict[int, list[dict[str, np.ndarray]]] = field(default_factory=lambda: defaultdict(list))
     step: int = 0
+    late_factor: float = 1.0
 
     @classmethod
     def start(cls, rng: np.random.Generator, grid: TimeGrid, customers: Customers) -> World:

@@ -311,3 +311,12 @@ def test_population_truth_per_segment_adds_up_to_the_whole_base(company: tuple[P
         assert sum(r["customers"] for r in rows) == population["customers"]
         weighted = sum(r["customers"] * r["nps"] for r in rows) / population["customers"]
         assert weighted == pytest.approx(population["nps"], abs=1e-9)
+
+
+def test_the_replayed_what_if_with_half_the_late_deliveries_raises_nps_and_lowers_churners(
+    tmp_path: Path,
+) -> None:
+    truth = generate_company(tmp_path, customers=1000, seed=3)["what_if"]["late_deliveries_halved"]
+    assert truth["runs"] == 8
+    assert truth["nps_change"] > 1.0 and truth["churners_change"] < 0
+    assert truth["nps_after"] == pytest.approx(truth["nps"] + truth["nps_change"])
