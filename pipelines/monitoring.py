@@ -73,5 +73,8 @@ def print_report(console: Console, report: MonitorReport) -> None:
         for risk, figures in check.performance.items():
             shown = ", ".join(f"{k} {v:.3f}" for k, v in figures.items() if v is not None and k != "rows")
             console.print(f"  {risk}: {shown}", markup=False)
+    if report.themes is not None and report.themes.distance is not None:
+        grown = ", ".join(report.themes.grown) or "none"
+        console.print(f"  text themes: distance {report.themes.distance:.3f} (grown: {grown})", markup=False)
     style = {0: "green", 1: "yellow", 2: "red"}[report.exit_code]
     console.print(f"{report.verdict}: {report.reason}", style=style, markup=False, soft_wrap=True)

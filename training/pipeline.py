@@ -170,11 +170,10 @@ def _reference_profile(predictor: Predictor, ts: TrainingSet) -> dict[str, Any]:
     )
     gains = [importance(model) for model in models]
     shares = sum((g / (g.sum() or 1.0) for g in gains), start=pd.Series(0.0, index=list(predictor.features)))
-    return build_profile(
-        reference_rows(ts.frame, ts.time_column),
-        predictor.features,
-        {str(k): float(v) for k, v in shares.items()},
-    )
+    rows = reference_rows(ts.frame, ts.time_column)
+    profile = build_profile(rows, predictor.features, {str(k): float(v) for k, v in shares.items()})
+    # where the reference ends: monitoring compares the text themes of the span up to it with today's
+    return profile | {"until": pd.to_datetime(rows[ts.time_column], utc=True).max().isoformat()}
 
 
 def _evaluate(

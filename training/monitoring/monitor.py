@@ -18,10 +18,12 @@ from sklearn.metrics import roc_auc_score
 from features.config import WorkspaceConfig
 from features.discover import build_catalogue
 from features.problems import DataProblem
+from features.training_sets import default_as_of
 from training.monitoring.cbpe import ReferenceCalibrator, expected_auc
 from training.monitoring.champion import Champion, load_champion, risk_probabilities
 from training.monitoring.current import DEFAULT_MAX_ROWS, current_rows
 from training.monitoring.drift import DriftRule, drifted_share, feature_drift
+from training.monitoring.themes import ThemeCheck, theme_check
 from training.tracking import MlflowConfig, activate
 
 Verdict = Literal["ok", "retrain recommended", "broken input"]
@@ -78,6 +80,7 @@ class MonitorReport:
     verdict: Verdict
     reason: str
     checks: list[ModelCheck]
+    themes: ThemeCheck | None = None
 
     @property
     def exit_code(self) -> int:
@@ -86,7 +89,9 @@ class MonitorReport:
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready values."""
-        return {"verdict": self.verdict, "reason": self.reason, "models": [c.as_dict() for c in self.checks]}
+        models = [c.as_dict() for c in self.checks]
+        themes = None if self.themes is None else self.themes.as_dict()
+        return {"verdict": self.verdict, "reason": self.reason, "models": models, "themes": themes}
 
 
 def broken(reason: str) -> MonitorReport:
@@ -128,7 +133,10 @@ def monitor_tables(
             return broken("no customer is active at the end of the data: there is no one to monitor")
         if not rows.empty:
             checks.append(check_model(champion, rows, rule))
-    return judge(checks)
+    ends = [pd.Timestamp(c.profile["until"]) for c in champions if "until" in c.profile]
+    now = default_as_of(tables)
+    themes = theme_check(tables, max(ends), now, rule.jensen_shannon) if ends else None
+    return judge(checks, themes)
 
 
 def check_model(champion: Champion, rows: pd.DataFrame, rule: MonitorRule) -> ModelCheck:
@@ -188,9 +196,11 @@ def _reasons(
     return reasons
 
 
-def judge(checks: list[ModelCheck]) -> MonitorReport:
-    """`retrain recommended` when any check found a reason, else `ok`."""
+def judge(checks: list[ModelCheck], themes: ThemeCheck | None = None) -> MonitorReport:
+    """`retrain recommended` when any check found a reason or the text themes moved, else `ok`."""
     reasons = [reason for check in checks for reason in check.reasons]
+    if themes is not None and themes.drifted:
+        reasons.append(themes.reason())
     if reasons:
-        return MonitorReport("retrain recommended", "; ".join(reasons), checks)
-    return MonitorReport("ok", "no feature the champions rely on has drifted", checks)
+        return MonitorReport("retrain recommended", "; ".join(reasons), checks, themes)
+    return MonitorReport("ok", "no feature the champions rely on has drifted", checks, themes)

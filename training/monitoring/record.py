@@ -19,7 +19,7 @@ def log_monitoring(config: MlflowConfig, report: MonitorReport) -> list[str]:
     runs = []
     for check in report.checks:
         with mlflow.start_run(run_name=f"monitor-{check.kind}", tags=_tags(check, report)) as run:
-            mlflow.log_metrics(_metrics(check))
+            mlflow.log_metrics(_metrics(check) | _theme_metrics(report))
             mlflow.log_dict(check.as_dict(), "monitor.json")
             runs.append(run.info.run_id)
     return runs
@@ -47,3 +47,8 @@ def _metrics(check: ModelCheck) -> dict[str, float]:
         | flatten_metrics(check.performance)
         | {f"drift.{name}": float(v) for name, v in drift.items()}
     )
+
+
+def _theme_metrics(report: MonitorReport) -> dict[str, float]:
+    themes = report.themes
+    return {} if themes is None or themes.distance is None else {"themes.distance": themes.distance}

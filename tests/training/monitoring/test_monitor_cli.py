@@ -166,3 +166,43 @@ def test_the_out_file_has_an_offline_html_page_with_the_verdict_drifted_features
             assert f"{figures['estimated_auc']:.3f}" in page.cells
             assert figures["holdout_auc"] is None or f"{figures['holdout_auc']:.3f}" in page.cells
     assert page.bars >= len(report["models"]) and page.open == [], "charts inline, nothing fetched"
+
+
+def add_themed_texts(workspace: Path, later: dict[str, int], seed: int = 0) -> None:
+    """Negative texts over the whole history in a steady mix, then `later[theme]` in the month after it."""
+    customers = pd.read_parquet(workspace / "customers.parquet")["customer_id"]
+    answered = pd.read_parquet(workspace / "surveys.parquet")["responded_at"].max()
+    end = max(answered, pd.read_parquet(workspace / "deliveries.parquet")["ordered_at"].max())
+    rng = np.random.default_rng(seed)
+
+    def texts(count: int, start: pd.Timestamp, days: float, theme: str) -> pd.DataFrame:
+        at = start + pd.to_timedelta(rng.uniform(0, days, count), unit="D")
+        ids = rng.choice(customers.to_numpy(), count)
+        return pd.DataFrame({"customer_id": ids, "at": at, "source": "verbatims", "theme": theme})
+
+    steady = [
+        texts(n, end - pd.Timedelta(days=540), 540, t) for t, n in (("late parcel", 300), ("bill", 200))
+    ]
+    recent = [texts(n, end, 30, t) for t, n in later.items()]
+    frame = pd.concat([*steady, *recent], ignore_index=True).assign(satisfaction=2.0, negative=0.9)
+    frame.to_parquet(workspace / "text_scores.parquet", index=False)
+
+
+@pytest.mark.parametrize(
+    ("later", "drifted"),
+    [({"late parcel": 60, "bill": 40}, False), ({"late parcel": 40, "bill": 30, "app crash": 80}, True)],
+)
+def test_a_new_text_theme_is_named_and_a_steady_mix_is_not(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path, later: dict[str, int], drifted: bool
+) -> None:
+    company, env = trained
+    texts = _copy(company, tmp_path / "texts")
+    add_themed_texts(texts, later)
+    out = tmp_path / "monitor.json"
+    result = runner.invoke(app, ["monitor", str(texts), "--out", str(out)], env={**env, "COLUMNS": "250"})
+    assert result.exit_code in (0, 1), result.output
+    themes = json.loads(out.read_text())["themes"]
+    assert themes["drifted"] is drifted, themes
+    if drifted:
+        assert result.exit_code == 1 and themes["grown"][0] == "app crash (new)"
+        assert "app crash (new)" in result.output.splitlines()[-1]
