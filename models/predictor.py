@@ -20,7 +20,7 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from models.reasons import Picks, Reason, ReasonWriter, pick_strongest, top_reasons
 from models.satisfaction import NPS_CLASSES, MetricModel
-from models.schema import EncodedRows, FeatureSchema
+from models.schema import FEW_ROWS, EncodedRows, FeatureSchema
 from models.tabular import ChurnModel, RiskClassifier
 
 Kind = Literal["churn", "satisfaction"]
@@ -126,6 +126,8 @@ class Predictor:
         if self._writer is None:  # two threads may both make one: either serves
             self._writer = ReasonWriter(self.features, self.descriptions)
         encoded = self._schema.encode(rows)
+        if as_json and len(encoded) <= FEW_ROWS:
+            return self._writer.json_texts(picks, encoded)
         if as_json:
             return self._writer.json(picks, encoded).to_pandas().array
         return self._writer.reasons(picks, encoded.values_at)
@@ -175,7 +177,20 @@ class Predictor:
                 predictor.churn = ChurnModel.from_state(meta, texts)
             else:
                 predictor.metrics[name] = MetricModel.from_state(meta, texts)
+        predictor._share_schema()
         return predictor
+
+    def _share_schema(self) -> None:
+        """Give every model of equal features the same schema object.
+
+        Each booster checks that the encoded rows are its own form: one `is` instead of comparing
+        hundreds of feature names, several times per call.
+        """
+        schema = self._schema
+        for model in self.metrics.values():
+            for part in (model.score_, model.negative_, model.classes_):
+                if part is not None and part.schema_ == schema:
+                    part.schema_ = schema
 
 
 class CxPyfuncModel(PythonModel):
