@@ -22,6 +22,7 @@ from models.reasons import Picks, Reason, ReasonWriter, pick_strongest, top_reas
 from models.satisfaction import NPS_CLASSES, MetricModel
 from models.schema import FEW_ROWS, EncodedRows, FeatureSchema
 from models.tabular import ChurnModel, RiskClassifier
+from models.tree_tables import share_ranks, tables_of
 
 Kind = Literal["churn", "satisfaction"]
 MANIFEST = "manifest.json"
@@ -47,6 +48,7 @@ class Predictor:
     metrics: dict[str, MetricModel] = field(default_factory=dict)
     top: int = 3
     _writer: ReasonWriter | None = field(default=None, init=False, repr=False, compare=False)
+    _ranks_shared: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -88,6 +90,8 @@ class Predictor:
 
     def _columns(self, rows: EncodedRows, as_json: bool) -> dict[str, Any]:
         rows = self._schema.encode(rows)
+        if not self._ranks_shared:
+            self._share_ranks()
         out: dict[str, Any] = {}
         if self.churn is not None:
             out["churn_probability"], picks = self._explained(self.churn, rows)
@@ -180,6 +184,19 @@ class Predictor:
         predictor._share_schema()
         return predictor
 
+    def _share_ranks(self) -> None:
+        """Let the boosters that read the predictor's encoded rows rank each batch once between them."""
+        schema = self._schema
+        share_ranks([tables_of(m) for m in self._boosters() if m.schema_ is schema or m.schema_ == schema])
+        self._ranks_shared = True
+
+    def _boosters(self) -> list[Any]:
+        """Every fitted part that holds a booster and a schema (the churn model, or each metric's)."""
+        if self.churn is not None:
+            return [self.churn]
+        parts = [(m.score_, m.negative_, m.classes_) for m in self.metrics.values()]
+        return [part for three in parts for part in three if part is not None]
+
     def _share_schema(self) -> None:
         """Give every model of equal features the same schema object.
 
@@ -187,10 +204,9 @@ class Predictor:
         hundreds of feature names, several times per call.
         """
         schema = self._schema
-        for model in self.metrics.values():
-            for part in (model.score_, model.negative_, model.classes_):
-                if part is not None and part.schema_ == schema:
-                    part.schema_ = schema
+        for part in self._boosters():
+            if part.schema_ == schema:
+                part.schema_ = schema
 
 
 class CxPyfuncModel(PythonModel):
