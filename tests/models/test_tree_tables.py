@@ -58,7 +58,7 @@ def test_scores_and_shap_values_are_lightgbms_own(zero_as_missing: bool) -> None
     rows = awkward_rows(1500, seed=1)
     raw, pushes = tables.explain(rows)
     np.testing.assert_allclose(raw, booster.predict(rows, raw_score=True), rtol=0, atol=1e-12)
-    expected = booster.predict(rows, pred_contrib=True)[:, tables.used]
+    expected = np.asarray(booster.predict(rows, pred_contrib=True))[:, tables.used]
     np.testing.assert_allclose(pushes, expected, rtol=0, atol=1e-12)
 
 
@@ -91,7 +91,7 @@ def test_boosters_sharing_one_ranking_of_the_rows_read_them_as_lightgbm_does() -
     rows = np.asfortranarray(awkward_rows(1500, seed=4))
     raw, pushes = tables[0].explain(rows)
     np.testing.assert_allclose(raw, boosters[0].predict(rows, raw_score=True), rtol=0, atol=1e-12)
-    expected = boosters[0].predict(rows, pred_contrib=True)[:, tables[0].used]
+    expected = np.asarray(boosters[0].predict(rows, pred_contrib=True))[:, tables[0].used]
     np.testing.assert_allclose(pushes, expected, rtol=0, atol=1e-12)
     for booster, table in zip(boosters[1:], tables[1:], strict=True):
         np.testing.assert_allclose(
