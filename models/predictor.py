@@ -20,8 +20,9 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from models.reasons import Picks, Reason, ReasonWriter, pick_strongest, top_reasons
 from models.satisfaction import NPS_CLASSES, MetricModel
-from models.schema import EncodedRows, FeatureSchema
+from models.schema import FEW_ROWS, EncodedRows, FeatureSchema
 from models.tabular import ChurnModel, RiskClassifier
+from models.tree_tables import share_ranks, tables_of
 
 Kind = Literal["churn", "satisfaction"]
 MANIFEST = "manifest.json"
@@ -47,6 +48,7 @@ class Predictor:
     metrics: dict[str, MetricModel] = field(default_factory=dict)
     top: int = 3
     _writer: ReasonWriter | None = field(default=None, init=False, repr=False, compare=False)
+    _ranks_shared: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -88,6 +90,8 @@ class Predictor:
 
     def _columns(self, rows: EncodedRows, as_json: bool) -> dict[str, Any]:
         rows = self._schema.encode(rows)
+        if not self._ranks_shared:
+            self._share_ranks()
         out: dict[str, Any] = {}
         if self.churn is not None:
             out["churn_probability"], picks = self._explained(self.churn, rows)
@@ -97,13 +101,15 @@ class Predictor:
             return self._metric_columns(name, self.metrics[name], rows, as_json)
 
         if len(rows) >= PARALLEL_ROWS and len(self.metrics) > 1:
-            # numpy and Arrow release the GIL in their loops: the metrics share the machine's cores
+            # numpy and Arrow release the GIL in their loops: the metrics share the machine's cores,
+            # the heaviest started first so that the last to start is the lightest
+            names = sorted(self.metrics, key=lambda name: -_trees(self.metrics[name]))
             with ThreadPoolExecutor(min(len(self.metrics), os.cpu_count() or 1)) as pool:
-                parts = list(pool.map(metric, self.metrics))
+                parts = dict(zip(names, pool.map(metric, names), strict=True))
         else:
-            parts = [metric(name) for name in self.metrics]
-        for part in parts:
-            out.update(part)
+            parts = {name: metric(name) for name in self.metrics}
+        for name in self.metrics:  # columns in the metrics' own order, whoever finished first
+            out.update(parts[name])
         return out
 
     def _metric_columns(
@@ -126,6 +132,8 @@ class Predictor:
         if self._writer is None:  # two threads may both make one: either serves
             self._writer = ReasonWriter(self.features, self.descriptions)
         encoded = self._schema.encode(rows)
+        if as_json and len(encoded) <= FEW_ROWS:
+            return self._writer.json_texts(picks, encoded)
         if as_json:
             return self._writer.json(picks, encoded).to_pandas().array
         return self._writer.reasons(picks, encoded.values_at)
@@ -175,7 +183,32 @@ class Predictor:
                 predictor.churn = ChurnModel.from_state(meta, texts)
             else:
                 predictor.metrics[name] = MetricModel.from_state(meta, texts)
+        predictor._share_schema()
         return predictor
+
+    def _share_ranks(self) -> None:
+        """Let the boosters that read the predictor's encoded rows rank each batch once between them."""
+        schema = self._schema
+        share_ranks([tables_of(m) for m in self._boosters() if m.schema_ is schema or m.schema_ == schema])
+        self._ranks_shared = True
+
+    def _boosters(self) -> list[Any]:
+        """Every fitted part that holds a booster and a schema (the churn model, or each metric's)."""
+        if self.churn is not None:
+            return [self.churn]
+        parts = [(m.score_, m.negative_, m.classes_) for m in self.metrics.values()]
+        return [part for three in parts for part in three if part is not None]
+
+    def _share_schema(self) -> None:
+        """Give every model of equal features the same schema object.
+
+        Each booster checks that the encoded rows are its own form: one `is` instead of comparing
+        hundreds of feature names, several times per call.
+        """
+        schema = self._schema
+        for part in self._boosters():
+            if part.schema_ == schema:
+                part.schema_ = schema
 
 
 class CxPyfuncModel(PythonModel):
@@ -190,6 +223,12 @@ class CxPyfuncModel(PythonModel):
     ) -> pd.DataFrame:
         """Scores and reasons for each feature row (see `Predictor.predict`)."""
         return self.predictor.predict(model_input)
+
+
+def _trees(model: MetricModel) -> int:
+    """The trees a metric's boosters hold: what scoring its rows costs, roughly."""
+    parts = (model.score_, model.negative_, model.classes_)
+    return sum(part.booster_.num_trees() for part in parts if part is not None)
 
 
 def plain_input(frame: pd.DataFrame) -> pd.DataFrame:

@@ -151,7 +151,11 @@ ValuesAt = Callable[[NDArray[np.intp], int], list[Any]]  # (rows, feature positi
 
 
 class DistinctAt(Protocol):
-    """Rows that can give a feature's distinct values at some rows (`EncodedRows`)."""
+    """Rows that can give a feature's values, or its distinct values, at some rows (`EncodedRows`)."""
+
+    def values_at(self, rows: NDArray[np.intp], column: int) -> list[Any]:
+        """The values as given, one per row."""
+        ...
 
     def distinct_at(self, rows: NDArray[np.intp], column: int) -> tuple[list[Any], NDArray[np.intp]]:
         """(distinct values as given, each row's position among them)."""
@@ -207,6 +211,24 @@ class ReasonWriter:
         offsets = np.concatenate([[0], np.cumsum(kept.sum(axis=1))]).astype(np.int32)
         lists = pa.ListArray.from_arrays(pa.array(offsets), entries)
         return pc.binary_join_element_wise("[", pc.binary_join(lists, ", "), "]", "")
+
+    def json_texts(self, picks: Picks, rows: DistinctAt) -> list[str]:
+        """`json` as Python strings, written reason by reason (a push as `json.dumps` writes a float).
+
+        For a few rows: Arrow's cost per call outweighs its kernels' speed there.
+        """
+        out = []
+        for i, (columns, pushes) in enumerate(
+            zip(picks.columns.tolist(), picks.pushes.tolist(), strict=True)
+        ):
+            entries = []
+            for column, push in zip(columns, pushes, strict=True):
+                if column >= 0:
+                    value = rows.values_at(np.array([i], dtype=np.intp), column)[0]
+                    prefix = self._prefixes.get((column, value.__class__, value))
+                    entries.append(f"{prefix or self._prefix(column, value)}{push!r}}}")
+            out.append(f"[{', '.join(entries)}]")
+        return out
 
     def _prefix_index(self, column: int, value: Any, table: list[str]) -> int:
         """The position in `table` of the JSON of one reason up to its push, appended when new."""

@@ -10,7 +10,7 @@ the rare others (zero as missing, a threshold within LightGBM's zero) one by one
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +41,7 @@ def tree_splits(ints: dict[str, list[int]], thresholds: list[str]) -> Iterator[S
 
 
 @dataclass(frozen=True)
-class _Ranked:
+class RankedSplits:
     """The plain numerical splits: `rank of the value <= position of the threshold` (ranks from 1).
 
     Each ranked feature has two rows of ranks: in the first NaN ranks above every threshold (it goes
@@ -79,7 +79,7 @@ class TreeSplits:
     Trees with fewer splits than `width` are padded with splits that never go left.
     """
 
-    ranked: _Ranked
+    ranked: RankedSplits
     special: dict[int, tuple[int, float, int, bool]]  # split -> feature, threshold, missing, default
     categorical: NDArray[np.intp]  # the categorical splits
     categorical_features: NDArray[np.intp]  # the columns categorical splits read
@@ -87,6 +87,8 @@ class TreeSplits:
     lookup: NDArray[np.bool_]  # (categorical split, code): whether the code goes left; last never
     width: int
     trees: NDArray[np.intp]  # positions of the trees that have splits
+    # the ranks of a (rows, features) matrix for `ranked`, when shared with other boosters
+    ranks_of: Callable[[FloatArray], NDArray[np.uint16]] | None = None
 
     @classmethod
     def of(cls, trees: list[list[Split]], width: int) -> TreeSplits:
@@ -101,7 +103,7 @@ class TreeSplits:
         read = [s[0] for s in padded if s is not None and s[4] is not None]
         features = sorted(set(read))
         return cls(
-            _ranked(padded, kinds),
+            ranked_splits(padded, kinds),
             special,
             np.array(categorical, dtype=np.intp),
             np.array(features, dtype=np.intp),
@@ -153,7 +155,9 @@ class TreeSplits:
             return out
         columns = matrix.T  # (features, rows): a feature's values side by side
         # ranking costs one search per feature: below FEW rows, comparing the values is cheaper
-        ranks = self.ranked.ranks(columns) if len(matrix) >= FEW else None
+        ranks = None
+        if len(matrix) >= FEW:
+            ranks = self.ranks_of(matrix) if self.ranks_of is not None else self.ranked.ranks(columns)
         codes = self.category_codes(columns)
         step = max(64, CELLS_PER_CHUNK // len(self.ranked.row))
         for start in range(0, len(matrix), step):
@@ -177,7 +181,7 @@ def _kind(split: Split | None) -> str:
     return "special" if missing == 1 or -ZERO <= value < ZERO else "ranked"
 
 
-def _ranked(padded: list[Split | None], kinds: list[str]) -> _Ranked:
+def ranked_splits(padded: list[Split | None], kinds: list[str]) -> RankedSplits:
     """The ranks and positions of the plain numerical splits among `padded`."""
     chosen = [(i, s) for i, (s, k) in enumerate(zip(padded, kinds, strict=True)) if s and k == "ranked"]
     features = sorted({s[0] for _, s in chosen})
@@ -194,7 +198,7 @@ def _ranked(padded: list[Split | None], kinds: list[str]) -> _Ranked:
         threshold[i] = value
     if max((len(b) for b in bounds), default=0) >= np.iinfo(np.uint16).max:
         raise ValueError("a feature has more distinct split thresholds than 16-bit ranks can hold")
-    return _Ranked(bounds, np.array(features, dtype=np.intp), row, position, threshold)
+    return RankedSplits(bounds, np.array(features, dtype=np.intp), row, position, threshold)
 
 
 def _table(lookups: list[NDArray[np.bool_]]) -> NDArray[np.bool_]:

@@ -13,14 +13,17 @@ the features. Trees too large to tabulate fall back to `pred_contrib` for the wh
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
-from models.tree_splits import CELLS_PER_CHUNK, Split, TreeSplits, tree_splits
+from models.shared_ranks import SharedRanks
+from models.tree_splits import CELLS_PER_CHUNK, RankedSplits, Split, TreeSplits, tree_splits
 
 # 2^8 patterns per tree at most; a booster with a larger tree is explained by `pred_contrib` itself
 MAX_SPLITS = 8
@@ -61,6 +64,15 @@ def _leaf(pattern: int, left: list[int], right: list[int]) -> int:
     while node >= 0:
         node = left[node] if pattern >> node & 1 else right[node]
     return ~node
+
+
+def share_ranks(tables: Sequence[TreeTables]) -> None:
+    """Let boosters that read the same encoded rows rank each batch once between them."""
+    parts = [t for t in tables if t.ranked is not None]
+    if len(parts) > 1:
+        shared = SharedRanks([t.ranked for t in parts if t.ranked is not None])
+        for t in parts:
+            t.share_ranks(shared)
 
 
 def tables_of(owner: Any) -> TreeTables:
@@ -106,6 +118,17 @@ class TreeTables:
         self._columns: NDArray[np.intp] | None = None
         self._offsets = np.arange(self._trees, dtype=np.intp) * self._width
         self._lock = threading.Lock()
+
+    def share_ranks(self, shared: SharedRanks) -> None:
+        """Rank the rows through `shared`, with the other boosters that read the same matrices."""
+        if self._splits is not None:
+            ranked = shared.rebase(self._splits.ranked)
+            self._splits = dataclasses.replace(self._splits, ranked=ranked, ranks_of=shared.ranks)
+
+    @property
+    def ranked(self) -> RankedSplits | None:
+        """The splits decided by ranks (None when the booster is explained by LightGBM itself)."""
+        return None if self._splits is None else self._splits.ranked
 
     def outputs(self, matrix: FloatArray) -> FloatArray:
         """The booster's raw output per row (rows, or rows by class for several trees per iteration)."""

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from features.contract import DEFAULT_METRICS
-from models.predictor import Predictor
+from models.predictor import PARALLEL_ROWS, Predictor
 from models.satisfaction import MetricModel
 from models.tabular import ChurnModel
 from tests.models.synthetic import DESCRIPTIONS, FEATURES, churn_frame, satisfaction_frame
@@ -120,3 +120,26 @@ def test_predict_gives_lightgbms_probabilities_and_treeshaps_strongest_reasons(r
     pushes = [r["log_odds"] for rs in got for r in rs]
     np.testing.assert_allclose(pushes, [r.log_odds for rs in reference for r in rs], rtol=0, atol=1e-12)
     assert out.index.equals(frame.index)
+
+
+def test_a_row_alone_gets_the_scores_and_reasons_it_gets_in_a_batch() -> None:
+    predictor = fit_satisfaction()
+    frame = churn_frame(40, seed=9)[list(FEATURES)]
+    batch = predictor.predict(frame)
+    for i in (0, 17, 39):  # a few rows write their reasons one by one, a batch through Arrow
+        alone = predictor.predict(frame.iloc[[i]])
+        for column in batch.columns:
+            if column.endswith("_reasons"):
+                assert json.loads(alone[column].iloc[0]) == json.loads(batch[column].iloc[i])
+            else:
+                assert alone[column].iloc[0] == pytest.approx(batch[column].iloc[i], abs=1e-12)
+
+
+def test_a_batch_scored_on_threads_equals_it_scored_metric_after_metric(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    predictor = fit_satisfaction()
+    frame = churn_frame(PARALLEL_ROWS, seed=10)[list(FEATURES)]
+    threaded = predictor.predict(frame)
+    monkeypatch.setattr("models.predictor.PARALLEL_ROWS", len(frame) + 1)
+    pd.testing.assert_frame_equal(threaded, predictor.predict(frame), check_exact=True)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from models.tree_splits import ZERO
-from models.tree_tables import TreeTables
+from models.tree_tables import TreeTables, share_ranks
 
 
 def awkward_rows(n: int, seed: int) -> np.ndarray:
@@ -58,7 +58,7 @@ def test_scores_and_shap_values_are_lightgbms_own(zero_as_missing: bool) -> None
     rows = awkward_rows(1500, seed=1)
     raw, pushes = tables.explain(rows)
     np.testing.assert_allclose(raw, booster.predict(rows, raw_score=True), rtol=0, atol=1e-12)
-    expected = booster.predict(rows, pred_contrib=True)[:, tables.used]
+    expected = np.asarray(booster.predict(rows, pred_contrib=True))[:, tables.used]
     np.testing.assert_allclose(pushes, expected, rtol=0, atol=1e-12)
 
 
@@ -78,3 +78,22 @@ def test_a_row_alone_reads_as_it_does_in_a_batch() -> None:
         alone_raw, alone_pushes = tables.explain(rows[i : i + 1])
         np.testing.assert_allclose(alone_raw, raw[i : i + 1], rtol=0, atol=1e-12)
         np.testing.assert_allclose(alone_pushes, pushes[i : i + 1], rtol=0, atol=1e-12)
+
+
+def test_boosters_sharing_one_ranking_of_the_rows_read_them_as_lightgbm_does() -> None:
+    boosters = [
+        trained("binary", False),
+        trained("regression", False, num_leaves=5),
+        trained("multiclass", True, num_class=3, min_data_in_leaf=40),
+    ]
+    tables = [TreeTables(b) for b in boosters]
+    share_ranks(tables)
+    rows = np.asfortranarray(awkward_rows(1500, seed=4))
+    raw, pushes = tables[0].explain(rows)
+    np.testing.assert_allclose(raw, boosters[0].predict(rows, raw_score=True), rtol=0, atol=1e-12)
+    expected = np.asarray(boosters[0].predict(rows, pred_contrib=True))[:, tables[0].used]
+    np.testing.assert_allclose(pushes, expected, rtol=0, atol=1e-12)
+    for booster, table in zip(boosters[1:], tables[1:], strict=True):
+        np.testing.assert_allclose(
+            table.outputs(rows), booster.predict(rows, raw_score=True), rtol=0, atol=1e-12
+        )
