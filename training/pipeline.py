@@ -46,18 +46,21 @@ class HoldoutSpec:
         holdout_from: examples from this date on are the holdout.
         customers: else, this fraction of customers (seeded by `seed`) is held out.
         seed: seeds the customer draw.
+        refit_all: with neither of the above, refit the registered model on every example; off,
+            the model registered is the one the holdout judged (half the training time).
     When neither is given the latest 20% of the time range is held out, and the registered
-    model is then refitted on every example.
+    model is then refitted on every example unless `refit_all` is off.
     """
 
     holdout_from: dt.date | None = None
     customers: float | None = None
     seed: int = 0
+    refit_all: bool = True
 
     @property
     def refit(self) -> bool:
         """Whether the registered model is refitted on all examples after evaluation."""
-        return self.holdout_from is None and self.customers is None
+        return self.holdout_from is None and self.customers is None and self.refit_all
 
     def split(self, ts: TrainingSet) -> tuple[TrainingSet, TrainingSet]:
         """(train, holdout) of `ts` under this spec."""
@@ -116,7 +119,7 @@ def split_for_training(kind: str, ts: TrainingSet, holdout: HoldoutSpec) -> tupl
         raise DataProblem(f"{kind} has no training examples in this workspace")
     times = pd.to_datetime(ts.times)
     by_customers = holdout.customers is not None
-    if holdout.refit and times.nunique() < 2:
+    if holdout.holdout_from is None and not by_customers and times.nunique() < 2:
         log.warning("%s: every example has one moment; holding out a fifth of customers instead", kind)
         holdout, by_customers = dataclasses.replace(holdout, customers=DEFAULT_HOLDOUT_SHARE), True
     train, test = holdout.split(ts)

@@ -57,6 +57,17 @@ def test_a_model_that_was_not_trained_is_absent(mlflow_config: MlflowConfig) -> 
     assert set(metrics) == {"churn"}
 
 
+def test_without_refit_all_the_registered_model_is_the_one_the_latest_fifth_judged(
+    mlflow_config: MlflowConfig,
+) -> None:
+    train_workspace(churn=churn_set(1000), holdout=HoldoutSpec(refit_all=False), config=mlflow_config)
+    client = MlflowClient(mlflow_config.tracking_uri)
+    run = client.get_run(client.get_model_version_by_alias("cx-churn", "champion").run_id)
+    assert run.data.params["refit"] == "False" and "data.fitted_on.rows" not in run.data.params
+    trained, held_out = int(run.data.params["data.train.rows"]), int(run.data.params["data.holdout.rows"])
+    assert trained + held_out == 1000 and 0 < held_out < trained
+
+
 def test_the_champion_loaded_from_the_registry_predicts_as_in_memory(mlflow_config: MlflowConfig) -> None:
     ts = churn_set(1500)
     predictor = fit_churn(ts, FitOptions())
