@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -52,6 +53,8 @@ def test_report_writes_every_figure_three_ways_with_an_interval_and_per_segment(
     assert "nps: respondents" in result.output
     models = {row["model"] for row in summary["drivers"]}
     assert {"nps", "csat"} <= models  # each metric's negative side (churn too, where a churn model is served)
+    families = [row["feature"] for row in summary["drivers"]]
+    assert not [f for f in families if f.startswith("surveys_") or re.search(r"_(\d+d|all)$", f)], families
 
 
 def test_report_without_answers_in_the_window_exits_2_in_one_sentence_and_writes_nothing(

@@ -5,11 +5,17 @@ its sentence, value and push on the log-odds of the bad outcome). Summed over th
 that raise risk say what drags the whole base down: a feature pushing a little for many customers
 can matter more than one pushing hard for a few, so drivers rank by their push per customer of the
 base (mean over everyone, zero where the feature was not among a customer's reasons).
+
+A driver is a family of features: the same measure over its windows (`deliveries_days_late_sum_30d`,
+`_90d`, `_all`) is one thing to fix, so a customer's pushes are summed over the family. Features of
+past survey answers are left out: an earlier score is the customer's satisfaction itself, not a
+cause the company can act on, and it would otherwise outrank every experience that shaped it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -18,16 +24,24 @@ import numpy as np
 import pandas as pd
 
 TOP_DRIVERS = 10
+NOT_DRIVERS = ("surveys_",)  # past answers: the outcome itself (see the module's docstring)
+_WINDOW = re.compile(r"_(?:\d+d|all)$")
+
+
+def driver_family(feature: str) -> str | None:
+    """The driver a feature belongs to: its name without the window; None for a past answer."""
+    return None if feature.startswith(NOT_DRIVERS) else _WINDOW.sub("", feature)
 
 
 def _pushes(reasons: Iterable[Any]) -> dict[str, list[tuple[int, float]]]:
-    """Feature → (customer row, push) for every reason that raises risk."""
-    out: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    """Driver → (customer row, summed push) for every customer whose reasons raise risk through it."""
+    out: dict[str, dict[int, float]] = defaultdict(dict)
     for row, cell in enumerate(reasons):
         for reason in json.loads(cell) if isinstance(cell, str) else cell or []:
-            if reason["log_odds"] > 0:
-                out[reason["feature"]].append((row, float(reason["log_odds"])))
-    return out
+            family = driver_family(reason["feature"])
+            if reason["log_odds"] > 0 and family is not None:
+                out[family][row] = out[family].get(row, 0.0) + float(reason["log_odds"])
+    return {family: list(pushes.items()) for family, pushes in out.items()}
 
 
 def population_drivers(
