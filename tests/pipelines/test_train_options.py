@@ -120,7 +120,7 @@ def test_a_different_horizon_changes_the_churn_labels(company: Path, tmp_path: P
     # given the churn dates, the labels each horizon must give: churned within it after the cutoff
     churned_at = pd.read_parquet(company / "churn.parquet").groupby("customer_id")["churned_at"].min()
     labels = {}
-    for horizon in (90, 180):
+    for horizon in (180, 90):
         # when train runs with that horizon through the CLI
         out, uri = tmp_path / f"m{horizon}.json", f"sqlite:///{tmp_path}/mlflow{horizon}.db"
         command = ["train", str(company), "--holdout-customers", "0.3"]
