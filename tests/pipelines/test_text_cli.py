@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from models.text.bundle import TextModels
 from pipelines.cli import app
 from pipelines.synthetic.company import generate_company
 
@@ -17,39 +18,43 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_text_train_then_score_prints_a_redacted_scored_text(workspace: Path) -> None:
-    trained = runner.invoke(app, ["text", "train", str(workspace), "--no-encoder", "--no-write-events"])
-    assert trained.exit_code == 0, trained.output
-    assert not (workspace / "text_scores.parquet").exists()
-    assert "tfidf: AUC(negative)" in trained.output
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smallest company the generator makes: the encoder reads its ~600 texts in seconds."""
+    folder = tmp_path_factory.mktemp("small") / "company"
+    generate_company(folder, customers=100, seed=5)
+    return folder
 
-    scored = runner.invoke(
-        app,
-        [
-            "text",
-            "score",
-            "Late again! Mail me at ann.lee@mail.com",
-            "--models",
-            str(workspace / "_text_models"),
-        ],
-    )
 
+def _score(text: str, models: Path) -> dict[str, object]:
+    scored = runner.invoke(app, ["text", "score", text, "--models", str(models)])
     assert scored.exit_code == 0, scored.output
-    result = json.loads(scored.output)
-    assert result["redacted"] == "Late again! Mail me at <EMAIL>"
-    assert result["sentiment"] != "positive"  # "Late again!" is a complaint
-    happy = runner.invoke(
-        app,
-        [
-            "text",
-            "score",
-            "Fast delivery and great quality, thank you!",
-            "--models",
-            str(workspace / "_text_models"),
-        ],
-    )
-    assert json.loads(happy.output)["sentiment"] == "positive"
-    assert result["negative"] > 5 * json.loads(happy.output)["negative"]
+    return dict(json.loads(scored.output))
+
+
+ANGRY = "Delivery was a week late and arrived broken. This is unacceptable, I want a refund."
+
+
+@pytest.mark.slow
+def test_text_train_then_score_prints_a_redacted_scored_text_with_its_theme(small: Path) -> None:
+    command = ["text", "train", str(small), "--quantize", "--themes", "3", "--no-write-events"]
+    trained = runner.invoke(app, command)
+    assert trained.exit_code == 0, trained.output
+    assert not (small / "text_scores.parquet").exists()
+    assert "tfidf: AUC(negative)" in trained.output  # the plain baseline is always beside the others
+    models = small / "_text_models"
+    fitted = TextModels.load(models).themes
+    assert fitted is not None, "the encoder's run fits themes"
+    themes = {theme.label for theme in fitted.themes_}
+
+    angry = _score(f"{ANGRY} Mail me at ann.lee@mail.com", models)
+    happy = _score("Fast delivery and great quality, thank you!", models)
+
+    assert angry["redacted"] == f"{ANGRY} Mail me at <EMAIL>"
+    assert angry["sentiment"] == "negative"  # neutral is a wrong answer for a complaint, too
+    assert angry["theme"] in themes and "delivery" in str(angry["theme"])  # filed under its subject
+    assert happy["sentiment"] == "positive" and happy["theme"] is None
+    assert float(angry["negative"]) > 5 * float(happy["negative"])
 
 
 def test_text_score_without_models_says_how_to_get_them(tmp_path: Path) -> None:

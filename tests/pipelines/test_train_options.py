@@ -10,13 +10,19 @@ import json
 import shutil
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from features.config import load_config
+from features.training_sets import CHURN_LABEL, CUTOFF, build_churn_set
+from features.validation import load_workspace
 from pipelines.cli import app
 from pipelines.synthetic.company import generate_company
+from training.pipeline import HoldoutSpec
+from training.workspace import as_training_set
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -89,25 +95,56 @@ def test_train_with_a_customer_holdout_one_cutoff_a_horizon_and_metrics_out_then
     )
 
 
+CUTOFFS = ("2026-01-01", "2025-10-01")
+
+
+def _logged_churn_digests(tracking_uri: str) -> tuple[str, str]:
+    """The digests of the (train, holdout) examples the one churn run of a tracking store logged."""
+    client = mlflow.MlflowClient(tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    (run,) = client.search_runs(experiments, "params.kind = 'churn'")
+    return run.data.params["data.train.sha256"], run.data.params["data.holdout.sha256"]
+
+
+def _churn_set(company: Path, horizon: int) -> tuple[pd.DataFrame, tuple[str, str]]:
+    """The churn examples of `horizon` days at CUTOFFS, and the digests of their 0.3 customer holdout."""
+    config = load_config(company).with_overrides(
+        churn={"horizon_days": horizon, "cutoffs": tuple(pd.Timestamp(c).date() for c in CUTOFFS)}
+    )
+    ts = as_training_set(build_churn_set(load_workspace(company, config).tables, config))
+    train, holdout = HoldoutSpec(customers=0.3).split(ts)
+    return ts.frame[["customer_id", CUTOFF, CHURN_LABEL]], (train.digest(), holdout.digest())
+
+
 def test_a_different_horizon_changes_the_churn_labels(company: Path, tmp_path: Path) -> None:
-    counts = []
-    for horizon in ("90", "180"):
-        out = tmp_path / f"m{horizon}.json"
-        command = ["train", str(company), "--holdout-customers", "0.3", "--churn-cutoffs", "2026-01-01"]
-        command += [
-            "--churn-cutoffs",
-            "2025-10-01",
-            "--churn-horizon-days",
-            horizon,
-            "--metrics-out",
-            str(out),
-        ]
-        result = runner.invoke(app, command, env=_mlflow(tmp_path / horizon))
+    # given the company without its surveys, so that train fits the churn model alone
+    company = Path(
+        shutil.copytree(company, tmp_path / "ws", ignore=shutil.ignore_patterns("surveys.*", "cx.yml"))
+    )
+    # and the churn dates, the labels each horizon must give: churned within it after the cutoff
+    churned_at = pd.read_parquet(company / "churn.parquet").groupby("customer_id")["churned_at"].min()
+    labels = {}
+    for horizon in (180, 90):
+        # when train runs with that horizon through the CLI
+        out, uri = tmp_path / f"m{horizon}.json", f"sqlite:///{tmp_path}/mlflow{horizon}.db"
+        command = ["train", str(company), "--holdout-customers", "0.3"]
+        command += ["--churn-cutoffs", CUTOFFS[0], "--churn-cutoffs", CUTOFFS[1]]
+        command += ["--churn-horizon-days", str(horizon), "--metrics-out", str(out)]
+        result = runner.invoke(app, command, env={"MLFLOW_TRACKING_URI": uri})
         assert result.exit_code == 0, result.output
-        counts.append(json.loads(out.read_text())["churn"])
-    # two cutoffs: up to two examples per customer, and the same examples under either horizon
-    assert counts[0]["n_train"] + counts[0]["n_test"] > CUSTOMERS
-    assert counts[0]["n_train"] + counts[0]["n_test"] == counts[1]["n_train"] + counts[1]["n_test"]
+        # then it trained on exactly the examples of that horizon: the logged digests are theirs
+        examples, digests = _churn_set(company, horizon)
+        assert _logged_churn_digests(uri) == digests
+        when = pd.to_datetime(examples["customer_id"].map(churned_at), utc=True)
+        cutoff = pd.to_datetime(examples[CUTOFF], utc=True)
+        within = (when > cutoff) & (when <= cutoff + pd.Timedelta(days=horizon))
+        assert (examples[CHURN_LABEL].astype(bool) == within).all(), f"labels off the {horizon}-day horizon"
+        labels[horizon] = examples.set_index(["customer_id", CUTOFF])[CHURN_LABEL]
+    # two cutoffs: up to two examples per customer, the same examples under either horizon, and the
+    # labels that change are exactly those of customers who churned 91 to 180 days after a cutoff
+    assert len(labels[90]) > CUSTOMERS and labels[90].index.equals(labels[180].index)
+    changed = labels[90] != labels[180]
+    assert changed.sum() > 0 and (labels[180][changed] == 1).all()
 
 
 @pytest.mark.parametrize(("table", "trained"), [("surveys", "churn"), ("churn", "satisfaction")])

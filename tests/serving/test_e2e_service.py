@@ -39,10 +39,14 @@ CUSTOMER = "C0000007"
 Running = tuple[str, dict[Role, str], Receiver, Path, dict[str, str]]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def running(
-    request: pytest.FixtureRequest, trained: tuple[Path, MlflowConfig], tmp_path: Path
+    request: pytest.FixtureRequest,
+    trained: tuple[Path, MlflowConfig],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Running]:
+    """One server per state store, shared by this module's tests (neither needs a fresh one)."""
+    tmp_path = tmp_path_factory.mktemp(f"e2e-{request.param}")
     with serving(Receiver()) as receiver, state_store(request.param) as state:
         workspace = copy_workspace(trained, tmp_path / "ws", receiver.url())
         keys, port = create_keys(workspace, state), free_port()

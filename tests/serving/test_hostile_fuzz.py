@@ -3,7 +3,8 @@
 Schemathesis generates from the API document (valid and invalid bodies, NUL and any Unicode in
 strings); JSON as Python writes it cannot carry what a careless client sends (NaN, Infinity,
 1e999, lone surrogates), so a seeded generator of our own puts those into every field of every
-endpoint's example. Every answer must be 2xx or 4xx.
+endpoint's example. Every answer must be 2xx or 4xx, and schemathesis's must also match the
+document (status code, content type, response schema).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def test_hostile_values_in_every_field_of_every_endpoint_are_never_a_server_erro
 
 
 @pytest.mark.slow
-def test_schemathesis_random_generation_on_every_endpoint_finds_no_server_error(
+def test_schemathesis_random_generation_on_every_endpoint_finds_no_server_error_and_no_schema_violation(
     server: Served, tmp_path: Path
 ) -> None:
     warm_text_models(server.base, server.keys[Role.ADMIN])
@@ -119,7 +120,7 @@ def test_schemathesis_random_generation_on_every_endpoint_finds_no_server_error(
         "--header",
         f"Authorization: Bearer {server.keys[Role.ADMIN]}",
         "--checks",
-        "not_a_server_error",
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
         "--phases",
         "examples,coverage,fuzzing",
         "--mode",

@@ -68,22 +68,12 @@ def _get(base: str, endpoint: str, **params: Any) -> dict[str, Any]:
     return dict(response.json())
 
 
-@pytest.fixture(scope="module")
-def trained_store(tmp_path_factory: pytest.TempPathFactory) -> MlflowConfig:
-    """A tracking store after one small training of both models."""
-    folder = tmp_path_factory.mktemp("mlflow-store")
-    config = temporary_mlflow(folder)
-    holdout = HoldoutSpec(holdout_from=dt.date(2024, 10, 1))
-    train_workspace(satisfaction_set(1500), churn_set(1500), holdout, config)
-    return config
-
-
 def test_mlflow_server_shows_runs_plots_and_both_champions(
-    trained_store: MlflowConfig, tmp_path: Path
+    synthetic_store: MlflowConfig, tmp_path: Path
 ) -> None:
-    # given a store that one training run of each model wrote, when `mlflow server` serves it
-    with mlflow_server(trained_store, tmp_path / "mlflow-server.log") as base:
-        experiment = _get(base, "experiments/get-by-name", experiment_name=trained_store.experiment)
+    # given a store that one local training run of each model wrote, when `mlflow server` serves it
+    with mlflow_server(synthetic_store, tmp_path / "mlflow-server.log") as base:
+        experiment = _get(base, "experiments/get-by-name", experiment_name=synthetic_store.experiment)
         experiment_id = experiment["experiment"]["experiment_id"]
         runs = httpx.post(
             f"{base}/api/2.0/mlflow/runs/search", json={"experiment_ids": [experiment_id]}, timeout=30
@@ -103,10 +93,10 @@ def test_mlflow_server_shows_runs_plots_and_both_champions(
         assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
         # and both registered models carry the @champion alias
         for kind in ("satisfaction", "churn"):
-            name = trained_store.model_name(kind)
+            name = synthetic_store.model_name(kind)
             model = _get(base, "registered-models/get", name=name)["registered_model"]
-            assert {a["alias"] for a in model["aliases"]} == {trained_store.serving_alias}
-            version = _get(base, "registered-models/alias", name=name, alias=trained_store.serving_alias)
+            assert {a["alias"] for a in model["aliases"]} == {synthetic_store.serving_alias}
+            version = _get(base, "registered-models/alias", name=name, alias=synthetic_store.serving_alias)
             assert version["model_version"]["version"] == "1"
 
 
