@@ -101,6 +101,9 @@ class ActionCenter:
         if last is not None and at - last < rule.cooldown_days(action) * DAY_S:
             return False
         spec = action.spec
+        if isinstance(spec, WorklistAction):  # an agent's handling starts the cooldown again
+            handled = self.ledger.last_of(customer_id, "handled", spec.team)
+            return handled is None or at - handled >= rule.cooldown_days(action) * DAY_S
         if not isinstance(spec, SurveyAction):
             return True
         last_survey = self.ledger.last_of(customer_id, "survey", spec.metric)
@@ -146,6 +149,22 @@ class ActionCenter:
         """Who to contact first (all teams when `team` is None)."""
         with self.lock:
             return self.ledger.worklist(team, limit)
+
+    def mark_handled(self, customer_id: str, team: str | None, by: str, now: dt.datetime) -> list[str]:
+        """Take a customer off the worklists (one team's, or all), recorded with who and when."""
+        with self.lock:
+            try:
+                teams = self.ledger.mark_handled(customer_id, team, by, _seconds(now))
+                self.db.commit()
+            except BaseException:
+                self.db.rollback()
+                raise
+        return teams
+
+    def handled(self, customer_id: str) -> list[dict[str, Any]]:
+        """Who handled a customer, for which team and when, latest first."""
+        with self.lock:
+            return self.ledger.handled(customer_id)
 
     def _holds(self, rule: Rule, context: Context) -> bool:
         try:

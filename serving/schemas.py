@@ -289,3 +289,57 @@ EXAMPLE_SURVEYS = {
     ]
 }
 EXAMPLE_TEXT = {"text": "I waited 40 minutes on the phone and my parcel is still missing."}
+
+
+class Caller(Strict):
+    """Who the presented key belongs to, so a client shows only what its role may use."""
+
+    name: str
+    role: str
+    may: list[str] = Field(description="the dashboard's pages this role may open")
+
+
+class HandledRequest(Strict):
+    """A customer an agent has dealt with: off the worklist (one team's, or every team's)."""
+
+    customer_id: CustomerId
+    team: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
+
+
+class Handled(Strict):
+    """Who handled the customer, when, and the worklists they left."""
+
+    customer_id: str
+    by: str
+    at: dt.datetime
+    teams: list[str]
+
+
+class TimelineEvent(Strict):
+    """One touchpoint of a customer, as stored in the online store (texts redacted on arrival)."""
+
+    table: str
+    at: dt.datetime
+    title: str = Field(description="what happened, in plain words")
+    details: dict[str, float | str | None]
+
+
+class Timeline(Strict):
+    """A customer's touchpoints, oldest first, and the times they were handled."""
+
+    customer_id: str
+    events: list[TimelineEvent]
+    handled: list[dict[str, Any]]
+
+
+class Overview(Strict):
+    """The base at a glance, from the scores the service can compute now."""
+
+    customers: int
+    at_risk: int = Field(description="customers whose churn probability is at least `risk_threshold`")
+    risk_threshold: float
+    bands: dict[str, int] = Field(description="customers per risk band: high, medium, low")
+    distribution: list[int] = Field(description="customers per tenth of churn probability, lowest first")
+    top_reasons: list[tuple[str, int]]
+    chart_svg: str = Field(description="the distribution as an SVG chart")
+    reasons_svg: str = Field(description="the top reasons as an SVG chart")
