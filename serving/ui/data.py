@@ -15,7 +15,8 @@ from serving.schemas import CustomerScores, Overview, Timeline, TimelineEvent
 from serving.ui.svg_charts import bar_chart
 
 HIGH, MEDIUM = 0.5, 0.2  # churn probability from which a customer's band is high, medium
-HIDDEN = {"text_scores"}  # derived from other events' texts: not a touchpoint of its own
+# derived from other events' texts, or the customer's own record: not touchpoints
+HIDDEN = {"text_scores", "customers"}
 PAGES = {"worklist": Role.AGENT, "customer": Role.AGENT, "overview": Role.MANAGER, "rules": Role.MANAGER}
 
 
@@ -113,14 +114,14 @@ class OverviewCache:
 def overview(runtime: Runtime) -> Overview:
     """Risk distribution, bands, share at risk and the most frequent top reasons of every customer."""
     with runtime.read_lock:
-        ids = runtime.store.customer_ids()
+        ids, words = runtime.store.customer_ids(), runtime.store.catalogue.descriptions()
     scored = [s for s in runtime.customers(ids) if s is not None]
     risks = [s.churn.probability for s in scored if s.churn is not None]
     tenths = [0] * 10
     for risk in risks:
         tenths[min(int(risk * 10), 9)] += 1
     bands = Counter(band(r) for r in risks)
-    reasons = _top_reasons(scored)
+    reasons = [(words.get(name, name.replace("_", " ")), n) for name, n in _top_reasons(scored)]
     labels = [f"{10 * i}–{10 * i + 10}%" for i in range(10)]
     return Overview(
         customers=len(scored),
@@ -135,9 +136,9 @@ def overview(runtime: Runtime) -> Overview:
 
 
 def _top_reasons(scored: list[CustomerScores], count: int = 8) -> list[tuple[str, int]]:
-    """The features most often the strongest push towards churn, in words, with how many customers."""
+    """The features most often the strongest push towards churn, with how many customers."""
     first = [
-        reason.feature.replace("_", " ")
+        reason.feature
         for s in scored
         if s.churn is not None
         for reason in s.churn.reasons[:1]
