@@ -322,6 +322,7 @@ class TimelineEvent(Strict):
     at: dt.datetime
     title: str = Field(description="what happened, in plain words")
     details: dict[str, float | str | None]
+    text: str | None = Field(None, description="the transcript, ticket text or comment, redacted")
 
 
 class Timeline(Strict):

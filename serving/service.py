@@ -66,6 +66,7 @@ from serving.state import open_database
 from serving.text import TextService
 from serving.ui.assets import FILES, Assets
 from serving.ui.data import OverviewCache, pages_for, timeline
+from serving.ui.texts import TextLog
 
 log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -115,6 +116,7 @@ class CxService:
         self.runtime = Runtime(load_settings())
         self.text = TextService(self.runtime.settings.workspace)
         self.overview_cache = OverviewCache()
+        self.texts = TextLog(open_database(self.runtime.settings.workspace))
         # models load in the background: /livez answers at once, /readyz once they passed the canary
         threading.Thread(target=self.runtime.start, name="cx-load", daemon=True).start()
 
@@ -164,6 +166,7 @@ class CxService:
         self.runtime.models()  # the customers are known once the store is materialised: 503 before
         check_rows(self.runtime, tables)
         result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
+        self.texts.keep(tables)  # redacted above: the customer's timeline shows them
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
         return result
@@ -212,7 +215,7 @@ class CxService:
     def timeline(self, customer_id: Annotated[CustomerId, Query()]) -> Timeline:
         """A customer's touchpoints in the online store, oldest first, and when they were handled."""
         self.runtime.models()  # the store is materialised once the service is ready: 503 before
-        found = timeline(self.runtime, customer_id)
+        found = timeline(self.runtime, self.texts, customer_id)
         if found is None:
             raise HTTPException(404, f"no customer {customer_id!r} in the online store")
         return found

@@ -13,6 +13,7 @@ from serving.keys import Role, allows
 from serving.runtime import Runtime
 from serving.schemas import CustomerScores, Overview, Timeline, TimelineEvent
 from serving.ui.svg_charts import bar_chart
+from serving.ui.texts import TextLog
 
 HIGH, MEDIUM = 0.5, 0.2  # churn probability from which a customer's band is high, medium
 # derived from other events' texts, or the customer's own record: not touchpoints
@@ -32,14 +33,25 @@ def band(probability: float) -> str:
     return "high" if probability >= HIGH else "medium" if probability >= MEDIUM else "low"
 
 
-def timeline(runtime: Runtime, customer_id: str) -> Timeline | None:
-    """A customer's touchpoints, oldest first, and their handling; None for an unknown customer."""
+def timeline(runtime: Runtime, texts: TextLog, customer_id: str) -> Timeline | None:
+    """A customer's touchpoints, oldest first, with their redacted texts where the service received them.
+
+    Returns:
+        The timeline and the customer's handling; None for a customer the store does not know.
+    """
     with runtime.read_lock:
         if runtime.store.get_row(customer_id) is None:
             return None
         history = runtime.store.history(customer_id)
+    said = texts.of(customer_id)
     events = [
-        TimelineEvent(table=table, at=_moment(at), title=_title(table, row), details=_details(row))
+        TimelineEvent(
+            table=table,
+            at=_moment(at),
+            title=_title(table, row),
+            details=_details(row),
+            text=said.get((table, at)),
+        )
         for table, at, row in history
         if table not in HIDDEN
     ]

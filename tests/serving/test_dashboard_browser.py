@@ -113,9 +113,14 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
         expect(visit.page.locator("#timeline")).to_contain_text("Order UI-1")
         before = visit.page.locator("#timeline li").count()
         # an event arrives through the API: the open page shows it without a reload
-        _post_events(base, keys[Role.INGEST], {"calls": [angry_call(CUSTOMER, as_of, "UI-2")]})
+        call = angry_call(CUSTOMER, as_of, "UI-2") | {
+            "transcript": "Write to jane.doe@example.com, I want to cancel."
+        }
+        _post_events(base, keys[Role.INGEST], {"calls": [call]})
         expect(visit.page.locator("#timeline li")).to_have_count(before + 1, timeout=20_000)
-        expect(visit.page.locator("#timeline")).to_contain_text("Call, waited 25 min")
+        # with its transcript, redacted
+        expect(visit.page.locator("#timeline")).to_contain_text("Write to <EMAIL>, I want to cancel.")
+        assert "jane.doe" not in visit.page.content()
         visit.shot("customer-after-event")
         # marked handled: recorded with who, and off the worklist
         visit.page.click("button.handled")

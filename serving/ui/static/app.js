@@ -87,7 +87,7 @@ async function worklistPage() {
 }
 
 function timelineItem(event) {
-  const text = event.details.transcript || event.details.text || event.details.comment;
+  const text = event.text || event.details.text || event.details.comment;
   return h("li", { "data-table": event.table }, h("time", { datetime: event.at }, when(event.at)),
     event.title, text ? h("blockquote", {}, text) : null);
 }
