@@ -136,6 +136,14 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
         box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 50
         visit.open("rules", "/rules", "#rules")
+        # readable at phone width: nothing wider than the screen
+        visit.page.set_viewport_size({"width": 390, "height": 844})
+        for name, hash_, ready in (
+            ("overview-phone", "/overview", "#distribution svg"),
+            ("worklist-phone", "/worklist", "table.worklist"),
+        ):
+            visit.open(name, hash_, ready)
+            assert visit.page.evaluate("document.documentElement.scrollWidth") <= 390, name
         browser.close()
     hosts = {urlsplit(url).hostname for url in visit.requests}
     assert hosts <= LOCAL, hosts
