@@ -66,6 +66,7 @@ from serving.state import open_database
 from serving.text import TextService
 from serving.ui.assets import FILES, Assets
 from serving.ui.data import OverviewCache, pages_for, timeline
+from serving.ui.data import overview as base_overview
 from serving.ui.texts import TextLog
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class CxService:
         redact_logs()  # before anything is logged: BentoML has set up its handlers by now
         self.runtime = Runtime(load_settings())
         self.text = TextService(self.runtime.settings.workspace)
-        self.overview_cache = OverviewCache()
+        self.overview_cache = OverviewCache(lambda: base_overview(self.runtime))
         self.texts = TextLog(open_database(self.runtime.settings.workspace))
         # models load in the background: /livez answers at once, /readyz once they passed the canary
         threading.Thread(target=self.runtime.start, name="cx-load", daemon=True).start()
@@ -224,7 +225,7 @@ class CxService:
     def overview(self) -> Overview:
         """Churn risk over the whole base: distribution, bands, share at risk, top reasons, charts."""
         self.runtime.models()
-        return self.overview_cache.get(self.runtime)
+        return self.overview_cache.get()
 
     @app.get("/me", response_model=Caller, tags=["agents"])
     def me(self, request: Request) -> Caller:

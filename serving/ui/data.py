@@ -18,6 +18,7 @@ from serving.ui.texts import TextLog
 HIGH, MEDIUM = 0.5, 0.2  # churn probability from which a customer's band is high, medium
 # derived from other events' texts, or the customer's own record: not touchpoints
 HIDDEN = {"text_scores", "customers"}
+Clock = Callable[[], float]
 PAGES = {"worklist": Role.AGENT, "customer": Role.AGENT, "overview": Role.MANAGER, "rules": Role.MANAGER}
 
 
@@ -108,19 +109,36 @@ def _title(table: str, row: Mapping[str, Any]) -> str:
 
 
 class OverviewCache:
-    """The overview, scored over the whole base at most once per `ttl_s` (it scores every customer)."""
+    """The overview of the whole base, which scores every customer, kept in memory.
 
-    def __init__(self, ttl_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl_s, self.clock = ttl_s, clock
+    Computed on the first request; then answered from memory, and computed again in the background
+    once older than `ttl_s`, so no request waits for the whole base to be scored twice.
+    """
+
+    def __init__(self, make: Callable[[], Overview], ttl_s: float = 30.0, clock: Clock = time.monotonic):
+        self.make, self.ttl_s, self.clock = make, ttl_s, clock
         self._kept: tuple[float, Overview] | None = None
+        self._refreshing = False
         self._lock = threading.Lock()
 
-    def get(self, runtime: Runtime) -> Overview:
-        """The overview, computed again when the kept one is older than `ttl_s`."""
+    def get(self) -> Overview:
+        """The kept overview (a fresh one is on its way when it is stale); computed now the first time."""
         with self._lock:
-            if self._kept is None or self.clock() - self._kept[0] > self.ttl_s:
-                self._kept = (self.clock(), overview(runtime))
-            return self._kept[1]
+            kept = self._kept
+            if kept is not None and self.clock() - kept[0] > self.ttl_s and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh, name="cx-overview", daemon=True).start()
+        return self._refresh() if kept is None else kept[1]
+
+    def _refresh(self) -> Overview:
+        try:
+            made = self.make()
+            with self._lock:
+                self._kept = (self.clock(), made)
+            return made
+        finally:
+            with self._lock:
+                self._refreshing = False
 
 
 def overview(runtime: Runtime) -> Overview:

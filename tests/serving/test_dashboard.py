@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from serving.auth import needed_role
 from serving.keys import Role
 from serving.ui.assets import Assets
-from serving.ui.data import band, pages_for
+from serving.ui.data import OverviewCache, band, pages_for
 
 
 def _get(path: str, method: str = "GET") -> tuple[int, dict[bytes, bytes], bytes, list[str]]:
@@ -66,3 +68,26 @@ def test_each_role_opens_the_pages_its_endpoints_allow() -> None:
 )
 def test_risk_bands(probability: float, expected: str) -> None:
     assert band(probability) == expected
+
+
+def test_the_overview_is_made_once_then_again_in_the_background_when_stale() -> None:
+    made: list[float] = []
+    now = [0.0]
+    done = threading.Event()
+
+    def make() -> Any:
+        made.append(now[0])
+        if len(made) == 2:
+            done.set()
+        return len(made)
+
+    cache = OverviewCache(make, ttl_s=30, clock=lambda: now[0])
+    assert cache.get() == 1 and cache.get() == 1 and made == [0.0]  # kept
+    now[0] = 31.0
+    assert cache.get() == 1  # stale: answered at once, a fresh one is being made
+    assert done.wait(10)
+    for _ in range(100):
+        if cache.get() == 2:
+            break
+        time.sleep(0.01)
+    assert cache.get() == 2 and made == [0.0, 31.0]
