@@ -123,7 +123,8 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
         assert "jane.doe" not in visit.page.content()
         visit.shot("customer-after-event")
         # marked handled: recorded with who, and off the worklist
-        visit.page.click("button.handled")
+        visit.page.focus("button.handled")  # a real button: reached and pressed from the keyboard
+        visit.page.keyboard.press("Enter")
         expect(visit.page.locator("#handled")).to_contain_text("handled by test-agent")
         visit.open("worklist-handled", "/worklist", "table.worklist")
         expect(visit.page.locator(f'tr[data-customer="{CUSTOMER}"]')).to_have_count(0)
@@ -155,3 +156,17 @@ def _timed(visit: Visit, name: str, hash_: str, ready: str) -> float:
     visit.page.goto("about:blank")
     visit.open(name, hash_, ready)
     return visit.loads[name]
+
+
+def test_the_page_needs_no_key_but_its_data_does_each_for_its_roles(served: Served) -> None:
+    base, keys = served
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.get("/ui").status_code == 200 and http.get("/ui/app.js").status_code == 200
+        assert http.get("/me").status_code == 401
+        assert http.get("/me", headers=bearer(keys[Role.AGENT])).json()["may"] == ["worklist", "customer"]
+        assert http.get("/overview", headers=bearer(keys[Role.AGENT])).status_code == 403
+        assert http.get("/timeline?customer_id=nobody", headers=bearer(keys[Role.AGENT])).status_code == 404
+        handled = http.post(
+            "/worklist/handled", json={"customer_id": "nobody"}, headers=bearer(keys[Role.INGEST])
+        )
+        assert handled.status_code == 403
