@@ -182,6 +182,19 @@ class ActionCenter:
         self.watcher.current()
         return self.watcher.status() | {"unevaluated": dict(self.unevaluated)}
 
+    def rules_activity(self) -> dict[str, Any]:
+        """{"active", "last_fired", "deliveries"}: the rules in force, when each last acted, the outbox."""
+        rules = self.watcher.current()
+        with self.lock:
+            fired = self.ledger.last_fired_by_rule()
+            self.db.commit()  # end the read: Postgres would otherwise keep a transaction open
+            deliveries = self.outbox.counters()
+        return {
+            "active": [r.spec.name for r in rules if r.spec.enabled],
+            "last_fired": {name: _iso(at) for name, at in sorted(fired.items())},
+            "deliveries": deliveries,
+        }
+
     def counters(self) -> dict[str, int]:
         """How many deliveries are queued, delivered, failed (to be retried) and dead."""
         with self.lock:

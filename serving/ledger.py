@@ -130,6 +130,15 @@ class Ledger:
         self.db.execute(f"DELETE FROM {self.work} WHERE {where}", params)
         return teams
 
+    def last_fired_by_rule(self) -> dict[str, float]:
+        """Rule name -> when any of its actions last fired, for any customer."""
+        sql = f"SELECT action_key, MAX(fired_at) FROM {self.log} WHERE kind <> 'handled' GROUP BY action_key"
+        fired: dict[str, float] = {}
+        for key, at in self.db.query(sql):
+            rule = str(key).split("/", 1)[0]
+            fired[rule] = max(fired.get(rule, 0.0), float(at))
+        return fired
+
     def handled(self, customer_id: str) -> list[dict[str, Any]]:
         """Who handled a customer, for which team and when, latest first."""
         rows = self.db.query(

@@ -245,6 +245,13 @@ class RulesStatus(Strict):
         description="why the file as it is now cannot be used; the last good rules apply"
     )
     unevaluated: dict[str, str] = Field(description="rule -> the latest reason it could not be evaluated")
+    active: list[str] = Field(default_factory=list, description="the names of the enabled rules in force")
+    last_fired: dict[str, str] = Field(
+        default_factory=dict, description="rule -> when any of its actions last fired (ISO 8601)"
+    )
+    deliveries: dict[str, int] = Field(
+        default_factory=dict, description="outbox deliveries by status: queued, delivered, failed, dead"
+    )
 
 
 class Reloaded(Strict):

@@ -236,7 +236,8 @@ class CxService:
     @app.get("/rules", response_model=RulesStatus, tags=["managers"])
     def rules(self) -> RulesStatus:
         """The rules file in force: when it loaded, how many rules, and the error while it is broken."""
-        return RulesStatus.model_validate(self.runtime.actions.rules_status())
+        actions = self.runtime.actions
+        return RulesStatus.model_validate(actions.rules_status() | actions.rules_activity())
 
     @app.post("/text/score", response_model=TextScoreResult, tags=["agents"])
     def text_score(self, request: Annotated[TextRequest, Body(examples=[EXAMPLE_TEXT])]) -> TextScoreResult:

@@ -230,3 +230,15 @@ def test_a_handled_customer_leaves_the_worklist_and_returns_only_after_the_coold
     assert ("churn-alert", "worklist") in kinds(back)
     assert center.mark_handled("C2", None, "agent-ann", T0) == []  # on no list: nothing recorded
     assert center.handled("C2") == []
+
+
+def test_the_rules_activity_says_when_each_rule_last_acted_and_how_deliveries_stand(
+    center: ActionCenter,
+) -> None:
+    assert center.rules_activity()["last_fired"] == {}
+    center.apply("C1", context("C1"), T0)
+    center.mark_handled("C1", None, "agent-ann", T0 + dt.timedelta(days=1))  # not a rule's doing
+    activity = center.rules_activity()
+    assert activity["active"] == ["churn-alert", "detractor-survey"]
+    assert activity["last_fired"] == {"churn-alert": T0.isoformat()}
+    assert sum(activity["deliveries"].values()) == 1

@@ -137,6 +137,8 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
         box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 50
         visit.open("rules", "/rules", "#rules")
+        expect(visit.page.locator("#active")).to_contain_text("late-delivery-alert")
+        expect(visit.page.locator("#active")).not_to_contain_text("never")  # it fired on the late delivery
         # readable at phone width: nothing wider than the screen
         visit.page.set_viewport_size({"width": 390, "height": 844})
         for name, hash_, ready in (

@@ -144,7 +144,12 @@ async function rulesPage() {
   show(h("h1", {}, "Rules"), h("section", { class: "card", id: "rules" },
     h("p", {}, `${r.rules} rules in force from ${r.path}, loaded ${r.loaded_at || "never"}.`),
     r.error ? h("p", { class: "error", role: "alert" }, "The file cannot be used now: " + r.error) : null,
-    h("ul", {}, Object.entries(r.unevaluated).map(([n, why]) => h("li", {}, `${n} could not be evaluated: ${why}`)))));
+    h("ul", {}, Object.entries(r.unevaluated).map(([n, why]) => h("li", {}, `${n} could not be evaluated: ${why}`)))),
+    h("section", { class: "card" }, h("h2", {}, "Rules in force"),
+      h("table", { id: "active" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Rule"), h("th", { scope: "col" }, "Last fired"))),
+        h("tbody", {}, r.active.map((n) => h("tr", {}, h("td", {}, n), h("td", {}, r.last_fired[n] ? when(r.last_fired[n]) : "never")))))),
+    h("section", { class: "card" }, h("h2", {}, "Deliveries"),
+      h("p", { id: "deliveries" }, Object.entries(r.deliveries).map(([status, n]) => `${status}: ${n}`).join(" · "))));
 }
 
 async function route() {
