@@ -340,6 +340,13 @@ class Timeline(Strict):
     handled: list[dict[str, Any]]
 
 
+class ReasonCount(Strict):
+    """A reason and how many customers have it as their strongest push towards churn."""
+
+    reason: str
+    customers: int
+
+
 class Overview(Strict):
     """The base at a glance, from the scores the service can compute now."""
 
@@ -348,6 +355,6 @@ class Overview(Strict):
     risk_threshold: float
     bands: dict[str, int] = Field(description="customers per risk band: high, medium, low")
     distribution: list[int] = Field(description="customers per tenth of churn probability, lowest first")
-    top_reasons: list[tuple[str, int]]
+    top_reasons: list[ReasonCount]
     chart_svg: str = Field(description="the distribution as an SVG chart")
     reasons_svg: str = Field(description="the top reasons as an SVG chart")

@@ -212,7 +212,12 @@ class CxService:
         teams = self.runtime.actions.mark_handled(body.customer_id, body.team, by, now)
         return Handled(customer_id=body.customer_id, by=by, at=now, teams=teams)
 
-    @app.get("/timeline", response_model=Timeline, tags=["agents"])
+    @app.get(
+        "/timeline",
+        response_model=Timeline,
+        tags=["agents"],
+        responses={404: {"model": Problem, "description": "no such customer in the online store"}},
+    )
     def timeline(self, customer_id: Annotated[CustomerId, Query()]) -> Timeline:
         """A customer's touchpoints in the online store, oldest first, and when they were handled."""
         self.runtime.models()  # the store is materialised once the service is ready: 503 before

@@ -11,7 +11,7 @@ from typing import Any
 
 from serving.keys import Role, allows
 from serving.runtime import Runtime
-from serving.schemas import CustomerScores, Overview, Timeline, TimelineEvent
+from serving.schemas import CustomerScores, Overview, ReasonCount, Timeline, TimelineEvent
 from serving.ui.svg_charts import bar_chart
 from serving.ui.texts import TextLog
 
@@ -159,7 +159,7 @@ def overview(runtime: Runtime) -> Overview:
         risk_threshold=HIGH,
         bands={name: bands.get(name, 0) for name in ("high", "medium", "low")},
         distribution=tenths,
-        top_reasons=reasons,
+        top_reasons=[ReasonCount(reason=r, customers=n) for r, n in reasons],
         chart_svg=bar_chart(list(zip(labels, map(float, tenths), strict=True)), "Customers per churn risk"),
         reasons_svg=bar_chart([(r, float(n)) for r, n in reasons], "Customers per top reason"),
     )
