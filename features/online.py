@@ -216,6 +216,24 @@ class OnlineStore:
             found.update(str(row[0]) for row in self.db.query(sql, chunk))
         return found
 
+    def customer_ids(self) -> list[str]:
+        """Every customer with a feature row, in id order."""
+        return [
+            str(row[0]) for row in self.db.query(f"SELECT customer_id FROM {self.prefix}features ORDER BY 1")
+        ]
+
+    def history(self, customer_id: str) -> list[tuple[str, int, dict[str, Any]]]:
+        """A customer's stored events, oldest first: (table, when in microseconds, row with ISO times)."""
+        found = []
+        for source in self.catalogue.sources:
+            times = {c.name for c in source.columns if c.kind == "time"}
+            names = ["customer_id", *(c.name for c in source.columns)]
+            for values in self._customer_rows(source, customer_id):
+                row = dict(zip(names, values, strict=True))
+                at = int(row[source.time] or 0)
+                found.append((source.name, at, {k: _iso(v) if k in times else v for k, v in row.items()}))
+        return sorted(found, key=lambda event: event[1])
+
     def get_row(self, customer_id: str) -> tuple[int, dict[str, Any]] | None:
         """The customer's latest feature row and its `as_of` (microseconds since the epoch), or None."""
         rows = self.db.query(
@@ -274,6 +292,10 @@ class OnlineStore:
             (str(cid), m, json.dumps(dict(zip(names, row, strict=True))))
             for cid, m, row in zip(scores["customer_id"], micros, zip(*values, strict=True), strict=True)
         ]
+
+
+def _iso(micros: Any) -> str | None:
+    return None if micros is None else pd.Timestamp(int(micros), unit="us", tz="UTC").isoformat()
 
 
 def row_dict(frame: pd.DataFrame, catalogue: Catalogue) -> dict[str, Any]:

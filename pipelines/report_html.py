@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from pipelines.svg_charts import IntervalRow, bar_chart, calibration_chart, interval_chart
+from serving.ui.svg_charts import IntervalRow, bar_chart, calibration_chart, interval_chart
 
 CHART_TOP = 5  # drivers per model in the chart; the table below it lists them all
 

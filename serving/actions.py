@@ -101,6 +101,9 @@ class ActionCenter:
         if last is not None and at - last < rule.cooldown_days(action) * DAY_S:
             return False
         spec = action.spec
+        if isinstance(spec, WorklistAction):  # an agent's handling starts the cooldown again
+            handled = self.ledger.last_of(customer_id, "handled", spec.team)
+            return handled is None or at - handled >= rule.cooldown_days(action) * DAY_S
         if not isinstance(spec, SurveyAction):
             return True
         last_survey = self.ledger.last_of(customer_id, "survey", spec.metric)
@@ -147,6 +150,22 @@ class ActionCenter:
         with self.lock:
             return self.ledger.worklist(team, limit)
 
+    def mark_handled(self, customer_id: str, team: str | None, by: str, now: dt.datetime) -> list[str]:
+        """Take a customer off the worklists (one team's, or all), recorded with who and when."""
+        with self.lock:
+            try:
+                teams = self.ledger.mark_handled(customer_id, team, by, _seconds(now))
+                self.db.commit()
+            except BaseException:
+                self.db.rollback()
+                raise
+        return teams
+
+    def handled(self, customer_id: str) -> list[dict[str, Any]]:
+        """Who handled a customer, for which team and when, latest first."""
+        with self.lock:
+            return self.ledger.handled(customer_id)
+
     def _holds(self, rule: Rule, context: Context) -> bool:
         try:
             return rule.condition.holds(context)
@@ -162,6 +181,19 @@ class ActionCenter:
         """
         self.watcher.current()
         return self.watcher.status() | {"unevaluated": dict(self.unevaluated)}
+
+    def rules_activity(self) -> dict[str, Any]:
+        """{"active", "last_fired", "deliveries"}: the rules in force, when each last acted, the outbox."""
+        rules = self.watcher.current()
+        with self.lock:
+            fired = self.ledger.last_fired_by_rule()
+            self.db.commit()  # end the read: Postgres would otherwise keep a transaction open
+            deliveries = self.outbox.counters()
+        return {
+            "active": [r.spec.name for r in rules if r.spec.enabled],
+            "last_fired": {name: _iso(at) for name, at in sorted(fired.items())},
+            "deliveries": deliveries,
+        }
 
     def counters(self) -> dict[str, int]:
         """How many deliveries are queued, delivered, failed (to be retried) and dead."""

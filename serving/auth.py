@@ -19,6 +19,9 @@ from serving.keys import Principal, Role, allows
 Authenticate = Callable[[str], Principal | None]
 
 OPEN = {"/livez", "/readyz", "/healthz"}
+# the dashboard's page and assets hold no data: the browser needs them to ask for a key at all
+UI_PREFIX = "/ui"
+PRINCIPAL = "cx.principal"  # where the caller is left in the ASGI scope for the endpoints
 ANY_ROLE = None  # any valid key: the API docs and unknown paths (a 404 needs a key too)
 # (method, path pattern, role needed); the first match wins
 ROUTES: tuple[tuple[str, re.Pattern[str], Role], ...] = tuple(
@@ -26,6 +29,9 @@ ROUTES: tuple[tuple[str, re.Pattern[str], Role], ...] = tuple(
     for method, pattern, role in (
         ("GET", r"/customers/[^/]+", Role.AGENT),
         ("GET", r"/worklist", Role.AGENT),
+        ("POST", r"/worklist/handled", Role.AGENT),
+        ("GET", r"/timeline", Role.AGENT),
+        ("GET", r"/overview", Role.MANAGER),
         ("GET", r"/rules", Role.MANAGER),
         ("POST", r"/score", Role.AGENT),
         ("POST", r"/text/score", Role.AGENT),
@@ -59,7 +65,7 @@ class Guard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse or pass on one request."""
-        if scope["type"] != "http" or scope["path"] in OPEN:
+        if scope["type"] != "http" or scope["path"] in OPEN or is_ui(scope["path"]):
             await self.app(scope, receive, send)
             return
         try:
@@ -82,6 +88,7 @@ class Guard:
         principal = self._authenticate(token) if token else None
         if principal is None:
             return 401, "a valid API key is required: Authorization: Bearer <key>"
+        scope[PRINCIPAL] = principal
         needed = needed_role(scope["method"], scope["path"])
         if needed is not None and not allows(principal.role, needed):
             return 403, "this key's role may not call this endpoint"
@@ -104,6 +111,11 @@ class Guard:
             chunks.append(chunk)
             more = message.get("more_body", False)
         return b"".join(chunks), False
+
+
+def is_ui(path: str) -> bool:
+    """Whether a path is the dashboard's page or one of its assets."""
+    return path == UI_PREFIX or path.startswith(UI_PREFIX + "/")
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -20,6 +20,7 @@ class Ledger:
     def __init__(self, db: Database, prefix: str = "cx_") -> None:
         self.db, prefix = db, checked_prefix(prefix)
         self.log, self.flag_table, self.work = f"{prefix}action_log", f"{prefix}flags", f"{prefix}worklist"
+        self.handled_table = f"{prefix}handled"
         for statement in (
             f"CREATE TABLE IF NOT EXISTS {self.log} (customer_id TEXT, action_key TEXT, kind TEXT, "
             "target TEXT, fired_at DOUBLE PRECISION)",
@@ -30,6 +31,8 @@ class Ledger:
             f"CREATE TABLE IF NOT EXISTS {self.work} (customer_id TEXT, team TEXT, priority INTEGER, "
             "score DOUBLE PRECISION, rule TEXT, reasons TEXT, added_at DOUBLE PRECISION, "
             "PRIMARY KEY (customer_id, team))",
+            f"CREATE TABLE IF NOT EXISTS {self.handled_table} (customer_id TEXT, team TEXT, "
+            "handled_by TEXT, handled_at DOUBLE PRECISION)",
         ):
             db.execute(statement)
         db.commit()
@@ -102,9 +105,52 @@ class Ledger:
         entries = [dict(zip(names, row, strict=True)) for row in rows]
         return [e | {"reasons": json.loads(e["reasons"]), "flagged": bool(e["flagged"])} for e in entries]
 
+    def mark_handled(self, customer_id: str, team: str | None, by: str, at: float) -> list[str]:
+        """Take a customer off a team's worklist (every team's when None), recording who and when.
+
+        Each handling is also an action in the log (kind `handled`, target the team), so a rule that
+        would put the customer back on that team's list waits out its cooldown from this moment.
+
+        Returns:
+            the teams whose lists the customer left (empty when they were on none).
+        """
+        where, params = (
+            ("customer_id = ? AND team = ?", [customer_id, team])
+            if team
+            else ("customer_id = ?", [customer_id])
+        )
+        teams = [str(t) for (t,) in self.db.query(f"SELECT team FROM {self.work} WHERE {where}", params)]
+        for left in teams:
+            self.db.execute(
+                f"INSERT INTO {self.handled_table} (customer_id, team, handled_by, handled_at) "
+                "VALUES (?, ?, ?, ?)",
+                (customer_id, left, by, at),
+            )
+            self.record(customer_id, f"handled/{left}", "handled", left, at)
+        self.db.execute(f"DELETE FROM {self.work} WHERE {where}", params)
+        return teams
+
+    def last_fired_by_rule(self) -> dict[str, float]:
+        """Rule name -> when any of its actions last fired, for any customer."""
+        sql = f"SELECT action_key, MAX(fired_at) FROM {self.log} WHERE kind <> 'handled' GROUP BY action_key"
+        fired: dict[str, float] = {}
+        for key, at in self.db.query(sql):
+            rule = str(key).split("/", 1)[0]
+            fired[rule] = max(fired.get(rule, 0.0), float(at))
+        return fired
+
+    def handled(self, customer_id: str) -> list[dict[str, Any]]:
+        """Who handled a customer, for which team and when, latest first."""
+        rows = self.db.query(
+            f"SELECT team, handled_by, handled_at FROM {self.handled_table} WHERE customer_id = ? "
+            "ORDER BY handled_at DESC",
+            (customer_id,),
+        )
+        return [{"team": t, "by": b, "at": float(a)} for t, b, a in rows]
+
     def drop(self) -> None:
         """Remove the ledger's tables."""
-        for table in (self.log, self.flag_table, self.work):
+        for table in (self.log, self.flag_table, self.work, self.handled_table):
             self.db.execute(f"DROP TABLE IF EXISTS {table}")
         self.db.commit()
 

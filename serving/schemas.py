@@ -245,6 +245,13 @@ class RulesStatus(Strict):
         description="why the file as it is now cannot be used; the last good rules apply"
     )
     unevaluated: dict[str, str] = Field(description="rule -> the latest reason it could not be evaluated")
+    active: list[str] = Field(default_factory=list, description="the names of the enabled rules in force")
+    last_fired: dict[str, str] = Field(
+        default_factory=dict, description="rule -> when any of its actions last fired (ISO 8601)"
+    )
+    deliveries: dict[str, int] = Field(
+        default_factory=dict, description="outbox deliveries by status: queued, delivered, failed, dead"
+    )
 
 
 class Reloaded(Strict):
@@ -289,3 +296,65 @@ EXAMPLE_SURVEYS = {
     ]
 }
 EXAMPLE_TEXT = {"text": "I waited 40 minutes on the phone and my parcel is still missing."}
+
+
+class Caller(Strict):
+    """Who the presented key belongs to, so a client shows only what its role may use."""
+
+    name: str
+    role: str
+    may: list[str] = Field(description="the dashboard's pages this role may open")
+
+
+class HandledRequest(Strict):
+    """A customer an agent has dealt with: off the worklist (one team's, or every team's)."""
+
+    customer_id: CustomerId
+    team: Annotated[Text, Field(min_length=1, max_length=200)] | None = None
+
+
+class Handled(Strict):
+    """Who handled the customer, when, and the worklists they left."""
+
+    customer_id: str
+    by: str
+    at: dt.datetime
+    teams: list[str]
+
+
+class TimelineEvent(Strict):
+    """One touchpoint of a customer, as stored in the online store (texts redacted on arrival)."""
+
+    table: str
+    at: dt.datetime
+    title: str = Field(description="what happened, in plain words")
+    details: dict[str, float | str | None]
+    text: str | None = Field(None, description="the transcript, ticket text or comment, redacted")
+
+
+class Timeline(Strict):
+    """A customer's touchpoints, oldest first, and the times they were handled."""
+
+    customer_id: str
+    events: list[TimelineEvent]
+    handled: list[dict[str, Any]]
+
+
+class ReasonCount(Strict):
+    """A reason and how many customers have it as their strongest push towards churn."""
+
+    reason: str
+    customers: int
+
+
+class Overview(Strict):
+    """The base at a glance, from the scores the service can compute now."""
+
+    customers: int
+    at_risk: int = Field(description="customers whose churn probability is at least `risk_threshold`")
+    risk_threshold: float
+    bands: dict[str, int] = Field(description="customers per risk band: high, medium, low")
+    distribution: list[int] = Field(description="customers per tenth of churn probability, lowest first")
+    top_reasons: list[ReasonCount]
+    chart_svg: str = Field(description="the distribution as an SVG chart")
+    reasons_svg: str = Field(description="the top reasons as an SVG chart")

@@ -17,7 +17,7 @@ import threading
 from typing import Annotated, Any, cast
 
 import bentoml
-from fastapi import Body, FastAPI, Query
+from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from features.contract import TEXT_SCORES_TABLE
 from features.online_db import StoreUnavailable
 from serving import metrics
-from serving.auth import OPEN, Authenticate, Guard
+from serving.auth import OPEN, PRINCIPAL, Authenticate, Guard
 from serving.contract_check import check_rows
 from serving.errors import add_error_handlers
 from serving.events import ingest, store_events
@@ -40,10 +40,14 @@ from serving.schemas import (
     EXAMPLE_SCORE,
     EXAMPLE_SURVEYS,
     EXAMPLE_TEXT,
+    Caller,
     CustomerId,
     CustomerScores,
     EventBatch,
     EventsResult,
+    Handled,
+    HandledRequest,
+    Overview,
     Problem,
     Reloaded,
     RulesStatus,
@@ -53,12 +57,17 @@ from serving.schemas import (
     SurveysStored,
     TextRequest,
     TextScoreResult,
+    Timeline,
     Worklist,
     WorklistEntry,
 )
 from serving.settings import load_settings
 from serving.state import open_database
 from serving.text import TextService
+from serving.ui.assets import FILES, Assets
+from serving.ui.data import OverviewCache, pages_for, timeline
+from serving.ui.data import overview as base_overview
+from serving.ui.texts import TextLog
 
 log = logging.getLogger(__name__)
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -107,6 +116,8 @@ class CxService:
         redact_logs()  # before anything is logged: BentoML has set up its handlers by now
         self.runtime = Runtime(load_settings())
         self.text = TextService(self.runtime.settings.workspace)
+        self.overview_cache = OverviewCache(lambda: base_overview(self.runtime))
+        self.texts = TextLog(open_database(self.runtime.settings.workspace))
         # models load in the background: /livez answers at once, /readyz once they passed the canary
         threading.Thread(target=self.runtime.start, name="cx-load", daemon=True).start()
 
@@ -156,6 +167,7 @@ class CxService:
         self.runtime.models()  # the customers are known once the store is materialised: 503 before
         check_rows(self.runtime, tables)
         result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
+        self.texts.keep(tables)  # redacted above: the customer's timeline shows them
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
         return result
@@ -190,10 +202,47 @@ class CxService:
         entries = self.runtime.actions.worklist(team, limit)
         return Worklist(entries=[WorklistEntry.model_validate(e) for e in entries])
 
+    @app.post("/worklist/handled", response_model=Handled, tags=["agents"])
+    def handled(self, request: Request, body: HandledRequest) -> Handled:
+        """Take a customer off the worklist (one team's or all), recorded with who and when.
+
+        The rules see it: a rule that would put the customer back waits out its cooldown from now.
+        """
+        now, by = dt.datetime.now(dt.UTC), _caller(request).name
+        teams = self.runtime.actions.mark_handled(body.customer_id, body.team, by, now)
+        return Handled(customer_id=body.customer_id, by=by, at=now, teams=teams)
+
+    @app.get(
+        "/timeline",
+        response_model=Timeline,
+        tags=["agents"],
+        responses={404: {"model": Problem, "description": "no such customer in the online store"}},
+    )
+    def timeline(self, customer_id: Annotated[CustomerId, Query()]) -> Timeline:
+        """A customer's touchpoints in the online store, oldest first, and when they were handled."""
+        self.runtime.models()  # the store is materialised once the service is ready: 503 before
+        found = timeline(self.runtime, self.texts, customer_id)
+        if found is None:
+            raise HTTPException(404, f"no customer {customer_id!r} in the online store")
+        return found
+
+    @app.get("/overview", response_model=Overview, tags=["managers"])
+    def overview(self) -> Overview:
+        """Churn risk over the whole base: distribution, bands, share at risk, top reasons, charts."""
+        self.runtime.models()
+        return self.overview_cache.get()
+
+    @app.get("/me", response_model=Caller, tags=["agents"])
+    def me(self, request: Request) -> Caller:
+        """Who the key belongs to, its role and the dashboard pages that role may open."""
+        caller = _caller(request)
+        return Caller(name=caller.name, role=caller.role.value, may=pages_for(caller.role))
+
     @app.get("/rules", response_model=RulesStatus, tags=["managers"])
     def rules(self) -> RulesStatus:
         """The rules file in force: when it loaded, how many rules, and the error while it is broken."""
-        return RulesStatus.model_validate(self.runtime.actions.rules_status())
+        actions = self.runtime.actions
+        return RulesStatus.model_validate(actions.rules_status() | actions.rules_activity())
 
     @app.post("/text/score", response_model=TextScoreResult, tags=["agents"])
     def text_score(self, request: Annotated[TextRequest, Body(examples=[EXAMPLE_TEXT])]) -> TextScoreResult:
@@ -204,6 +253,11 @@ class CxService:
     def reload(self) -> Reloaded:
         """Serve the versions the @champion aliases point at now, without dropping a request."""
         return self.runtime.reload()
+
+
+def _caller(request: Request) -> Principal:
+    """The key's owner, left in the request by the gate in front."""
+    return cast(Principal, request.scope[PRINCIPAL])
 
 
 def _open_gate() -> tuple[Authenticate, int]:
@@ -267,7 +321,8 @@ def _front(served: Any) -> Any:
         paths = _paths(served)
         return [path for path in paths if "{" not in path] + [*OPEN, "/metrics"]  # BentoML's own routes
 
-    return Timed(Guard(KnownPaths(reads, fixed), open_gate=_open_gate), routes=fixed())
+    # the dashboard's files first: they need no key and no BentoML layer
+    return Timed(Assets(Guard(KnownPaths(reads, fixed), open_gate=_open_gate)), routes=[*fixed(), *FILES])
 
 
 def _paths(served: Any) -> list[str]:

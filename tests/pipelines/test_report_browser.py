@@ -11,18 +11,10 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.synthetic.company import generate_company
+from tests.chromium import CHROMIUM, MISSING, launch
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # where the screenshot is kept: the test's temporary folder, or this file (docs/report.png for the README)
 SCREENSHOT_ENV = "CXPREDICT_REPORT_SCREENSHOT"
 
@@ -41,7 +33,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "out"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (make setup)")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)
 def test_every_chart_renders_offline_with_no_request_leaving_the_page(report: Path, tmp_path: Path) -> None:
     from playwright.sync_api import Route, sync_playwright
 
@@ -57,9 +49,7 @@ def test_every_chart_renders_offline_with_no_request_leaving_the_page(report: Pa
             route.abort()
 
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
+        browser = launch(p, tmp_path / "profile")
         page = browser.new_page()
         page.route("**/*", only_files)
         page.on("requestfailed", lambda request: failed.append(request.url))

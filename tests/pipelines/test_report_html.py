@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipelines.report_html import render_report
-from pipelines.svg_charts import IntervalRow, interval_chart
+from serving.ui.svg_charts import IntervalRow, interval_chart
 
 FIGURE = {"respondents": 20.0, "model": 15.0, "corrected": 12.0, "interval": [8.0, 16.0], "n_respondents": 30}
 SUMMARY = {

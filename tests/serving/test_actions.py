@@ -207,3 +207,38 @@ def wait_for(condition: Any, seconds: float = 10.0) -> None:
     while not condition():
         assert time.time() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_a_handled_customer_leaves_the_worklist_and_returns_only_after_the_cooldown(
+    center: ActionCenter,
+) -> None:
+    # given a customer a rule put on the retention worklist
+    center.apply("C1", context("C1"), T0)
+    assert [e["customer_id"] for e in center.worklist("retention", 10)] == ["C1"]
+    # when an agent handles them five days later
+    assert center.mark_handled("C1", None, "agent-ann", T0 + dt.timedelta(days=5)) == ["retention"]
+    # then they leave the list, and who and when are kept
+    assert center.worklist(None, 10) == []
+    (handled,) = center.handled("C1")
+    assert handled["by"] == "agent-ann" and handled["team"] == "retention"
+    assert handled["at"] == (T0 + dt.timedelta(days=5)).timestamp()
+    # the rule fires again after its own cooldown, but the worklist waits 7 days from the handling
+    again = center.apply("C1", context("C1"), T0 + dt.timedelta(days=8))
+    assert kinds(again) == [("churn-alert", "notify"), ("churn-alert", "flag")]
+    assert center.worklist(None, 10) == []
+    back = center.apply("C1", context("C1"), T0 + dt.timedelta(days=13))
+    assert ("churn-alert", "worklist") in kinds(back)
+    assert center.mark_handled("C2", None, "agent-ann", T0) == []  # on no list: nothing recorded
+    assert center.handled("C2") == []
+
+
+def test_the_rules_activity_says_when_each_rule_last_acted_and_how_deliveries_stand(
+    center: ActionCenter,
+) -> None:
+    assert center.rules_activity()["last_fired"] == {}
+    center.apply("C1", context("C1"), T0)
+    center.mark_handled("C1", None, "agent-ann", T0 + dt.timedelta(days=1))  # not a rule's doing
+    activity = center.rules_activity()
+    assert activity["active"] == ["churn-alert", "detractor-survey"]
+    assert activity["last_fired"] == {"churn-alert": T0.isoformat()}
+    assert sum(activity["deliveries"].values()) == 1
