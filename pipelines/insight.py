@@ -100,9 +100,7 @@ def build_population(
             "there are no answers to correct the predictions with; choose another --as-of or --window-days"
         )
     if before.empty:
-        raise DataProblem(
-            f"no customer existed at the window's start {start:%Y-%m-%d}; shorten --window-days"
-        )
+        raise DataProblem(_nobody_before(tables["customers"], start, moment))
     now = build_scoring_set(tables, config, moment)
     ids = active_customers(tables, moment, set(before["customer_id"]) & set(now["customer_id"]))
     before, now = (_rows(frame, ids) for frame in (before, now))
@@ -141,3 +139,14 @@ def segment_columns(customers: pd.DataFrame) -> list[str]:
         and not pd.api.types.is_datetime64_any_dtype(customers[c])
         and 2 <= customers[c].nunique() <= MAX_LEVELS
     ]
+
+
+def _nobody_before(customers: pd.DataFrame, start: pd.Timestamp, moment: pd.Timestamp) -> str:
+    """Why no customer existed at the window's start, and what to change."""
+    joined = customers["created_at"].min() if "created_at" in customers else None
+    if joined is not None and joined >= moment - pd.Timedelta(days=1):
+        return (
+            f"every customer joined at the data's end ({joined:%Y-%m-%d}), as in an undated export: no one "
+            "existed before the window to correct; give customers their real created_at or leave it out"
+        )
+    return f"no customer existed at the window's start {start:%Y-%m-%d}; shorten --window-days"

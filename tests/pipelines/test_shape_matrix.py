@@ -123,6 +123,8 @@ def test_every_command_works_or_says_what_the_data_lacks(
         assert codes["train time"] == 0, codes
         dated = steps.run("train", folder, "--holdout-from", "2025-03-01")
         assert dated.exit_code == 2 and "two or more distinct times for a time split" in dated.output
+        report = steps.run("report", folder, "--out", tmp_path / "undated-report")
+        assert report.exit_code == 2 and "as in an undated export" in report.output
     if not trained:  # with a model, serve would start serving: the served shapes check that instead
         assert steps.run("serve", folder, "--port", "0").exit_code == 2
     if shape in SERVED_SHAPES:
