@@ -11,29 +11,27 @@ key check, and customer reads.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 from typing import Annotated, Any, cast
 
 import bentoml
-from fastapi import Body, FastAPI, HTTPException, Query, Request
-from fastapi.openapi.utils import get_openapi
+from fastapi import Body, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from features.contract import TEXT_SCORES_TABLE
 from features.online_db import StoreUnavailable
 from serving import metrics
-from serving.auth import OPEN, PRINCIPAL, Authenticate, Guard
+from serving.app import app
+from serving.auth import PRINCIPAL
 from serving.contract_check import check_rows
-from serving.errors import add_error_handlers
 from serving.events import ingest, store_events
-from serving.fast_answers import FastAnswers
-from serving.front import KnownPaths, Timed, put_in_front
-from serving.keys import KeyStore, Principal, VerifiedKeys
+from serving.front import put_in_front
+from serving.front_stack import customer_answer, front
+from serving.keys import Principal
 from serving.redaction import redact_logs, redact_rows
-from serving.runtime import NotReady, Runtime
+from serving.runtime import Runtime
 from serving.schemas import (
     EVENT_TABLES,
     EXAMPLE_EVENTS,
@@ -64,46 +62,11 @@ from serving.schemas import (
 from serving.settings import load_settings
 from serving.state import open_database
 from serving.text import TextService
-from serving.ui.assets import FILES, Assets
 from serving.ui.data import OverviewCache, pages_for, timeline
 from serving.ui.data import overview as base_overview
 from serving.ui.texts import TextLog
 
 log = logging.getLogger(__name__)
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "description": text}
-    for code, text in (
-        (401, "no key, or an unknown one"),
-        (403, "the key's role may not call this endpoint"),
-        (413, "the body is too large"),
-        (422, "the request is malformed"),
-        (503, "the models are not loaded, the state database is unavailable, or a reload failed"),
-    )
-}
-app = FastAPI(
-    title="cxpredict",
-    description="Satisfaction and churn risk of every customer, with reasons; events in, actions out.",
-    version="1",
-    responses=ERRORS,
-)
-
-
-def _openapi() -> dict[str, Any]:
-    """FastAPI's document plus the bearer key every endpoint but the probes asks for."""
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        schema.setdefault("components", {})["securitySchemes"] = {"key": {"type": "http", "scheme": "bearer"}}
-        schema["security"] = [{"key": []}]
-        app.openapi_schema = schema
-    return app.openapi_schema
-
-
-app.openapi = _openapi  # type: ignore[method-assign]
-
-
-add_error_handlers(app)
 
 
 # One worker: the score cache, the models generation and /admin/reload live in the process.
@@ -260,76 +223,4 @@ def _caller(request: Request) -> Principal:
     return cast(Principal, request.scope[PRINCIPAL])
 
 
-def _open_gate() -> tuple[Authenticate, int]:
-    """The key check on the workspace's database, and the body limit, for `Guard`."""
-    settings = load_settings()
-    db = open_database(settings.workspace)
-    verified = VerifiedKeys(KeyStore(db))
-
-    def authenticate(token: str) -> Principal | None:
-        try:
-            return verified.authenticate(token)
-        except StoreUnavailable:
-            runtime = _runtime()
-            if runtime is None or runtime.watch.problem() is not None:
-                raise
-            # the service's own connections reach the database again: no need to wait out the backoff
-            db.retry_now()
-            return verified.authenticate(token)
-
-    return authenticate, settings.max_body_bytes
-
-
-def customer_answer(runtime: Runtime, customer_id: str) -> tuple[int, bytes]:
-    """The status and JSON of `GET /customers/{customer_id}`: the scores, 404 or 503."""
-    try:
-        body = runtime.customer_json(customer_id)
-    except NotReady as exc:
-        return 503, json.dumps({"detail": f"not ready: {exc}"}).encode()
-    except StoreUnavailable as exc:
-        return 503, json.dumps({"detail": f"try again later: {exc}"}).encode()
-    if body is None:
-        return 404, json.dumps({"detail": f"no customer {customer_id!r} in the online store"}).encode()
-    return 200, body
-
-
-def _runtime() -> Runtime | None:
-    """The served instance's runtime (None before the instance exists)."""
-    try:
-        return cast(CxService, bentoml.get_current_service()).runtime
-    except bentoml.exceptions.BentoMLException:
-        return None
-
-
-def _cached_answer(customer_id: str) -> bytes | None:
-    runtime = _runtime()
-    return None if runtime is None else runtime.cached_json(customer_id)
-
-
-def _answer(customer_id: str) -> tuple[int, bytes]:
-    runtime = _runtime()
-    if runtime is None:
-        return 503, b'{"detail":"not ready: the service is starting"}'
-    return customer_answer(runtime, customer_id)
-
-
-def _front(served: Any) -> Any:
-    """Latency per route, then keys and roles, known paths, then customer reads, around BentoML's app."""
-    reads = FastAnswers(served, lookup=_cached_answer, answer=_answer)
-
-    def fixed() -> list[str]:
-        paths = _paths(served)
-        return [path for path in paths if "{" not in path] + [*OPEN, "/metrics"]  # BentoML's own routes
-
-    # the dashboard's files first: they need no key and no BentoML layer
-    return Timed(Assets(Guard(KnownPaths(reads, fixed), open_gate=_open_gate)), routes=[*fixed(), *FILES])
-
-
-def _paths(served: Any) -> list[str]:
-    """Every fixed path served: BentoML's own routes, the endpoints' (from the API document), the docs."""
-    bentoml_paths = [str(getattr(route, "path", "")) for route in served.routes]
-    docs = [app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url]
-    return [*bentoml_paths, *app.openapi()["paths"], *(path for path in docs if path)]
-
-
-put_in_front(CxService, _front)
+put_in_front(CxService, lambda served: front(served, app))
