@@ -17,7 +17,7 @@ import threading
 from typing import Annotated, Any, cast
 
 import bentoml
-from fastapi import Body, FastAPI, Query
+from fastapi import Body, FastAPI, Header, Query
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ from serving.events import ingest, store_events
 from serving.fast_answers import FastAnswers
 from serving.front import KnownPaths, Timed, put_in_front
 from serving.keys import KeyStore, Principal, VerifiedKeys
+from serving.receipts import MAX_KEY_LENGTH
 from serving.redaction import redact_logs, redact_rows
 from serving.runtime import NotReady, Runtime
 from serving.schemas import (
@@ -149,13 +150,22 @@ class CxService:
     def events(
         self,
         batch: Annotated[EventBatch, Body(examples=[EXAMPLE_EVENTS])],
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                max_length=MAX_KEY_LENGTH,
+                description="The message's id: a batch sent again under a key stored before is not stored twice",
+            ),
+        ] = None,
     ) -> EventsResult:
         """Store new events, refresh and rescore their customers, apply the rules."""
         tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
         tables = redact_rows({t: rows for t, rows in tables.items() if rows})
         self.runtime.models()  # the customers are known once the store is materialised: 503 before
         check_rows(self.runtime, tables)
-        result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        result = ingest(self.runtime, tables | self._text_scores(tables), now, idempotency_key)
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
         return result
