@@ -155,7 +155,7 @@ class CxService:
             Header(
                 alias="Idempotency-Key",
                 max_length=MAX_KEY_LENGTH,
-                description="The message's id: a batch sent again under a key stored before is not stored twice",
+                description="The message id: a batch sent again under a stored key is not stored twice",
             ),
         ] = None,
     ) -> EventsResult:
