@@ -51,7 +51,10 @@ def ingest(
     if not workspace.is_dir():
         raise DataProblem(f"workspace {workspace} is not a folder")
     options = ConsumerOptions(service.rstrip("/"), _key(key_file), max_messages, idle_exit)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("serving.bus").setLevel(logging.INFO)  # the clients' INFO (every request) is noise
     try:
         transport = open_transport(source)
     except BusUrlError as exc:

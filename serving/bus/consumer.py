@@ -158,7 +158,13 @@ def _reason(status: int, answer: dict[str, Any]) -> str:
 
 @contextmanager
 def _stopped_by_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT set `stop`: the message in hand is finished, no new one is taken."""
+    """SIGTERM and SIGINT set `stop`: the message in hand is finished, no new one is taken.
+
+    Only the main thread may set handlers; a consumer run in another thread stops at its limits.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     old = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
