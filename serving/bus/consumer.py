@@ -9,6 +9,7 @@ out of reach leaves the message on the bus, to come again after a backoff. A ref
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -153,7 +154,8 @@ def _post(http: httpx.Client, delivery: Delivery) -> tuple[int | None, dict[str,
 def _reason(status: int, answer: dict[str, Any]) -> str:
     """The service's reason for refusing a message, in one header-sized line."""
     detail = answer.get("detail", answer)
-    return f"{status}: {detail}"[:MAX_REASON].replace("\n", " ")
+    text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+    return f"{status}: {text}"[:MAX_REASON].replace("\n", " ")
 
 
 @contextmanager

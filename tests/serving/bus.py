@@ -90,6 +90,15 @@ async def _dead_nats(subject: str) -> list[tuple[dict[str, Any], bytes]]:
     return found
 
 
+def queued(kind: str, name: str) -> int:
+    """How many messages wait in the AMQP queue `name` (none are unacknowledged: no consumer runs)."""
+    assert kind == "amqp"
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP))
+    count = int(connection.channel().queue_declare(name, passive=True).method.message_count)
+    connection.close()
+    return count
+
+
 def drop(kind: str, name: str) -> None:
     """Delete the test's queues or stream."""
     if kind == "amqp":

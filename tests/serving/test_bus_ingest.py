@@ -25,6 +25,7 @@ from tests.serving.bus import (
     dead_letters,
     drop,
     publish,
+    queued,
     start_consumer,
     store_count,
     unique,
@@ -156,3 +157,45 @@ def test_a_killed_consumer_leaves_every_message_stored_once_and_poison_dead_lett
     dead = dead_letters(kind, name)
     assert [body for _, body in dead] == [bodies[40]]
     assert str(dead[0][0][REASON_HEADER]).startswith("422")
+
+
+def test_an_unreachable_service_leaves_the_message_on_the_bus_and_sigterm_stops_cleanly(
+    served: Served, tmp_path: Path
+) -> None:
+    workspace, _, keys = served
+    name = unique("amqp")
+    try:
+        publish("amqp", name, [verbatim_body("C0000340", "2026-06-01T00:00:00Z", "Late.")])
+        log, nowhere = tmp_path / "consumer.log", f"http://127.0.0.1:{free_port()}"
+        consumer = start_consumer(workspace, bus_url("amqp", name), nowhere, keys[Role.INGEST], log)
+        deadline = time.monotonic() + 60
+        while log.read_text().count("not taken") < 2:
+            assert consumer.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        consumer.send_signal(signal.SIGTERM)
+        assert consumer.wait(timeout=60) == 0, log.read_text()[-3000:]
+        assert queued("amqp", name) == 1 and dead_letters("amqp", name) == []
+    finally:
+        drop("amqp", name)
+
+
+def test_a_refused_key_stops_the_consumer_in_one_sentence(served: Served, tmp_path: Path) -> None:
+    workspace, base, keys = served
+    name = unique("amqp")
+    try:
+        publish("amqp", name, [verbatim_body("C0000341", "2026-06-01T00:00:00Z", "Late.")])
+        log = tmp_path / "consumer.log"
+        consumer = start_consumer(workspace, bus_url("amqp", name), base, keys[Role.AGENT], log)
+        assert consumer.wait(timeout=120) == 2
+        assert "refused the API key (403)" in log.read_text() and "Traceback" not in log.read_text()
+        assert queued("amqp", name) == 1
+    finally:
+        drop("amqp", name)
+
+
+def test_a_url_without_its_queue_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    log = tmp_path / "consumer.log"
+    consumer = start_consumer(tmp_path, "amqp://guest:secret@127.0.0.1:5672/%2F", "http://x", "k", log)
+    assert consumer.wait(timeout=120) == 2
+    text = log.read_text()
+    assert "names no queue" in text and "secret" not in text and "Traceback" not in text
