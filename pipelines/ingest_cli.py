@@ -6,11 +6,14 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from features.problems import DataProblem
+
+if TYPE_CHECKING:
+    from serving.bus.consumer import ConsumerOptions
 
 EXIT_INVALID = 2
 KEY_VARIABLE = "CX_API_KEY"
@@ -45,8 +48,7 @@ def ingest(
     it; a message the service rejects goes to <queue>.dead (<subject>.dead) with the reason; one it
     cannot take now comes again after a backoff. SIGTERM finishes the message in hand, then stops.
     """
-    from serving.bus.consumer import ConsumerOptions, KeyRefused, consume
-    from serving.bus.transport import BusUrlError, open_transport, redact_url
+    from serving.bus.consumer import ConsumerOptions
 
     if not workspace.is_dir():
         raise DataProblem(f"workspace {workspace} is not a folder")
@@ -55,11 +57,19 @@ def ingest(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )
     logging.getLogger("serving.bus").setLevel(logging.INFO)  # the clients' INFO (every request) is noise
+    _forward(source, options)
+
+
+def _forward(source: str, options: ConsumerOptions) -> None:
+    """Open the bus, forward until told to stop, close it; each failure in one sentence."""
+    from serving.bus.consumer import KeyRefused, consume
+    from serving.bus.transport import BusUrlError, open_transport, redact_url
+
     try:
         transport = open_transport(source)
     except BusUrlError as exc:
         raise DataProblem(str(exc)) from None
-    except Exception as exc:  # the broker's client libraries raise many kinds: one sentence for each
+    except Exception as exc:  # the brokers' client libraries raise many kinds: one sentence for each
         raise DataProblem(f"cannot read {redact_url(source)}: {type(exc).__name__} {exc}") from None
     _say(f"Forwarding {transport.name} from {redact_url(source)} to {options.service}/events")
     try:

@@ -57,11 +57,7 @@ def store_events(
         before = {cid: runtime.writer.get_row(cid) for cid in latest}
         replayed = key is not None and runtime.receipts.seen(key)
         if not replayed:
-            if key is not None:
-                runtime.receipts.record(key, time.time())
-            for table, rows in tables.items():
-                runtime.writer.append_events(table, rows, commit=False)
-            runtime.writer.db.commit()
+            _append_all(runtime, tables, key)
         moments = {}
         for cid, moment in latest.items():
             old = before[cid][0] if before[cid] is not None else None  # type: ignore[index]
@@ -71,6 +67,19 @@ def store_events(
     if replayed:
         raise AlreadyStored(f"the events of idempotency key {key!r} were stored before")
     return moments
+
+
+def _append_all(runtime: Runtime, tables: Mapping[str, Rows], key: str | None) -> None:
+    """Every table's rows and the receipt of `key` in one transaction, rolled back if any part fails."""
+    try:
+        if key is not None:
+            runtime.receipts.record(key, time.time())
+        for table, rows in tables.items():
+            runtime.writer.append_events(table, rows, commit=False)
+        runtime.writer.db.commit()
+    except BaseException:
+        runtime.writer.db.rollback()  # no half-written message may ride on the next request's commit
+        raise
 
 
 def _latest_times(tables: Mapping[str, Rows]) -> dict[str, int]:
