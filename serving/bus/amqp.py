@@ -14,7 +14,14 @@ from urllib.parse import urlsplit
 
 import pika
 
-from serving.bus.transport import DEAD_SUFFIX, REASON_HEADER, STATUS_HEADER, Delivery, query_value
+from serving.bus.transport import (
+    DEAD_SUFFIX,
+    REASON_HEADER,
+    STATUS_HEADER,
+    Delivery,
+    message_key,
+    query_value,
+)
 
 
 class AmqpTransport:
@@ -44,7 +51,7 @@ class AmqpTransport:
         # without a publisher's message_id the body's digest stands in: the same bytes, the same message
         given = getattr(properties, "message_id", None)
         own = given or "sha256-" + hashlib.sha256(body).hexdigest()
-        return f"amqp/{self.name}/{own}"
+        return message_key("amqp", self.name, own)
 
     def ack(self, delivery: Delivery) -> None:
         """Acknowledge: the broker drops the message."""

@@ -19,7 +19,14 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
 
-from serving.bus.transport import DEAD_SUFFIX, REASON_HEADER, STATUS_HEADER, Delivery, query_value
+from serving.bus.transport import (
+    DEAD_SUFFIX,
+    REASON_HEADER,
+    STATUS_HEADER,
+    Delivery,
+    message_key,
+    query_value,
+)
 
 ACK_WAIT_S = "30"
 
@@ -60,7 +67,7 @@ class JetStreamTransport:
             return None
         given = (message.headers or {}).get("Nats-Msg-Id")
         own = given or f"seq-{message.metadata.sequence.stream}"
-        return Delivery(bytes(message.data), f"nats/{self.stream}/{own}", message)
+        return Delivery(bytes(message.data), message_key("nats", self.stream, own), message)
 
     def ack(self, delivery: Delivery) -> None:
         """Acknowledge, and wait for the server to confirm it."""

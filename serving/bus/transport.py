@@ -9,9 +9,12 @@ to `open_transport`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
+
+from serving.receipts import MAX_KEY_LENGTH
 
 REASON_HEADER = "x-cx-dead-reason"
 STATUS_HEADER = "x-cx-dead-status"
@@ -61,6 +64,12 @@ class Transport(Protocol):
     def close(self) -> None:
         """Let go of the connection (unacknowledged messages go back to the bus)."""
         ...
+
+
+def message_key(bus: str, name: str, own: str) -> str:
+    """The idempotency key of a message: `bus/name/own`, its SHA-256 when longer than the service takes."""
+    key = f"{bus}/{name}/{own}"
+    return key if len(key) <= MAX_KEY_LENGTH else f"{bus}/sha256-{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def query_value(url: str, name: str, default: str | None = None) -> str:
