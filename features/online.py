@@ -113,11 +113,14 @@ class OnlineStore:
         self.db.commit()
         return len(scores)
 
-    def append_events(self, table: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> int:
+    def append_events(
+        self, table: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]], commit: bool = True
+    ) -> int:
         """Store new events of `table` (contract form); a row with a known key replaces the old one.
 
         A key belongs to the customer who first sent it: a new version of an event replaces only
-        that customer's row, and a key another customer already holds is refused.
+        that customer's row, and a key another customer already holds is refused. With `commit`
+        off the rows wait for the caller's commit (several tables, or a receipt, in one transaction).
 
         Returns:
             the number of rows stored.
@@ -136,7 +139,8 @@ class OnlineStore:
                     f'DELETE FROM {name} WHERE "{key}" = ? AND customer_id = ?', (value, customer)
                 )
         self.db.insert(name, columns, stored)
-        self.db.commit()
+        if commit:
+            self.db.commit()
         return len(stored)
 
     def check_keys(self, table: str, rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> None:

@@ -22,6 +22,7 @@ from pipelines.cli_data import features, validate
 from pipelines.cli_errors import CatchAllGroup
 from pipelines.cli_insight import report, survey_plan
 from pipelines.cli_models import monitor, promote, rollback, score, train
+from pipelines.ingest_cli import ingest
 from pipelines.retrain_cli import retrain
 from pipelines.text_cli import text_app
 
@@ -115,6 +116,7 @@ app.command("survey-plan")(survey_plan)
 app.command()(serve)
 app.command()(monitor)
 app.command()(retrain)
+app.command()(ingest)
 app.add_typer(text_app, name="text")
 app.add_typer(rules_app, name="rules")
 app.add_typer(actions_app, name="actions")

@@ -8,6 +8,7 @@ happened, not on when the request arrived.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,8 +25,17 @@ class UnknownTable(ValueError):
     """Events of a table the workspace's features were not built with."""
 
 
-def store_events(runtime: Runtime, tables: Mapping[str, Rows]) -> dict[str, tuple[int | None, int]]:
+class AlreadyStored(Exception):
+    """The events of this idempotency key were stored before: nothing stored, the customers refreshed."""
+
+
+def store_events(
+    runtime: Runtime, tables: Mapping[str, Rows], key: str | None = None
+) -> dict[str, tuple[int | None, int]]:
     """Append the rows of each table and refresh every customer they name.
+
+    Every table's rows and the message's idempotency `key` are committed in one transaction: a
+    message is stored whole or not at all, and a repeated key stores nothing.
 
     Returns:
         customer id -> (as_of before, as_of after) of their feature row, in microseconds.
@@ -33,6 +43,8 @@ def store_events(runtime: Runtime, tables: Mapping[str, Rows]) -> dict[str, tupl
     Raises:
         UnknownTable: for a table the online store has no source for (nothing is stored then).
         KeyTaken: for an event whose key belongs to another customer (nothing is stored then).
+        AlreadyStored: for a `key` stored before (its customers are refreshed all the same, in case
+            the earlier request stopped between its commit and the refresh).
     """
     with runtime.write_lock:
         known = {s.name for s in runtime.writer.catalogue.sources}
@@ -43,15 +55,31 @@ def store_events(runtime: Runtime, tables: Mapping[str, Rows]) -> dict[str, tupl
             runtime.writer.check_keys(table, rows)
         latest = _latest_times(tables)
         before = {cid: runtime.writer.get_row(cid) for cid in latest}
-        for table, rows in tables.items():
-            runtime.writer.append_events(table, rows)
+        replayed = key is not None and runtime.receipts.seen(key)
+        if not replayed:
+            _append_all(runtime, tables, key)
         moments = {}
         for cid, moment in latest.items():
             old = before[cid][0] if before[cid] is not None else None  # type: ignore[index]
             as_of = max(moment, (old or 0) + 1)  # time never runs backwards for a row
             runtime.writer.refresh(cid, pd.Timestamp(as_of, unit="us", tz="UTC"))
             moments[cid] = (old, as_of)
+    if replayed:
+        raise AlreadyStored(f"the events of idempotency key {key!r} were stored before")
     return moments
+
+
+def _append_all(runtime: Runtime, tables: Mapping[str, Rows], key: str | None) -> None:
+    """Every table's rows and the receipt of `key` in one transaction, rolled back if any part fails."""
+    try:
+        if key is not None:
+            runtime.receipts.record(key, time.time())
+        for table, rows in tables.items():
+            runtime.writer.append_events(table, rows, commit=False)
+        runtime.writer.db.commit()
+    except BaseException:
+        runtime.writer.db.rollback()  # no half-written message may ride on the next request's commit
+        raise
 
 
 def _latest_times(tables: Mapping[str, Rows]) -> dict[str, int]:
@@ -69,12 +97,23 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def ingest(runtime: Runtime, tables: Mapping[str, Rows], now: dt.datetime) -> EventsResult:
-    """Store events, rescore their customers, apply the rules; what changed and what was queued."""
+def ingest(
+    runtime: Runtime, tables: Mapping[str, Rows], now: dt.datetime, key: str | None = None
+) -> EventsResult:
+    """Store events, rescore their customers, apply the rules; what changed and what was queued.
+
+    A message whose idempotency `key` was stored before stores nothing and applies no rule: the
+    answer says `replayed`, and the customers' next reads score their refreshed rows.
+    """
     champions = runtime.models()
     ids = _customers(tables)
     before = dict(zip(ids, runtime.customers(ids), strict=True))  # cached scores: no second prediction
-    store_events(runtime, tables)
+    try:
+        store_events(runtime, tables, key)
+    except AlreadyStored:
+        for cid in ids:
+            runtime.forget(cid)
+        return EventsResult(stored={}, customers=[], replayed=True)
     rows = {cid: row for cid in ids if (row := runtime.feature_row(cid)) is not None}
     predictions = dict(zip(rows, champions.predict([row[1] for row in rows.values()]), strict=True))
     changes = []

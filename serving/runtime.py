@@ -28,6 +28,7 @@ from serving.answers import Answers
 from serving.health import StoreWatch, TimedLock, problems, wedged
 from serving.ledger import Ledger
 from serving.model_watch import ModelWatch
+from serving.receipts import Receipts
 from serving.schemas import CustomerScores, Freshness, Reloaded
 from serving.scorer import Champions, Prediction, RegistryUnavailable, champion_versions, load_champions
 from serving.settings import ServiceSettings
@@ -63,6 +64,7 @@ class Runtime:
         self.store, self.writer = OnlineStore.open(url), OnlineStore.open(url)
         self.read_lock, self.write_lock = TimedLock("read lock"), TimedLock("write lock")
         self.ledger = Ledger(self.store.db)  # flags are read on the read connection
+        self.receipts = Receipts(self.writer.db)  # on the write connection: one commit with the events
         self.actions = ActionCenter.open(open_database(settings.workspace), settings.rules_path)
         self.loaded: Loaded | None = None
         self._reloading = threading.Lock()  # one reload at a time: generations stay distinct

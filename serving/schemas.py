@@ -198,6 +198,9 @@ class EventsResult(Strict):
 
     stored: dict[str, int]
     customers: list[CustomerChange]
+    replayed: bool = Field(
+        default=False, description="the Idempotency-Key was stored before: nothing was stored again"
+    )
 
 
 class WorklistEntry(Strict):

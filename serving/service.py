@@ -16,7 +16,7 @@ import threading
 from typing import Annotated, Any, cast
 
 import bentoml
-from fastapi import Body, HTTPException, Query, Request
+from fastapi import Body, Header, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -30,6 +30,7 @@ from serving.events import ingest, store_events
 from serving.front import put_in_front
 from serving.front_stack import customer_answer, front
 from serving.keys import Principal
+from serving.receipts import MAX_KEY_LENGTH
 from serving.redaction import redact_logs, redact_rows
 from serving.runtime import Runtime
 from serving.schemas import (
@@ -123,14 +124,24 @@ class CxService:
     def events(
         self,
         batch: Annotated[EventBatch, Body(examples=[EXAMPLE_EVENTS])],
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                max_length=MAX_KEY_LENGTH,
+                description="The message id: a batch sent again under a stored key is not stored twice",
+            ),
+        ] = None,
     ) -> EventsResult:
         """Store new events, refresh and rescore their customers, apply the rules."""
         tables = {t: [r.model_dump() for r in getattr(batch, t)] for t in EVENT_TABLES}
         tables = redact_rows({t: rows for t, rows in tables.items() if rows})
         self.runtime.models()  # the customers are known once the store is materialised: 503 before
         check_rows(self.runtime, tables)
-        result = ingest(self.runtime, tables | self._text_scores(tables), dt.datetime.now(dt.UTC))
-        self.texts.keep(tables)  # redacted above: the customer's timeline shows them
+        now = dt.datetime.now(dt.UTC)
+        result = ingest(self.runtime, tables | self._text_scores(tables), now, idempotency_key)
+        if not result.replayed:
+            self.texts.keep(tables)  # redacted above: the customer's timeline shows them
         taken = [(a.kind, a.status) for c in result.customers for a in c.actions]
         metrics.count_events(result.stored, taken)
         return result
