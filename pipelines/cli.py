@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from pipelines.cli_models import monitor, promote, rollback, score, train
 from pipelines.ingest_cli import ingest
 from pipelines.retrain_cli import retrain
 from pipelines.text_cli import text_app
+from serving.env_files import read_secret_files
 
 app = typer.Typer(
     help="cxpredict: predict every customer's satisfaction and churn risk from what the company observes.",
@@ -36,8 +38,13 @@ app = typer.Typer(
 
 
 @app.callback()
-def _quiet_libraries() -> None:
-    """Keep the CLI's output to what the user asked for: no library progress bars or INFO logs."""
+def _prepare() -> None:
+    """Read secrets from their `*_FILE`s; keep the output to what the user asked for (no progress bars)."""
+    try:
+        read_secret_files()
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        raise typer.Exit(EXIT_INVALID) from None
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")  # MLflow sets its level when imported
     for name in ("alembic", "py4j"):

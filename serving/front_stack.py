@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from features.online_db import StoreUnavailable
 from serving.auth import OPEN, Authenticate, Guard
+from serving.env_files import read_secret_files
 from serving.fast_answers import FastAnswers
 from serving.front import KnownPaths, Timed
 from serving.keys import KeyStore, Principal, VerifiedKeys
@@ -25,6 +26,7 @@ from serving.ui.assets import FILES, Assets
 
 def _open_gate() -> tuple[Authenticate, int]:
     """The key check on the workspace's database, and the body limit, for `Guard`."""
+    read_secret_files()  # the gate may open before the service instance exists
     settings = load_settings()
     db = open_database(settings.workspace)
     verified = VerifiedKeys(KeyStore(db))

@@ -26,10 +26,12 @@ from serving import metrics
 from serving.app import app
 from serving.auth import PRINCIPAL
 from serving.contract_check import check_rows
+from serving.env_files import read_secret_files
 from serving.events import ingest, store_events
 from serving.front import put_in_front
 from serving.front_stack import customer_answer, front
 from serving.keys import Principal
+from serving.log_format import format_logs
 from serving.receipts import MAX_KEY_LENGTH
 from serving.redaction import redact_logs, redact_rows
 from serving.runtime import Runtime
@@ -77,7 +79,9 @@ class CxService:
     """Scores, reasons, events and actions for one workspace (named by `CX_WORKSPACE`)."""
 
     def __init__(self) -> None:
+        read_secret_files()  # before anything reads a secret: `bentoml serve` passes no CLI
         redact_logs()  # before anything is logged: BentoML has set up its handlers by now
+        format_logs()
         self.runtime = Runtime(load_settings())
         self.text = TextService(self.runtime.settings.workspace)
         self.overview_cache = OverviewCache(lambda: base_overview(self.runtime))

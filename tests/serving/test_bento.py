@@ -7,6 +7,7 @@ customer, post a late delivery, see the risk rise.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -70,12 +71,16 @@ def test_the_bento_holds_the_service_its_pinned_dependencies_and_no_model_weight
 @pytest.fixture
 def served_bento(
     bento: tuple[Path, str], trained: tuple[Path, MlflowConfig], tmp_path: Path
-) -> Iterator[tuple[str, dict[Role, str]]]:
+) -> Iterator[tuple[str, dict[Role, str], Path]]:
     home, tag = bento
     with serving(Receiver()) as receiver, mlflow_server(trained[1], tmp_path / "mlflow.log") as tracking:
         workspace = copy_workspace(trained, tmp_path / "ws", receiver.url())
         keys, port, log = create_keys(workspace), free_port(), tmp_path / "bento.log"
-        env = os.environ | service_environment(workspace, MlflowConfig(tracking_uri=tracking))
+        env = os.environ | service_environment(workspace, trained[1])
+        # the tracking server's address from a mounted file, the logs as JSON lines, as in deploy/
+        del env["MLFLOW_TRACKING_URI"]
+        (tmp_path / "tracking-uri").write_text(tracking + "\n")
+        env |= {"MLFLOW_TRACKING_URI_FILE": str(tmp_path / "tracking-uri"), "CX_LOG_FORMAT": "json"}
         env |= {"BENTOML_HOME": str(home), "OMP_NUM_THREADS": "1"}
         command = [str(BENTOML), "serve", tag, "--host", "127.0.0.1", "--port", str(port)]
         with log.open("ab") as out:  # started away from the checkout: the code comes from the Bento
@@ -84,16 +89,16 @@ def served_bento(
             )
         try:
             wait_ready(f"http://127.0.0.1:{port}", server, log)
-            yield f"http://127.0.0.1:{port}", keys
+            yield f"http://127.0.0.1:{port}", keys, log
         finally:
             stop_server(server)
 
 
 @pytest.mark.slow
 def test_the_served_bento_rescores_a_customer_after_a_late_delivery(
-    served_bento: tuple[str, dict[Role, str]],
+    served_bento: tuple[str, dict[Role, str], Path],
 ) -> None:
-    base, keys = served_bento
+    base, keys, log = served_bento
     with httpx.Client(base_url=base, timeout=60) as http:
         # given a customer as the served Bento sees them
         before = http.get(f"/customers/{CUSTOMER}", headers=bearer(keys[Role.AGENT]))
@@ -107,3 +112,6 @@ def test_the_served_bento_rescores_a_customer_after_a_late_delivery(
         after = http.get(f"/customers/{CUSTOMER}", headers=bearer(keys[Role.AGENT])).json()
         assert after["metrics"]["nps"]["negative"] > before.json()["metrics"]["nps"]["negative"]
         assert http.get("/livez").status_code == 200
+    # and the worker's log lines are JSON objects
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert records and all({"time", "level", "logger", "message"} <= set(r) for r in records)
