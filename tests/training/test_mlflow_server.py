@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import signal
 import subprocess
 import sys
 import time
@@ -48,7 +49,8 @@ def mlflow_server(config: MlflowConfig, log: Path, artifacts: Path | None = None
         _wait_ready(base, server, log)
         yield base
     finally:
-        stop_server(server)
+        # killed, not stopped: its graceful shutdown waits ~20 s on its job runner, and the test is over
+        stop_server(server, signal.SIGKILL)
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path, timeout_s: float = 300) -> None:
