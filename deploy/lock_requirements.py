@@ -9,19 +9,25 @@ dependencies in `pyproject.toml`: `python -m deploy.lock_requirements`.
 from __future__ import annotations
 
 import re
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
 LOCK_FILE = Path(__file__).with_name("requirements.lock.txt")
-ROOT = "cxpredict"
+PYPROJECT = Path(__file__).parents[1] / "pyproject.toml"
 
 
-def runtime_closure(root: str = ROOT) -> dict[str, str]:
-    """Installed name -> version of `root`'s dependencies and theirs, without optional extras."""
+def runtime_closure(pyproject: Path = PYPROJECT) -> dict[str, str]:
+    """Installed name -> version of the project's dependencies and theirs, without optional extras.
+
+    The roots come from `pyproject.toml`, not from the installed project's metadata, which is as old
+    as its last `pip install`.
+    """
     pinned: dict[str, str] = {}
-    todo = [Requirement(r) for r in metadata.requires(root) or []]
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    todo = [Requirement(r) for r in project["dependencies"]]
     while todo:
         requirement = todo.pop()
         if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
