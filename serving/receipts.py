@@ -9,7 +9,7 @@ instead. The key is written on the store's write connection, in the same transac
 from __future__ import annotations
 
 from features.online_db import Database
-from serving.state import checked_prefix
+from serving.state import LazyTable, checked_prefix
 
 MAX_KEY_LENGTH = 200
 
@@ -19,20 +19,23 @@ class Receipts:
 
     def __init__(self, db: Database, prefix: str = "cx_") -> None:
         self.db, self.table = db, f"{checked_prefix(prefix)}event_receipts"
-        db.execute(
+        self._table = LazyTable(
+            db,
             f"CREATE TABLE IF NOT EXISTS {self.table} (idempotency_key TEXT PRIMARY KEY, "
-            "received_at DOUBLE PRECISION)"
+            "received_at DOUBLE PRECISION)",
         )
-        db.commit()
 
     def seen(self, key: str) -> bool:
         """Whether a message with this key was stored."""
+        self._table.ensure()
         return self.db.scalar(f"SELECT 1 FROM {self.table} WHERE idempotency_key = ?", (key,)) is not None
 
     def record(self, key: str, at: float) -> None:
         """Remember the key; it becomes durable with the next commit, the one of the message's events."""
+        self._table.ensure()
         self.db.execute(f"INSERT INTO {self.table} (idempotency_key, received_at) VALUES (?, ?)", (key, at))
 
     def count(self) -> int:
         """How many keys are remembered."""
+        self._table.ensure()
         return int(self.db.scalar(f"SELECT COUNT(*) FROM {self.table}") or 0)

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from features.online_db import Database, connect
+from features.online_db import Database, StoreUnavailable, connect
 
 # The variable features.online reads too; importing it from there would load pandas and DuckDB into
 # every process that only needs the service database (the CLI's admin commands, delivery workers).
@@ -45,3 +45,33 @@ def checked_prefix(prefix: str) -> str:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", prefix):
         raise ValueError(f"table prefix {prefix!r}: use lower-case letters, digits and _")
     return prefix
+
+
+class LazyTable:
+    """A table created on first use rather than at start.
+
+    A service that starts on a read-only or unreachable state database must start and say why it is
+    not ready, not crash while creating a table; the first read or write that needs the table
+    creates it once the database can take it (and raises `StoreUnavailable` until then).
+    """
+
+    def __init__(self, db: Database, create_sql: str) -> None:
+        self.db, self._create_sql, self._created = db, create_sql, False
+        self.ensure(quiet=True)
+
+    def ensure(self, quiet: bool = False) -> None:
+        """Create the table if it is not known to exist.
+
+        Args:
+            quiet: swallow `StoreUnavailable` (at start); otherwise it propagates to the caller.
+        """
+        if self._created:
+            return
+        try:
+            self.db.execute(self._create_sql)
+            self.db.commit()
+        except StoreUnavailable:
+            if not quiet:
+                raise
+            return
+        self._created = True

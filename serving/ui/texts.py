@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from features.online_db import Database
-from serving.state import checked_prefix
+from serving.state import LazyTable, checked_prefix
 
 # table -> (the column saying when, the column holding the text)
 TEXTS = {
@@ -29,11 +29,11 @@ class TextLog:
     def __init__(self, db: Database, prefix: str = "cx_") -> None:
         self.db, self.table = db, f"{checked_prefix(prefix)}texts"
         self._lock = threading.Lock()  # one connection: one statement sequence at a time
-        db.execute(
+        self._table = LazyTable(
+            db,
             f"CREATE TABLE IF NOT EXISTS {self.table} (customer_id TEXT, source TEXT, event_at BIGINT, "
-            "text TEXT, PRIMARY KEY (customer_id, source, event_at))"
+            "text TEXT, PRIMARY KEY (customer_id, source, event_at))",
         )
-        db.commit()
 
     def keep(self, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         """Keep the texts of redacted event rows (a later text at the same moment replaces it)."""
@@ -46,6 +46,7 @@ class TextLog:
         ]
         if rows:
             with self._lock:
+                self._table.ensure()
                 for row in rows:
                     self.db.execute(
                         f"INSERT INTO {self.table} (customer_id, source, event_at, text) VALUES (?, ?, ?, ?) "
@@ -57,6 +58,7 @@ class TextLog:
     def of(self, customer_id: str) -> dict[tuple[str, int], str]:
         """(table, event time in microseconds) -> the redacted text, for one customer."""
         with self._lock:
+            self._table.ensure()
             rows = self.db.query(
                 f"SELECT source, event_at, text FROM {self.table} WHERE customer_id = ?", (customer_id,)
             )
