@@ -65,7 +65,10 @@ def theme_check(
     if scores is None or "theme" not in scores or scores["theme"].notna().sum() == 0:
         return None
     span = pd.Timedelta(days=RECENT_DAYS)
-    (before, n_before), (after, n_after) = (_shares(scores, end - span, end) for end in (reference_end, now))
+    at = pd.to_datetime(scores["at"], utc=True)
+    (before, n_before), (after, n_after) = (
+        _shares(scores, at, end - span, end) for end in (reference_end, now)
+    )
     texts = (n_before, n_after)
     if min(texts) < MIN_TEXTS:
         return ThemeCheck(texts, before, after, None, False, ())
@@ -79,8 +82,9 @@ def theme_check(
     return ThemeCheck(texts, before, after, distance, distance >= threshold, grown[:NAMED])
 
 
-def _shares(scores: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> tuple[dict[str, float], int]:
-    """Theme -> share of the themed texts in [start, end), and how many texts that is."""
-    at = pd.to_datetime(scores["at"], utc=True)
+def _shares(
+    scores: pd.DataFrame, at: pd.Series, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[dict[str, float], int]:
+    """Theme -> share of the themed texts written (`at`) in [start, end), and how many texts that is."""
     themes = scores.loc[(at >= start) & (at < end), "theme"].dropna().astype(str)
     return {str(k): float(v) for k, v in themes.value_counts(normalize=True).items()}, len(themes)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from features.validation import load_workspace
 from pipelines.cli import app
@@ -80,14 +80,22 @@ def test_an_untouched_company_is_ok_and_exits_0(trained: tuple[Path, dict[str, s
     )
 
 
-def test_deliveries_late_after_a_date_recommend_a_retrain_naming_them(
-    trained: tuple[Path, dict[str, str]], tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def late_run(
+    trained: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Result, Path]:
+    """`monitor --out` once on a copy whose deliveries turn late after `LATE_FROM`: its output and JSON file."""
     company, env = trained
-    late = _copy(company, tmp_path / "late")
+    root = tmp_path_factory.mktemp("late")
+    late = _copy(company, root / "late")
     make_deliveries_late(late, LATE_FROM)
-    out = tmp_path / "monitor.json"
+    out = root / "monitor.json"
     result = runner.invoke(app, ["monitor", str(late), "--out", str(out)], env={**env, "COLUMNS": "250"})
+    return result, out
+
+
+def test_deliveries_late_after_a_date_recommend_a_retrain_naming_them(late_run: tuple[Result, Path]) -> None:
+    result, out = late_run
     assert result.exit_code == 1, result.output
     verdict = result.output.splitlines()[-1]
     assert verdict.startswith("retrain recommended") and "deliveries_late" in verdict
@@ -147,16 +155,12 @@ class _Page(HTMLParser):
 
 
 def test_the_out_file_has_an_offline_html_page_with_the_verdict_drifted_features_and_cbpe(
-    trained: tuple[Path, dict[str, str]], tmp_path: Path
+    late_run: tuple[Result, Path],
 ) -> None:
-    company, env = trained
-    late = _copy(company, tmp_path / "late")
-    make_deliveries_late(late, LATE_FROM)
-    out = tmp_path / "monitor.json"
-    result = runner.invoke(app, ["monitor", str(late), "--out", str(out)], env=env)
+    result, out = late_run
     assert result.exit_code == 1, result.output
     report, page = json.loads(out.read_text()), _Page()
-    page.feed((tmp_path / "monitor.html").read_text(encoding="utf-8"))
+    page.feed(out.with_suffix(".html").read_text(encoding="utf-8"))
     page.close()
     assert page.by_id["verdict"] == "retrain recommended" and page.by_id["reason"] == report["reason"]
     drifted = [d["feature"] for m in report["models"] for d in m["drift"] if d["drifted"]]
