@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from features.catalogue import Aggregation, Measure
+from features.catalogue import Aggregation, Catalogue, Measure
 from features.contract import TEXT_SCORES_TABLE
 
 DAY_US = 86_400_000_000
@@ -209,6 +209,30 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
         *(m for source, noun in TEXT_NOUNS.items() for m in _text_source_specs(source, noun)),
     ),
 }
+
+# Measures of what can only hurt a customer: more of them never lowers the risk of churn or of a
+# negative answer, and the models are held to that (`harm_directions`, as LightGBM monotone
+# constraints). Unconstrained trees read these counts as loyalty too, since they grow with how much
+# a customer buys: halving late deliveries then raised predicted churn where the generator's replay
+# lowers it.
+HARMFUL: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("deliveries", "late"),
+        ("deliveries", "days_late"),
+        ("deliveries", "open_overdue"),
+        ("calls", "wait_s"),  # the calls table's generic number column (see `discover`)
+    }
+)
+# Aggregations that rise with more (or worse) events of a measure.
+RISING: frozenset[str] = frozenset({"count", "sum", "max", "share", "mean", "last"})
+
+
+def harm_directions(catalogue: Catalogue) -> dict[str, int]:
+    """Feature -> +1 for every feature that rises with a harmful measure (`HARMFUL`, `RISING`)."""
+    return {
+        f.name: 1 for f in catalogue.features if (f.source, f.measure) in HARMFUL and f.aggregation in RISING
+    }
+
 
 # Outcome columns become known later than the event itself: (known-when condition, needed column).
 KNOWN_WHEN: dict[tuple[str, str], tuple[str, str]] = {

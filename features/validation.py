@@ -31,6 +31,7 @@ from features.schemas import (
 )
 
 _NUMERIC_AGGS = frozenset({"sum", "mean", "max", "min"})
+SNIFF_ROWS = 1000  # an extra column's first values that must all be numbers before all are parsed
 
 
 @dataclass
@@ -177,8 +178,11 @@ def _parse(values: pd.Series, kind: Kind | None) -> pd.Series:
         return parse_bools(values)
     if kind in (Kind.ID, Kind.TEXT):
         return values.astype("string")
+    known = values.dropna()
+    if not pd.api.types.is_numeric_dtype(values) and parse_numbers(known.head(SNIFF_ROWS)).isna().any():
+        return values.astype("string")  # text: parsing a million transcripts as numbers is the cost
     numbers = parse_numbers(values)
-    return numbers if numbers.notna().sum() == values.notna().sum() else values.astype("string")
+    return numbers if numbers.notna().sum() == len(known) else values.astype("string")
 
 
 def load_workspace(workspace: Path, config: WorkspaceConfig | None = None) -> ValidationReport:

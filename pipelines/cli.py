@@ -80,23 +80,30 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 3000,
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     mlflow_config: MlflowFile = Path("mlflow.yml"),
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Worker processes (default: CX_WORKERS, else 1); more than 1 needs CX_DATABASE_URL."
+        ),
+    ] = None,
 ) -> None:
     """Start the real-time service: scores with reasons, events, rules and actions.
 
     Loads the @champion models, materialises the online store from WORKSPACE when it is empty,
     and serves the API (docs at /docs; keys from `cxpredict keys create`).
     """
-    from serving.server import check_servable
+    from serving.server import check_servable, default_workers
     from serving.server import serve as serve_workspace
 
     check_port_free(host, port)
     try:
-        versions = check_servable(workspace, mlflow_config)
+        workers = workers or default_workers()
+        versions = check_servable(workspace, mlflow_config, workers)
     except (ValueError, LookupError) as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_INVALID) from exc
-    console.print(f"Serving {workspace} on http://{host}:{port} with {versions}")
-    serve_workspace(workspace, mlflow_config, host=host, port=port)
+    console.print(f"Serving {workspace} on http://{host}:{port} with {versions} ({workers} workers)")
+    serve_workspace(workspace, mlflow_config, host=host, port=port, workers=workers)
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -13,7 +13,15 @@ from features.config import WorkspaceConfig, load_config
 from features.problems import DataProblem, Problem
 from features.summary import summarise
 from features.validation import validate_workspace
-from pipelines.cli_common import EXIT_INVALID, Workspace, console, utc
+from pipelines.cli_common import (
+    EXIT_INVALID,
+    SparkConfOption,
+    TablesOption,
+    Workspace,
+    console,
+    spark_job,
+    utc,
+)
 from pipelines.outputs import atomic_path, check_output, write_csv
 from pipelines.render import print_problems, print_summary
 
@@ -68,7 +76,11 @@ def features(
         typer.Option(help="Where the feature SQL runs: duckdb (embedded) or spark."),
     ] = "duckdb",
     out: Annotated[
-        Path | None, typer.Option(help="Parquet file to write (default: features.parquet beside WORKSPACE).")
+        str | None,
+        typer.Option(
+            help="Parquet file to write (default: features.parquet beside WORKSPACE); with --engine spark "
+            "a Parquet folder, or a URI (s3a://, hdfs://)."
+        ),
     ] = None,
     kind: Annotated[
         Literal["scoring", "satisfaction", "churn"],
@@ -78,12 +90,21 @@ def features(
             "streamed to the file chunk by chunk (one row per survey answer / per customer and cutoff).",
         ),
     ] = "scoring",
+    tables: TablesOption = None,
+    spark_conf: SparkConfOption = None,
 ) -> None:
-    """Build point-in-time features, written to Parquet: for scoring, or a training set."""
+    """Build point-in-time features, written to Parquet: for scoring, or a training set.
+
+    With `--engine spark` the set is read, computed and written by Spark: `--out` is then
+    a Parquet dataset (a folder of part files), and `--tables` may name a lake (see docs/spark.md).
+    """
     from features.training_sets import build_scoring_set
     from features.validation import load_workspace
 
-    target = check_output(out or workspace.resolve().parent / "features.parquet", "--out")
+    if engine == "spark":
+        _spark_features(workspace, as_of, out, tables, spark_conf or [], kind)
+        return
+    target = check_output(Path(out) if out else workspace.resolve().parent / "features.parquet", "--out")
     loaded = load_workspace(workspace, load_config(workspace))
     if kind != "scoring":
         _write_training_set(kind, loaded.tables, loaded.config, target, engine)
@@ -98,6 +119,31 @@ def features(
     with atomic_path(target) as partial:
         frame.to_parquet(partial, index=False)
     console.print(f"[green]✓ {len(frame):,} customers × {frame.shape[1] - 2} features → {target}[/]")
+
+
+def _spark_features(
+    workspace: Path,
+    as_of: dt.datetime | None,
+    out: str | None,
+    tables: str | None,
+    conf: list[str],
+    kind: str,
+) -> None:
+    from pipelines.spark_jobs import write_features, write_training_set
+
+    job = spark_job(workspace, out, "features.parquet", tables, conf)
+    if kind != "scoring":
+        try:
+            with console.status(f"Building the {kind} training set on spark…"):
+                rows = write_training_set(job, load_config(workspace), kind)
+        except ValueError as exc:
+            console.print(str(exc), style="red", markup=False)
+            raise typer.Exit(EXIT_INVALID) from exc
+        console.print(f"[green]✓ {rows:,} {kind} examples → {job.out}[/]")
+        return
+    with console.status("Computing features of every customer on spark…"):
+        rows = write_features(job, load_config(workspace), None if as_of is None else utc(as_of))
+    console.print(f"[green]✓ {rows:,} customers → {job.out}[/]")
 
 
 def _write_training_set(

@@ -17,6 +17,10 @@ from training.tracking import MlflowConfig, activate
 
 MODEL_KINDS = ("satisfaction", "churn")
 MISSING_SHOWN = 5
+Champions = dict[str, PyFuncModel | None]  # model kind -> its loaded @champion, None when it has none
+# Reasons hold every feature's contribution for every row of every model: scoring a million rows at
+# once took more than 24 GiB. Chunks of whole rows bound that memory and give the same scores.
+SCORE_CHUNK_ROWS = 100_000
 
 
 def score_customers(
@@ -45,7 +49,11 @@ def score_customers(
 
 
 def score_features(
-    features: pd.DataFrame, mlflow_config: MlflowConfig, kinds: tuple[str, ...] = MODEL_KINDS
+    features: pd.DataFrame,
+    mlflow_config: MlflowConfig,
+    kinds: tuple[str, ...] = MODEL_KINDS,
+    reasons: bool = True,
+    champions: Champions | None = None,
 ) -> pd.DataFrame:
     """`score_customers` for feature rows already built (`customer_id`, `as_of`, features).
 
@@ -53,21 +61,45 @@ def score_features(
         features: one row per customer, as `build_scoring_set` gives them.
         mlflow_config: where the registered models and their serving alias live.
         kinds: the models to score with, among those with a champion.
+        reasons: False gives the same scores without the `_reasons` columns, several times faster.
+        champions: the champions already loaded (`load_champions`), for callers that score often.
 
     Raises:
         LookupError: when no model has a champion yet (train first).
     """
-    activate(mlflow_config)
-    scored = [features[["customer_id"]].reset_index(drop=True)]
-    for kind in kinds:
-        model = _champion(mlflow_config, kind)
-        if model is not None:
-            check_features(model, kind, features)
-            # the model reads its own feature columns from the frame, as `cxpredict features` wrote it
-            scored.append(pd.DataFrame(model.predict(features.reset_index(drop=True))).reset_index(drop=True))
-    if len(scored) == 1:
+    loaded = load_champions(mlflow_config, kinds) if champions is None else champions
+    present = [(kind, model) for kind in kinds if (model := loaded.get(kind)) is not None]
+    if not present:
         raise LookupError("no model has a @champion yet: run `cxpredict train WORKSPACE` first")
+    for kind, model in present:
+        check_features(model, kind, features)
+    models = [model for _, model in present]
+    frame = features.reset_index(drop=True)
+    starts = range(0, max(len(frame), 1), SCORE_CHUNK_ROWS)
+    parts = [_scored(models, frame.iloc[start : start + SCORE_CHUNK_ROWS], reasons) for start in starts]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _scored(models: list[PyFuncModel], chunk: pd.DataFrame, reasons: bool) -> pd.DataFrame:
+    """`customer_id` and every model's scores of one chunk of feature rows."""
+    chunk = chunk.reset_index(drop=True)
+    # the model reads its own feature columns from the frame, as `cxpredict features` wrote it
+    scored = [chunk[["customer_id"]], *(_predicted(m, chunk, reasons).reset_index(drop=True) for m in models)]
     return pd.concat(scored, axis=1)
+
+
+def load_champions(mlflow_config: MlflowConfig, kinds: tuple[str, ...] = MODEL_KINDS) -> Champions:
+    """Each kind's @champion, loaded once: a loaded model keeps the tables its reasons are read from."""
+    activate(mlflow_config)
+    return {kind: _champion(mlflow_config, kind) for kind in kinds}
+
+
+def _predicted(model: PyFuncModel, frame: pd.DataFrame, reasons: bool) -> pd.DataFrame:
+    """The model's scores of `frame`; without reasons straight from its predictor, which skips them."""
+    predictor = getattr(model.unwrap_python_model(), "predictor", None)
+    if reasons or predictor is None:
+        return pd.DataFrame(model.predict(frame))
+    return predictor.predict(frame, reasons=False)
 
 
 def check_features(model: PyFuncModel, kind: str, features: pd.DataFrame) -> None:

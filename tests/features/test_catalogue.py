@@ -7,6 +7,7 @@ import pandas as pd
 from features.catalogue import FEATURE_SERVICES, Catalogue
 from features.config import EventAggregation, EventTableConfig, WorkspaceConfig
 from features.discover import build_catalogue
+from features.sources import harm_directions
 from features.training_sets import build_scoring_set
 from tests.features.conftest import CONFIG, T, at, random_tables, typed
 
@@ -120,3 +121,25 @@ def test_scoring_leaves_out_customers_who_join_later() -> None:
     frame = build_scoring_set(typed(customers=customers), CONFIG, as_of=T)
     assert list(frame["customer_id"]) == ["C1"]
     assert (frame["as_of"] == pd.Timestamp(T)).all()
+
+
+def test_lateness_and_call_wait_features_are_held_to_never_lower_risk_and_nothing_else_is() -> None:
+    deliveries = {
+        "customer_id": ["C1"],
+        "order_id": ["O1"],
+        "ordered_at": [at("-9D")],
+        "promised_at": [at("-5D")],
+        "delivered_at": [at("-3D")],
+    }
+    calls = {"customer_id": ["C1"], "call_id": ["K1"], "started_at": [at("-2D")], "wait_s": ["600"]}
+    catalogue = build_catalogue(typed(deliveries=deliveries, calls=calls), CONFIG)
+    held = harm_directions(catalogue)
+    assert set(held.values()) == {1}
+    assert {"deliveries_late_count_30d", "deliveries_days_late_sum_all", "deliveries_late_share_all"} <= set(
+        held
+    )
+    assert {"calls_wait_s_mean_30d", "calls_wait_s_last"} <= set(held)
+    # how much a customer buys or calls is no harm: it stays free to push either way
+    free = {"deliveries_count_30d", "calls_count_30d"}
+    assert free <= names(catalogue)
+    assert not free & set(held)

@@ -257,3 +257,27 @@ def test_a_cell_of_only_spaces_is_empty_and_numbers_keep_their_type(tmp_path: Pa
     report = load_workspace(write_workspace(tmp_path, {"customers": customers}))
     spent = report.tables["customers"]["total_spent"]
     assert spent.dtype == float and spent.isna().tolist() == [False, True, False]
+
+
+def test_typed_parquet_columns_are_checked_for_infinities_and_nul_by_their_kind(tmp_path: Path) -> None:
+    # typed columns take a different path from CSV text: numbers are tested directly, text parsed
+    # only where it could spell an infinity, timestamps and booleans not at all
+    folder = write_workspace(tmp_path)
+    (folder / "calls.csv").unlink()
+    calls = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C2"],
+            "call_id": ["K1", "K2", "K3"],
+            "started_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            "wait_s": [3.0, float("inf"), 1.0],
+            "note": ["Infinite patience", "1e400", "a\x00b"],
+            "answered": [True, False, True],
+        }
+    )
+    calls.to_parquet(folder / "calls.parquet")
+    found = problems_of(folder)
+    assert found[:2] == [
+        "calls.parquet, row 2, column note: must be a finite number (got '1e400')",
+        "calls.parquet, row 2, column wait_s: must be a finite number (got 'inf')",
+    ]
+    assert len(found) == 3 and found[2].startswith("calls.parquet, row 3, column note: must not contain NUL")
