@@ -33,6 +33,9 @@ class TrainingSet:
         time_column: when each example happens (`responded_at`, the churn cutoff).
         descriptions: feature -> one-line description, used by the reason codes.
         feature_set: the versioned name of the feature set (`churn_v1`).
+        label_days: how far after its moment an example's label looks (churn's horizon); a time
+            split purges the training examples whose label reaches into the holdout. 0 (no purge)
+            unless the builder of the set declares it.
     """
 
     frame: pd.DataFrame
@@ -41,6 +44,7 @@ class TrainingSet:
     time_column: str
     descriptions: Mapping[str, str]
     feature_set: str
+    label_days: int = 0
 
     def __post_init__(self) -> None:
         needed = [*self.features, self.label, self.time_column]
@@ -78,13 +82,21 @@ class TrainingSet:
 
 
 def split_by_time(ts: TrainingSet, holdout_from: dt.date | dt.datetime) -> tuple[TrainingSet, TrainingSet]:
-    """(train, holdout): examples before `holdout_from`, and those at or after it."""
+    """(train, holdout): examples before `holdout_from`, and those at or after it.
+
+    Training examples whose label window (`label_days` after their moment) ends after the first
+    holdout example's moment are purged: a customer who churns early in the holdout is a positive both
+    there and in each such earlier example, so the model would be judged on churners it was
+    fitted on, and its holdout AUC would promise more than later months give.
+    """
     start = pd.Timestamp(holdout_from)
     times = pd.to_datetime(ts.times)
     if times.dt.tz is not None and start.tz is None:
         start = start.tz_localize(times.dt.tz)
     later = (times >= start).to_numpy()
-    return ts.subset(~later), ts.subset(later)
+    first = times[later].min() if later.any() else start  # the holdout's own labels start there
+    reaches = (times + pd.Timedelta(days=ts.label_days) > first).to_numpy()
+    return ts.subset(~later & ~reaches), ts.subset(later)
 
 
 def split_latest(ts: TrainingSet, share: float = DEFAULT_HOLDOUT_SHARE) -> tuple[TrainingSet, TrainingSet]:

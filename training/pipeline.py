@@ -30,7 +30,7 @@ from training.datasets import (
 )
 from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline
 from training.fitting import FitOptions, answers_per_metric, fit_churn, fit_satisfaction, importance
-from training.monitoring.profile import build_profile, holdout_calibration, reference_rows
+from training.monitoring.profile import build_profile, holdout_calibration, holdout_curves, reference_rows
 from training.registry import Decision, Score, champion_version, decide_promotion, promote_model, record_gate
 from training.report import ReportSection, write_report
 from training.tracking import MlflowConfig, activate, log_training_run
@@ -109,6 +109,35 @@ def _fit(kind: str, ts: TrainingSet, scales: Mapping[str, MetricScale], options:
         raise DataProblem(f"{kind} cannot be trained on this data: {exc}") from exc
 
 
+def _split_and_fit(
+    kind: str,
+    ts: TrainingSet,
+    holdout: HoldoutSpec,
+    scales: Mapping[str, MetricScale],
+    options: FitOptions,
+) -> tuple[TrainingSet, TrainingSet, Predictor]:
+    """(train, holdout, the model fitted on train); the purge is given up when it leaves too little to fit.
+
+    A small company's few churn cutoffs lose most of their churners to the purge; the model is then
+    fitted on the purged examples too, and the warning says its holdout figures may flatter it.
+    """
+    try:
+        train, test = split_for_training(kind, ts, holdout)
+        return train, test, _fit(kind, train, scales, options)
+    except DataProblem as exc:  # the purge left no training example, or too few churners to fit
+        if not ts.label_days:
+            raise
+        log.warning(
+            "%s: %s once the examples whose %d-day label reaches into the holdout are purged; fitting "
+            "on them too, so the holdout's figures may promise more than later months give",
+            kind,
+            str(exc).removeprefix(f"{kind} cannot be trained on this data: "),
+            ts.label_days,
+        )
+    train, test = split_for_training(kind, dataclasses.replace(ts, label_days=0), holdout)
+    return train, test, _fit(kind, train, scales, options)
+
+
 def split_for_training(kind: str, ts: TrainingSet, holdout: HoldoutSpec) -> tuple[TrainingSet, TrainingSet]:
     """(train, holdout) of `ts`; a `DataProblem` naming what the data lacks when either is empty.
 
@@ -131,9 +160,11 @@ def split_for_training(kind: str, ts: TrainingSet, holdout: HoldoutSpec) -> tupl
         raise DataProblem(
             f"{kind} needs examples at two or more distinct times for a time split; use --holdout-customers"
         )
+    purged = f" (those whose {ts.label_days}-day label reaches the holdout purged)" if ts.label_days else ""
     raise DataProblem(
-        f"{kind}: the time split leaves {len(train)} training and {len(test)} holdout examples; choose "
-        f"--holdout-from between {times.min():%Y-%m-%d} and {times.max():%Y-%m-%d} or use --holdout-customers"
+        f"{kind}: the time split leaves {len(train)} training examples{purged} and {len(test)} holdout; "
+        f"choose --holdout-from between {times.min():%Y-%m-%d} and {times.max():%Y-%m-%d} "
+        "or use --holdout-customers"
     )
 
 
@@ -145,19 +176,25 @@ def _train_one(
     scales: Mapping[str, MetricScale],
     options: FitOptions,
 ) -> Metrics:
-    train, test = split_for_training(kind, ts, holdout)
-    predictor = _fit(kind, train, scales, options)
+    train, test, predictor = _split_and_fit(kind, ts, holdout, scales, options)
     predictions = predictor.predict(test.X)
     metrics = _evaluate(predictor, predictions, train, test, scales)
     sections = _sections(predictor, predictions, test, metrics)
     data = {"train": train, "holdout": test}
     if holdout.refit:
         predictor, data["fitted_on"] = _fit(kind, ts, scales, options), ts
-    params = {**holdout.as_params(), "seed": options.seed, **_prefixed(options)}
+    purged = len(train) + len(test) < len(ts)  # the time split left out the examples reaching into it
+    params = {
+        **holdout.as_params(),
+        "purged_label_days": ts.label_days if purged else 0,
+        "seed": options.seed,
+    }
+    params |= _prefixed(options)
     with tempfile.TemporaryDirectory() as folder:
         report = write_report(sections, Path(folder), f"{kind} model on holdout")
         reference = _reference_profile(predictor, data.get("fitted_on", train)) | {
-            "calibration": holdout_calibration(sections)
+            "calibration": holdout_calibration(sections),
+            "holdout_curves": holdout_curves(sections),
         }
         info = log_training_run(config, predictor, data, params, metrics, report.parent, reference)
     _gate(config, kind, str(info.registered_model_version), metrics, test, scales)

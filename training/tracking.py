@@ -18,6 +18,7 @@ from mlflow.models.model import ModelInfo
 from models import predictor as predictor_module
 from models.mlflow_config import (
     DEFAULT_TRACKING_URI,
+    REFERENCE_PROFILE,
     MlflowConfig,
     PromotionRule,
     RegisteredModels,
@@ -42,7 +43,6 @@ __all__ = [
 ]
 
 MODEL_NAME = "model"  # artifact name of the pyfunc model inside a run
-REFERENCE_PROFILE = "reference/profile.json"  # the training data's profile, for drift monitoring
 # logged as "models from code": MLflow runs this file on load, so no pickle enters the model
 PYFUNC_ENTRY = Path(predictor_module.__file__).with_name("pyfunc_entry.py")
 _REQUIREMENTS = ("lightgbm", "mlflow", "numpy", "pandas", "scikit-learn")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,6 +10,7 @@ import pandas as pd
 
 from features.config import WorkspaceConfig
 from features.problems import DataProblem
+from features.sources import harm_directions
 from features.training_sets import TrainingFrame, build_churn_set, build_satisfaction_set
 from training.datasets import TrainingSet
 from training.fitting import FitOptions
@@ -16,11 +18,33 @@ from training.pipeline import HoldoutSpec, train_workspace
 from training.tracking import MlflowConfig
 
 
-def as_training_set(built: TrainingFrame) -> TrainingSet:
-    """The training set of a feature-engine result (the catalogue stays with the feature engine)."""
+def as_training_set(built: TrainingFrame, label_days: int = 0) -> TrainingSet:
+    """The training set of a feature-engine result (the catalogue stays with the feature engine).
+
+    Args:
+        built: the feature engine's set.
+        label_days: how far after its moment each label looks (churn's horizon), so that a time
+            split purges the training examples whose label reaches into the holdout.
+    """
     return TrainingSet(
-        built.frame, built.features, built.label, built.time_column, built.descriptions, built.feature_set
+        built.frame,
+        built.features,
+        built.label,
+        built.time_column,
+        built.descriptions,
+        built.feature_set,
+        label_days,
     )
+
+
+def constrained(options: FitOptions | None, built: TrainingFrame) -> FitOptions:
+    """`options` with each harmful feature of `built` held monotone: more of it never lowers risk.
+
+    Directions the caller gives in `options.monotone` win over these defaults.
+    """
+    options = options or FitOptions()
+    harmful = {f: d for f, d in harm_directions(built.catalogue).items() if f in built.features}
+    return dataclasses.replace(options, monotone={**harmful, **options.monotone})
 
 
 def train_from_tables(
@@ -35,8 +59,14 @@ def train_from_tables(
     Churn cutoffs and horizon come from `config.churn`. Returns the contract's metrics dict, where a
     model whose table is missing is absent.
     """
-    satisfaction = as_training_set(build_satisfaction_set(tables, config)) if "surveys" in tables else None
-    churn = as_training_set(build_churn_set(tables, config)) if "churn" in tables else None
+    built = [
+        build_satisfaction_set(tables, config) if "surveys" in tables else None,
+        build_churn_set(tables, config) if "churn" in tables else None,
+    ]
+    # both sets come from the same catalogue, so either one's harmful features serve both
+    options = next((constrained(options, b) for b in built if b is not None), options)
+    satisfaction = None if built[0] is None else as_training_set(built[0])
+    churn = None if built[1] is None else as_training_set(built[1], config.churn.horizon_days)
     return train_workspace(satisfaction, churn, holdout, mlflow_config, config.scales, options)
 
 
@@ -78,7 +108,13 @@ def _train_kind(
     options: FitOptions | None,
 ) -> dict[str, Any]:
     if kind == "churn":
-        churn = as_training_set(build_churn_set(tables, config))
-        return train_workspace(None, churn, holdout, mlflow_config, config.scales, options)
-    satisfaction = as_training_set(build_satisfaction_set(tables, config))
-    return train_workspace(satisfaction, None, holdout, mlflow_config, config.scales, options)
+        built = build_churn_set(tables, config)
+        churn = as_training_set(built, config.churn.horizon_days)
+        return train_workspace(
+            None, churn, holdout, mlflow_config, config.scales, constrained(options, built)
+        )
+    built = build_satisfaction_set(tables, config)
+    satisfaction = as_training_set(built)
+    return train_workspace(
+        satisfaction, None, holdout, mlflow_config, config.scales, constrained(options, built)
+    )

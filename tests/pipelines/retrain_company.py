@@ -19,15 +19,18 @@ from training.workspace import train_supported
 FAST_OPTIONS = FitOptions(params=FAST)
 
 
-def company_with_weak_champions(root: Path, customers: int = 400, seed: int = 3) -> tuple[Path, MlflowConfig]:
+def company_with_weak_champions(root: Path, customers: int = 800, seed: int = 3) -> tuple[Path, MlflowConfig]:
     """A company under `root/ws` whose champions learned nothing: trained on its labels shuffled.
 
     Their features are the company's own (so monitoring and the gate can score them), their AUC is
-    chance: any challenger trained on the true labels beats them on the same holdout.
+    chance: any challenger trained on the true labels beats them on the same holdout. A year of
+    monthly churn cutoffs gives the challenger churners enough to learn from once training purges
+    the cutoffs whose 90-day label reaches into the holdout.
     """
     workspace = root / "ws"
     generate_company(workspace, customers=customers, seed=seed)
     shutil.rmtree(workspace / "_truth")
+    (workspace / "cx.yml").write_text("churn:\n  n_cutoffs: 12\n", encoding="utf-8")
     shuffled = Path(shutil.copytree(workspace, root / "shuffled"))
     shuffle_labels(shuffled, seed)
     config = MlflowConfig(
@@ -49,11 +52,3 @@ def shuffle_labels(workspace: Path, seed: int) -> None:
     customers = pd.read_parquet(workspace / "customers.parquet")["customer_id"].to_numpy()
     churn["customer_id"] = rng.choice(customers, size=len(churn), replace=False)
     churn.to_parquet(workspace / "churn.parquet", index=False)
-
-
-def own_registry(config: MlflowConfig, folder: Path, **promotion: float) -> MlflowConfig:
-    """A copy of `config`'s SQLite registry in `folder` (the shared one stays as it was), with a gate rule."""
-    source = Path(config.tracking_uri.removeprefix("sqlite:///"))
-    shutil.copy(source, folder / "mlflow.db")
-    rule = config.promotion.model_copy(update=promotion)
-    return config.model_copy(update={"tracking_uri": f"sqlite:///{folder}/mlflow.db", "promotion": rule})

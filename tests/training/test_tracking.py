@@ -14,7 +14,7 @@ def test_the_repository_mlflow_yml_is_read_into_typed_settings() -> None:
     config = load_mlflow_config(REPO_CONFIG, environ={})
     assert config.tracking_uri == DEFAULT_TRACKING_URI
     assert config.model_name("churn") == "cx-churn" and config.model_name("satisfaction") == "cx-satisfaction"
-    assert config.serving_alias == "champion"
+    assert config.serving_alias == "champion" and config.shadow_alias == "challenger"
     assert config.promotion.min_auc_gain == 0.002 and config.promotion.max_ece_increase == 0.005
 
 
@@ -31,6 +31,13 @@ def test_a_typo_in_mlflow_yml_is_an_error_not_a_default(tmp_path: Path) -> None:
     path = tmp_path / "mlflow.yml"
     path.write_text("promotion:\n  min_auc_gian: 0.01\n")
     with pytest.raises(pydantic.ValidationError, match="min_auc_gian"):
+        load_mlflow_config(path, environ={})
+
+
+def test_a_shadow_alias_that_is_the_serving_alias_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "mlflow.yml"
+    path.write_text("serving_alias: live\nshadow_alias: live\n")
+    with pytest.raises(pydantic.ValidationError, match="shadow_alias must differ from serving_alias"):
         load_mlflow_config(path, environ={})
 
 
