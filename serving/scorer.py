@@ -110,47 +110,59 @@ def _reasons(reasons: Sequence[models.reasons.Reason]) -> list[Reason]:
     return [Reason.model_validate(r.to_dict()) for r in reasons]
 
 
-def load_champions(config: MlflowConfig, horizon_days: int) -> Champions:
-    """Load the model each registered name's serving alias points at.
+def load_champions(config: MlflowConfig, horizon_days: int, alias: str | None = None) -> Champions:
+    """Load the model each registered name's serving alias (or `alias`) points at.
 
     Raises:
         RegistryUnavailable: when the tracking server cannot be reached.
         LookupError: when no model has the alias (nothing trained or promoted yet).
     """
-    mlflow.set_tracking_uri(config.tracking_uri)
     champions = []
-    for kind, (name, version) in zip(MODEL_KINDS, _aliases(config), strict=True):
+    alias = alias or config.serving_alias
+    for kind, (name, version) in zip(MODEL_KINDS, _aliases(config, alias), strict=True):
         if version is None:
             continue  # this model was never trained or promoted
         try:
-            model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+            predictor = _load_version(config, name, version)
         except (MlflowException, OSError) as exc:
             raise RegistryUnavailable(_unreachable(config, exc)) from exc
-        champions.append(Champion(kind, name, version, model.unwrap_python_model().predictor))
+        champions.append(Champion(kind, name, version, predictor))
     if not champions:
         raise LookupError(
-            f"no model has a @{config.serving_alias} in {config.tracking_uri}: "
-            "run `cxpredict train WORKSPACE` first"
+            f"no model has a @{alias} in {config.tracking_uri}: run `cxpredict train WORKSPACE` first"
         )
     return Champions(champions, horizon_days)
 
 
-def champion_versions(config: MlflowConfig) -> dict[str, str]:
-    """Registered model name -> the version its serving alias points at now (cheap: no loading).
+def _load_version(config: MlflowConfig, name: str, version: str) -> Predictor:
+    """The predictor of one registered version, read through `config`'s registry alone.
+
+    `models:/name/version` would resolve through MLflow's process-wide tracking URI, which another
+    registry's load (a second workspace served in the same process) may have moved meanwhile.
+    """
+    source = MlflowClient(config.tracking_uri).get_model_version_download_uri(name, version)
+    local = mlflow.artifacts.download_artifacts(artifact_uri=source, tracking_uri=config.tracking_uri)
+    predictor: Predictor = mlflow.pyfunc.load_model(local).unwrap_python_model().predictor
+    return predictor
+
+
+def champion_versions(config: MlflowConfig, alias: str | None = None) -> dict[str, str]:
+    """Registered model name -> the version its serving alias (or `alias`) points at now (no loading).
 
     Raises:
         RegistryUnavailable: when the tracking server cannot be reached.
     """
-    return {name: version for name, version in _aliases(config) if version is not None}
+    pairs = _aliases(config, alias or config.serving_alias)
+    return {name: version for name, version in pairs if version is not None}
 
 
-def _aliases(config: MlflowConfig) -> list[tuple[str, str | None]]:
-    """(registered name, version of its serving alias or None) per model kind."""
+def _aliases(config: MlflowConfig, alias: str) -> list[tuple[str, str | None]]:
+    """(registered name, version `alias` points at or None) per model kind."""
     client, found = MlflowClient(config.tracking_uri), []
     for kind in MODEL_KINDS:
         name, version = config.model_name(kind), None
         try:
-            version = str(client.get_model_version_by_alias(name, config.serving_alias).version)
+            version = str(client.get_model_version_by_alias(name, alias).version)
         except MlflowException as exc:
             if exc.error_code not in _ABSENT:
                 raise RegistryUnavailable(_unreachable(config, exc)) from exc

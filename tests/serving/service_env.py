@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from starlette.testclient import TestClient
 
 from models.mlflow_config import MlflowConfig
 from serving.keys import KeyStore, Role
@@ -113,3 +115,34 @@ def angry_call(customer_id: str, as_of: pd.Timestamp, call_id: str) -> dict[str,
         "wait_s": 1500.0,
         "transcript": "My order came four days late again. This is unacceptable, I want to cancel.",
     }
+
+
+@contextmanager
+def in_process(variables: Mapping[str, str], timeout_s: float = 120) -> Iterator[TestClient]:
+    """The service in this process under `variables`, once ready; BentoML's metrics forgotten around it."""
+    forget_request_metrics()  # another service built in this process before left its own registered
+    with environment(variables):
+        from serving.service import CxService
+
+        try:
+            with TestClient(CxService.to_asgi(), raise_server_exceptions=False) as client:  # type: ignore[attr-defined]
+                deadline = time.monotonic() + timeout_s
+                while (answer := client.get("/readyz")).status_code != 200:
+                    assert time.monotonic() < deadline, f"the service did not become ready: {answer.text}"
+                    time.sleep(0.2)
+                yield client
+        finally:
+            forget_request_metrics()
+
+
+def forget_request_metrics() -> None:
+    """Unregister BentoML's request metrics from Prometheus's registry of this process.
+
+    BentoML registers them there when a service's app starts: a second service built in the same
+    process (another workspace served in-process) would register them again and fail to start.
+    """
+    from prometheus_client import REGISTRY
+
+    for collector, names in list(REGISTRY._collector_to_names.items()):
+        if any(name.startswith("bentoml_") for name in names):
+            REGISTRY.unregister(collector)

@@ -19,13 +19,14 @@ from serving.keys import TRUST_SECONDS, KeyStore, Role
 from serving.settings import load_settings
 from serving.state import open_database
 from tests.serving.receiver import Receiver, serving
+from tests.serving.registry import own_registry, second_version
 from tests.serving.server_process import free_port
 from tests.serving.service_env import (
     angry_call,
     bearer,
     copy_workspace,
     create_keys,
-    environment,
+    in_process,
     late_delivery,
     service_environment,
 )
@@ -34,26 +35,22 @@ Client = tuple[TestClient, dict[Role, str], Receiver]
 
 
 @pytest.fixture(scope="module")
-def service(trained: tuple[Path, MlflowConfig], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+def registry(trained: tuple[Path, MlflowConfig], tmp_path_factory: pytest.TempPathFactory) -> MlflowConfig:
+    """The service's own copy of the registry: a test here moves @champion, the shared one stays as it was."""
+    return own_registry(trained[1], tmp_path_factory.mktemp("registry"))
+
+
+@pytest.fixture(scope="module")
+def service(
+    trained: tuple[Path, MlflowConfig], registry: MlflowConfig, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Client]:
     root = tmp_path_factory.mktemp("inprocess")
     with serving(Receiver()) as receiver:
         workspace = copy_workspace(trained, root / "ws", receiver.url())
         keys = create_keys(workspace)
-        variables = service_environment(workspace, trained[1]) | {"PROMETHEUS_MULTIPROC_DIR": str(root)}
-        with environment(variables):
-            from serving.service import CxService
-
-            app = CxService.to_asgi()  # type: ignore[attr-defined]
-            with TestClient(app, raise_server_exceptions=False) as client:
-                _wait_ready(client)
-                yield client, keys, receiver
-
-
-def _wait_ready(client: TestClient, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while client.get("/readyz").status_code != 200:
-        assert time.monotonic() < deadline, "the service did not become ready"
-        time.sleep(0.2)
+        variables = service_environment(workspace, registry) | {"PROMETHEUS_MULTIPROC_DIR": str(root)}
+        with in_process(variables) as client:
+            yield client, keys, receiver
 
 
 def _customer(client: TestClient, keys: dict[Role, str], customer_id: str) -> dict[str, Any]:
@@ -223,18 +220,18 @@ def test_metrics_show_model_versions_and_outbox(service: Client) -> None:
     assert 'cx_outbox_actions{status="queued"}' in text
 
 
-def test_reload_serves_a_newly_promoted_champion(service: Client, trained: tuple[Path, MlflowConfig]) -> None:
+def test_reload_serves_a_newly_promoted_champion(service: Client, registry: MlflowConfig) -> None:
     client, keys, _ = service
-    registry = MlflowClient(trained[1].tracking_uri)
-    current = registry.get_model_version_by_alias("cx-churn", "champion")
-    new = registry.create_model_version("cx-churn", str(current.source), current.run_id)
-    registry.set_registered_model_alias("cx-churn", "champion", new.version)
+    models = MlflowClient(registry.tracking_uri)
+    current = models.get_model_version_by_alias("cx-churn", "champion")
+    new = second_version(registry, "cx-churn")
+    models.set_registered_model_alias("cx-churn", "champion", new)
     try:
         response = client.post("/admin/reload", headers=bearer(keys[Role.ADMIN]))
         assert response.status_code == 200 and response.json()["changed"] is True
-        assert _customer(client, keys, "C0000002")["model_versions"]["cx-churn"] == str(new.version)
+        assert _customer(client, keys, "C0000002")["model_versions"]["cx-churn"] == new
     finally:
-        registry.set_registered_model_alias("cx-churn", "champion", current.version)
+        models.set_registered_model_alias("cx-churn", "champion", current.version)
         client.post("/admin/reload", headers=bearer(keys[Role.ADMIN]))
 
 
@@ -292,3 +289,18 @@ def test_a_reload_with_the_registry_unreachable_keeps_serving_and_says_so(
     detail = response.json()["detail"]
     assert "still serving cx-churn 1, cx-satisfaction 1" in detail and "cannot be reached" in detail
     assert _customer(client, keys, "C0000009")["model_versions"] == {"cx-churn": "1", "cx-satisfaction": "1"}
+
+
+def test_the_timeline_shows_the_workspace_s_past_transcripts_redacted(
+    service: Client, trained: tuple[Path, MlflowConfig]
+) -> None:
+    client, keys, _ = service
+    calls = pd.read_parquet(trained[0] / "calls.parquet").dropna(subset=["transcript"])
+    customer = str(calls["customer_id"].iloc[0])
+    said = client.get(f"/timeline?customer_id={customer}", headers=bearer(keys[Role.AGENT]))
+    assert said.status_code == 200, said.text
+    shown = [e["text"] for e in said.json()["events"] if e["table"] == "calls"]
+    assert len(shown) == (calls["customer_id"] == customer).sum() and all(shown), (
+        "every past call, with its text"
+    )
+    assert any("<NAME>" in text or "<PHONE>" in text for text in shown), "the transcripts' names are redacted"
