@@ -188,15 +188,30 @@ class OnlineStore:
     def refresh(self, customer_id: str, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
         """Recompute one customer's features at `as_of` (default: now) from the stored events."""
         micros = timestamp_micros(pd.Timestamp.now(tz="UTC") if as_of is None else as_of)
-        rows = {source_table(s.name): self._customer_rows(s, customer_id) for s in self.catalogue.sources}
-        rows[SPINE] = [(0, customer_id, micros)]
-        columns, result = self._engine.query(self._sql, rows, self._schemas)
-        values = dict(zip(columns, result[0], strict=True))
-        features = {f.name: _plain_value(values[f.name], f.dtype) for f in self.catalogue.features}
+        features = self.features_at(customer_id, [micros])[0]
         row = (customer_id, micros, json.dumps(features))
         self.db.upsert(f"{self.prefix}features", ("customer_id", "as_of", "features"), [row], "customer_id")
         self.db.commit()
         return features
+
+    def features_at(self, customer_id: str, moments: Sequence[int]) -> list[dict[str, Any]]:
+        """One customer's features at each moment (microseconds), from the stored events; nothing written.
+
+        Events after a moment are not seen at it, as in training: the rows say what the models
+        would have been shown then.
+        """
+        return self.features_of([(customer_id, m) for m in moments])
+
+    def features_of(self, pairs: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+        """The features of each (customer, moment in microseconds), in order, in one engine query."""
+        ids = list(dict.fromkeys(cid for cid, _ in pairs))
+        rows = {source_table(s.name): self._rows_of(s, ids) for s in self.catalogue.sources}
+        rows[SPINE] = [(i, cid, int(m)) for i, (cid, m) in enumerate(pairs)]
+        columns, result = self._engine.query(self._sql, rows, self._schemas)
+        ordered = sorted(
+            (dict(zip(columns, values, strict=True)) for values in result), key=lambda r: r["_row"]
+        )
+        return [{f.name: _plain_value(r[f.name], f.dtype) for f in self.catalogue.features} for r in ordered]
 
     def get(self, customer_id: str) -> dict[str, Any] | None:
         """The customer's latest feature row, or None for a customer the store has never seen."""
@@ -234,7 +249,7 @@ class OnlineStore:
             names = ["customer_id", *(c.name for c in source.columns)]
             for values in self._customer_rows(source, customer_id):
                 row = dict(zip(names, values, strict=True))
-                at = int(row[source.time] or 0)
+                at = int(row.get(source.time) or 0)  # customers may come without `created_at`
                 found.append((source.name, at, {k: _iso(v) if k in times else v for k, v in row.items()}))
         return sorted(found, key=lambda event: event[1])
 
@@ -287,6 +302,19 @@ class OnlineStore:
         name = self._events(source_table(source.name))
         sql = f"SELECT customer_id, {self._columns[source.name]} FROM {name} WHERE customer_id = ?"
         return self.db.query(sql, (customer_id,))
+
+    def _rows_of(self, source: Source, customer_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        if len(customer_ids) == 1:
+            return self._customer_rows(source, customer_ids[0])
+        name, found = self._events(source_table(source.name)), []
+        for lo in range(0, len(customer_ids), _KEY_CHUNK):
+            chunk = customer_ids[lo : lo + _KEY_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            sql = (
+                f"SELECT customer_id, {self._columns[source.name]} FROM {name} WHERE customer_id IN ({marks})"
+            )
+            found += self.db.query(sql, chunk)
+        return found
 
     def _feature_rows(self, scores: pd.DataFrame) -> list[tuple[str, int, str]]:
         names = [f.name for f in self.catalogue.features]

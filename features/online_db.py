@@ -12,6 +12,7 @@ while the database stays away: callers survive an outage by trying again, never 
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +23,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 RETRY_FIRST_S = 0.2
 RETRY_MAX_S = 5.0
+_CREATE_IF_MISSING = re.compile(r"\s*CREATE\s+(TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\b", re.I)
+_SCHEMA_KEY = 0x43585F534348454D  # "CX_SCHEM": the advisory lock of `CREATE ... IF NOT EXISTS`
 # SQLite's answers that mean "the file cannot be used now", not "this statement is wrong"
 _SQLITE_UNAVAILABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_BUSY")
 
@@ -62,6 +65,10 @@ class Database:
 
         def run() -> None:
             with self._guard(writes=True) as connection:
+                if self.postgres and _CREATE_IF_MISSING.match(sql):
+                    # two processes creating one table at once: the second would fail on the
+                    # catalogue's unique index, so they take turns until the first one commits
+                    connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_KEY,))
                 connection.execute(self._sql(sql), params)
 
         self._first_again(run)

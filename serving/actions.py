@@ -24,6 +24,7 @@ from serving.ledger import Ledger
 from serving.outbox import DeliveryPolicy, Outbox, load_delivery_policy
 from serving.rules import ActionItem, FlagAction, NotifyAction, Rule, SurveyAction, WorklistAction
 from serving.rules_watch import RulesWatcher
+from serving.state import lock_key
 from serving.webhooks import SECRET_VARIABLE
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ class ActionCenter:
         taken: list[Taken] = []
         with self.lock:
             try:
+                if self.db.postgres:  # replicas decide one customer's cooldowns one at a time
+                    self.db.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(f"cx-rules/{customer_id}"),))
                 flags = set(context.get("flags") or ()) | set(self.ledger.flags(customer_id))
                 context = {**context, "flags": sorted(flags)}
                 for rule in (r for r in rules if r.spec.enabled and self._holds(r, context)):
@@ -183,16 +186,21 @@ class ActionCenter:
         return self.watcher.status() | {"unevaluated": dict(self.unevaluated)}
 
     def rules_activity(self) -> dict[str, Any]:
-        """{"active", "last_fired", "deliveries"}: the rules in force, when each last acted, the outbox."""
+        """The rules in force, when each last acted, the outbox as a whole and per rule.
+
+        Returns:
+            {"active", "last_fired", "deliveries", "deliveries_by_rule"}
+        """
         rules = self.watcher.current()
         with self.lock:
             fired = self.ledger.last_fired_by_rule()
             self.db.commit()  # end the read: Postgres would otherwise keep a transaction open
-            deliveries = self.outbox.counters()
+            deliveries, by_rule = self.outbox.counters(), self.outbox.counters_by_rule()
         return {
             "active": [r.spec.name for r in rules if r.spec.enabled],
             "last_fired": {name: _iso(at) for name, at in sorted(fired.items())},
             "deliveries": deliveries,
+            "deliveries_by_rule": by_rule,
         }
 
     def counters(self) -> dict[str, int]:

@@ -1,11 +1,11 @@
 """Each customer's answer to `GET /customers/{id}`, kept as JSON bytes until their scores change.
 
 A read is then a dict lookup and one number written: the age of the features, which grows with the
-clock. Answers are dropped when the service refreshes a customer (events, surveys: the service's one
-worker is the only writer of its online store and of the flags rules set) and ignored after a models
-reload (their generation). They are kept as bytes in plain tuples, not as response objects: the
-garbage collector does not track them, so a million cached customers do not lengthen its full
-collections, which stall every request in flight.
+clock. Answers are dropped when a process refreshes a customer (events, surveys, the flags rules
+set): this one at once, the others on the same Postgres when its change reaches them
+(`serving.changes`). They are ignored after a models reload (their generation). They are kept as
+bytes in plain tuples, not as response objects: the garbage collector does not track them, so a
+million cached customers do not lengthen its full collections, which stall every request in flight.
 """
 
 from __future__ import annotations
@@ -79,3 +79,9 @@ class Answers:
                 self._answers[customer_id] = (FORGOTTEN, old[1], b"")
             self.writes += 1
             return self.writes
+
+    def forget_all(self) -> None:
+        """Drop every answer (changes may have been missed: none can be trusted)."""
+        with self._lock:
+            self._answers.clear()
+            self.writes += 1

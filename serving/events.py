@@ -17,6 +17,7 @@ import pandas as pd
 from serving.runtime import Runtime, customer_value
 from serving.schemas import Action, CustomerChange, CustomerScores, EventsResult
 from serving.scorer import Prediction
+from serving.state import advisory_locks
 
 Rows = Sequence[Mapping[str, Any]]
 
@@ -46,14 +47,16 @@ def store_events(
         AlreadyStored: for a `key` stored before (its customers are refreshed all the same, in case
             the earlier request stopped between its commit and the refresh).
     """
-    with runtime.write_lock:
+    latest = _latest_times(tables)
+    # on Postgres another process may write the same customers: one writes (and refreshes) at a time
+    locks = [f"cx-customer/{cid}" for cid in latest]
+    with runtime.write_lock, advisory_locks(runtime.writer.db, locks):
         known = {s.name for s in runtime.writer.catalogue.sources}
         unknown = sorted(set(tables) - known)
         if unknown:
             raise UnknownTable(f"this workspace has no {', '.join(unknown)} table: its events cannot be used")
         for table, rows in tables.items():  # every table checked before any is written
             runtime.writer.check_keys(table, rows)
-        latest = _latest_times(tables)
         before = {cid: runtime.writer.get_row(cid) for cid in latest}
         replayed = key is not None and runtime.receipts.seen(key)
         if not replayed:
@@ -116,6 +119,7 @@ def ingest(
         return EventsResult(stored={}, customers=[], replayed=True)
     rows = {cid: row for cid in ids if (row := runtime.feature_row(cid)) is not None}
     predictions = dict(zip(rows, champions.predict([row[1] for row in rows.values()]), strict=True))
+    runtime.shadow.offer(champions, [(cid, as_of, features) for cid, (as_of, features) in rows.items()])
     changes = []
     for cid, (as_of, features) in rows.items():
         after = runtime.compose(cid, predictions[cid], champions, as_of)

@@ -127,9 +127,11 @@ class Outbox:
             uuid.uuid4().hex,
             "status IN ('queued', 'failed') AND (claim_until IS NULL OR claim_until < ?)",
         )
+        # Postgres: rows another process is claiming are skipped, not waited for (SQLite: one writer)
+        skip = " FOR UPDATE SKIP LOCKED" if self.db.postgres else ""
         self.db.execute(
             f"UPDATE {self.table} SET claim = ?, claim_until = ? WHERE {free} AND id IN "
-            f"(SELECT id FROM {self.table} WHERE {free} AND next_at <= ? ORDER BY next_at LIMIT ?)",
+            f"(SELECT id FROM {self.table} WHERE {free} AND next_at <= ? ORDER BY next_at LIMIT ?{skip})",
             (token, now + self.policy.lease_s, now, now, now, limit),
         )
         self.db.commit()
@@ -196,6 +198,15 @@ class Outbox:
         """How many deliveries are in each status."""
         rows = self.db.query(f"SELECT status, COUNT(*) FROM {self.table} GROUP BY status")
         return {status: 0 for status in STATUSES} | {str(s): int(n) for s, n in rows}
+
+    def counters_by_rule(self) -> dict[str, dict[str, int]]:
+        """Rule -> how many of its deliveries are in each status."""
+        found: dict[str, dict[str, int]] = {}
+        for rule, status, n in self.db.query(
+            f"SELECT rule, status, COUNT(*) FROM {self.table} GROUP BY rule, status"
+        ):
+            found.setdefault(str(rule), {})[str(status)] = int(n)
+        return found
 
     def drop(self) -> None:
         """Remove the outbox table."""

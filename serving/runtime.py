@@ -3,7 +3,8 @@
 Reads and refreshes use separate connections (SQLite in WAL mode lets a read run beside a write);
 each connection has its own lock because a connection runs one statement sequence at a time.
 Answers are cached per customer (`serving.answers`) under the models' generation and dropped when the
-service refreshes the customer, so a refreshed row or a reload can never serve a stale score.
+service refreshes the customer, so a refreshed row or a reload can never serve a stale score; on
+Postgres the other processes serving the same state drop theirs too (`serving.changes`).
 The models in service and their generation travel as one `Loaded` object, swapped by one assignment: a
 request reads it once, so it scores with one set of models and caches under that set's generation.
 """
@@ -22,9 +23,11 @@ from typing import Any
 from features.catalogue import Catalogue
 from features.config import WorkspaceConfig, load_config
 from features.online import OnlineStore
+from features.online_db import StoreUnavailable
 from features.validation import load_workspace
 from serving.actions import ActionCenter
 from serving.answers import Answers
+from serving.changes import CUSTOMER, RELOAD, Change, ChangeFeed
 from serving.health import StoreWatch, TimedLock, problems, wedged
 from serving.ledger import Ledger
 from serving.model_watch import ModelWatch
@@ -32,7 +35,8 @@ from serving.receipts import Receipts
 from serving.schemas import CustomerScores, Freshness, Reloaded
 from serving.scorer import Champions, Prediction, RegistryUnavailable, champion_versions, load_champions
 from serving.settings import ServiceSettings
-from serving.state import database_url, open_database
+from serving.shadow import Shadow
+from serving.state import advisory_locks, database_url, open_database
 
 log = logging.getLogger(__name__)
 # attribute columns that hold what a customer is worth, first found wins (else every customer counts 1)
@@ -71,7 +75,14 @@ class Runtime:
         self.ready = threading.Event()
         self.error: str | None = None
         self.answers = Answers()
+        # on Postgres other processes may serve the same state: their changes drop answers here
+        self.feed = (
+            ChangeFeed(url, self._changed_elsewhere, self.answers.forget_all)
+            if self.store.db.postgres
+            else None
+        )
         self.model_watch = ModelWatch(self.reload, settings.model_poll_s)
+        self.shadow = Shadow(open_database(settings.workspace))  # the @challengers, never served
         self.watch = StoreWatch(
             [
                 (self.store.db, self.read_lock),
@@ -97,8 +108,14 @@ class Runtime:
         """Materialise the store if empty, load the champions, check them on a canary row, start actions."""
         try:
             if self._catalogue() is None:
-                self._materialise()
+                with advisory_locks(self.writer.db, ["cx-materialise"]):  # one replica materialises
+                    if self._catalogue() is None:
+                        self._materialise()
+            if self.feed is not None:
+                self.feed.start()
             self._use(self._load())
+            self.shadow.follow(self.settings.mlflow, self._load)
+            self.shadow.start()
             self.actions.start()
             self.watch.start()
             _settle_heap()
@@ -113,6 +130,9 @@ class Runtime:
         self.actions.stop()
         self.watch.stop()
         self.model_watch.stop()
+        self.shadow.stop()
+        if self.feed is not None:
+            self.feed.stop()
         self.store.close()
         self.writer.close()
 
@@ -131,15 +151,17 @@ class Runtime:
             count = self.writer.materialise(loaded.tables, loaded.config)
         log.info("online store materialised: %d customers", count)
 
-    def _load(self) -> Champions:
+    def _load(self, alias: str | None = None) -> Champions:
+        """The models `alias` (default: the serving alias) points at, checked against the workspace."""
+        alias = alias or self.settings.mlflow.serving_alias
         horizon = load_config(self.settings.workspace).churn.horizon_days
-        champions = load_champions(self.settings.mlflow, horizon)
+        champions = load_champions(self.settings.mlflow, horizon, alias)
         with self.read_lock:
             known = {f.name for f in self.store.catalogue.features}
         missing = [name for name in champions.features if name not in known]
         if missing:  # every customer would be scored on unknowns alone: the same answer for all
             raise ValueError(
-                f"the @champion models read {len(missing)} feature(s) this workspace does not have "
+                f"the @{alias} models read {len(missing)} feature(s) this workspace does not have "
                 f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): "
                 "train them on this workspace (`cxpredict train WORKSPACE`)"
             )
@@ -162,8 +184,11 @@ class Runtime:
         loaded = self.loaded
         return 0 if loaded is None else loaded.generation
 
-    def reload(self) -> Reloaded:
+    def reload(self, announce: bool = True) -> Reloaded:
         """Load the champions the aliases point at now; requests keep the old ones until the swap.
+
+        Args:
+            announce: tell the other processes on the same Postgres to reload too, when the models changed.
 
         Raises:
             ReloadFailed: when the registry cannot be reached (the models in service stay).
@@ -177,13 +202,23 @@ class Runtime:
                 serving = ", ".join(f"{name} {version}" for name, version in sorted(old.items()))
                 log.warning("reload failed, still serving %s: %s", serving, exc)
                 raise ReloadFailed(f"reload failed, still serving {serving}: {exc}") from exc
-            if champions is not None:
-                self._use(champions)
-                log.info("now serving %s", champions.versions)
-                gc.unfreeze()  # let the old models go: one full collection, once per reload
-                _settle_heap()
+            shadowed = self.shadow.versions
+            self.shadow.follow(self.settings.mlflow, self._load)
+            if champions is not None or self.shadow.versions != shadowed:
+                self._swap(champions or self.models(), announce)
         versions = self.models().versions
-        return Reloaded(model_versions=versions, changed=versions != old)
+        return Reloaded(
+            model_versions=versions, changed=versions != old, challenger_versions=self.shadow.versions
+        )
+
+    def _swap(self, champions: Champions, announce: bool) -> None:
+        """A new generation: answers cached before are scored again (beside a new challenger too)."""
+        self._use(champions)
+        log.info("now serving %s", champions.versions)
+        gc.unfreeze()  # let the old models go: one full collection, once per reload
+        _settle_heap()
+        if announce:
+            self._announce([(RELOAD, None)])
 
     def models(self) -> Champions:
         """The champions in service.
@@ -234,6 +269,7 @@ class Runtime:
         champions = loaded.champions
         rows = [(cid, row) for cid in customer_ids if (row := self.feature_row(cid)) is not None]
         predictions = champions.predict([row[1] for _, row in rows]) if rows else []
+        self.shadow.offer(champions, [(cid, as_of, features) for cid, (as_of, features) in rows])
         found = {}
         for (cid, (as_of, _)), prediction in zip(rows, predictions, strict=True):
             found[cid] = self.with_live_parts(self.compose(cid, prediction, champions, as_of), as_of)
@@ -268,10 +304,40 @@ class Runtime:
     def forget(self, customer_id: str) -> int:
         """Drop a customer's cached answer (after their features or flags changed here).
 
+        The other processes on the same Postgres are told, and drop theirs: this returns once they can
+        read the change (within their poll, `serving.changes.POLL_S`).
+
         Returns:
             the count of answers dropped so far, for `remember`.
+
+        Raises:
+            StoreUnavailable: when the other processes cannot be told (the caller's request fails).
         """
-        return self.answers.forget(customer_id)
+        forgotten = self.answers.forget(customer_id)
+        if self.feed is not None:
+            self.feed.publish([(CUSTOMER, customer_id)])
+        return forgotten
+
+    def _announce(self, changes: Sequence[Change]) -> None:
+        if self.feed is not None:
+            try:
+                self.feed.publish(changes)
+            except StoreUnavailable as exc:  # they follow the aliases themselves (CX_MODEL_POLL_S)
+                log.warning("could not tell the other service processes to reload: %s", exc)
+
+    def _changed_elsewhere(self, changes: Sequence[Change]) -> None:
+        """Another process changed customers (their answers here are stale) or reloaded its models."""
+        for kind, customer_id in changes:
+            if kind == CUSTOMER and customer_id is not None:
+                self.answers.forget(customer_id)
+        if any(kind == RELOAD for kind, _ in changes) and self.loaded is not None:
+            threading.Thread(target=self._follow_reload, name="cx-reload", daemon=True).start()
+
+    def _follow_reload(self) -> None:
+        try:
+            self.reload(announce=False)
+        except Exception as exc:  # the models in service stay; the next change or poll tries again
+            log.warning("could not reload after another service process did: %s", exc)
 
     def remember(self, scores: CustomerScores, as_of: int, forgotten: int, champions: Champions) -> None:
         """Cache scores `champions` computed after `forget` returned `forgotten`.

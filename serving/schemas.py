@@ -238,6 +238,15 @@ class TextScoreResult(Strict):
     theme: str | None = Field(None, description="the nearest theme of a text that is not positive")
 
 
+class RuleLocation(Strict):
+    """One problem of a broken rules file, where it is, with the file's line shown."""
+
+    line: int
+    column: int
+    message: str
+    text: str = Field(description="the file's line the problem is on")
+
+
 class RulesStatus(Strict):
     """The rules file in force, and why it is not, when it fails to load."""
 
@@ -255,13 +264,22 @@ class RulesStatus(Strict):
     deliveries: dict[str, int] = Field(
         default_factory=dict, description="outbox deliveries by status: queued, delivered, failed, dead"
     )
+    deliveries_by_rule: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="rule -> its outbox deliveries by status"
+    )
+    problems: list[RuleLocation] = Field(
+        default_factory=list, description="while the file is broken: each problem at its line and column"
+    )
 
 
 class Reloaded(Strict):
-    """The model versions now served."""
+    """The model versions now served, and those scored in shadow beside them (never served)."""
 
     model_versions: dict[str, str]
     changed: bool
+    challenger_versions: dict[str, str] = Field(
+        default_factory=dict, description="the @challenger versions scored in shadow, never served"
+    )
 
 
 class Problem(Strict):
@@ -361,3 +379,57 @@ class Overview(Strict):
     top_reasons: list[ReasonCount]
     chart_svg: str = Field(description="the distribution as an SVG chart")
     reasons_svg: str = Field(description="the top reasons as an SVG chart")
+    horizon_days: int | None = Field(
+        None, description="the churn model's horizon; None without a churn model"
+    )
+    expected_churners: float | None = Field(
+        None, description="the sum of churn probabilities over the base; None without a churn model"
+    )
+    revenue_at_risk: float | None = Field(
+        None,
+        description="the sum of churn probability x the customer's value; None without a value column "
+        "or a churn model",
+    )
+    value_column: str | None = Field(None, description="the customers' column the value is read from")
+    base: dict[str, Any] | None = Field(
+        None,
+        description="the report's whole-base figures, drivers, themes and what-ifs; None before a report",
+    )
+    surveyed: dict[str, Any] = Field(
+        default_factory=dict, description="surveyed and predicted (a sample) NPS/CSAT per month, and a chart"
+    )
+    health: dict[str, Any] = Field(default_factory=dict, description="the latest `monitor` verdict")
+
+
+class CustomerIds(Strict):
+    """Customers by id."""
+
+    customer_ids: list[CustomerId] = Field(default_factory=list, max_length=1000)
+
+
+class Trends(Strict):
+    """Each customer's churn risk a week before their latest row (None without a churn model)."""
+
+    week_ago: dict[str, float | None]
+
+
+class ScoreHistory(Strict):
+    """A customer's scores every 30 days over the last six months, as the models in service see them."""
+
+    customer_id: str
+    points: list[dict[str, Any]] = Field(description="at (microseconds), churn, metrics: score and negative")
+    why: list[str] = Field(description="the reasons whose push changed most over the latest 30 days")
+    chart_svg: str
+
+
+class ModelsPage(Strict):
+    """The registered models, their holdout metrics and calibration, and the latest monitor verdict."""
+
+    models: list[dict[str, Any]]
+    health: dict[str, Any]
+    calibration: dict[str, str] = Field(description="metric -> the report's calibration plot (SVG)")
+    serving: dict[str, str] = Field(description="registered model -> the version this service serves")
+    shadow: dict[str, str] = Field(
+        default_factory=dict,
+        description="registered model -> the @challenger version this service scores in shadow, never serves",
+    )

@@ -18,6 +18,7 @@ from typing import Annotated, Any, cast
 import bentoml
 from fastapi import Body, Header, HTTPException, Query, Request
 from fastapi.responses import Response
+from mlflow.exceptions import MlflowException
 from pydantic import BaseModel
 
 from features.contract import TEXT_SCORES_TABLE
@@ -43,15 +44,18 @@ from serving.schemas import (
     EXAMPLE_TEXT,
     Caller,
     CustomerId,
+    CustomerIds,
     CustomerScores,
     EventBatch,
     EventsResult,
     Handled,
     HandledRequest,
+    ModelsPage,
     Overview,
     Problem,
     Reloaded,
     RulesStatus,
+    ScoreHistory,
     ScoreRequest,
     ScoreResponse,
     SurveyBatch,
@@ -59,20 +63,24 @@ from serving.schemas import (
     TextRequest,
     TextScoreResult,
     Timeline,
+    Trends,
     Worklist,
     WorklistEntry,
 )
 from serving.settings import load_settings
 from serving.state import open_database
 from serving.text import TextService
-from serving.ui.data import OverviewCache, pages_for, timeline
-from serving.ui.data import overview as base_overview
+from serving.ui.dashboard import Dashboard
+from serving.ui.data import pages_for, timeline
+from serving.ui.history import customer_history
+from serving.ui.rules_view import located_problems
 from serving.ui.texts import TextLog
 
 log = logging.getLogger(__name__)
 
 
-# One worker: the score cache, the models generation and /admin/reload live in the process.
+# One worker unless `cxpredict serve --workers N` (Postgres only): each process keeps its own answer
+# cache and models, and tells the others what it changed (`serving.changes`).
 @bentoml.service(name="cxpredict", workers=1, traffic={"timeout": 60})
 @bentoml.asgi_app(app, path="/")
 class CxService:
@@ -84,10 +92,11 @@ class CxService:
         format_logs()
         self.runtime = Runtime(load_settings())
         self.text = TextService(self.runtime.settings.workspace)
-        self.overview_cache = OverviewCache(lambda: base_overview(self.runtime))
+        self.dashboard = Dashboard(self.runtime)
         self.texts = TextLog(open_database(self.runtime.settings.workspace))
         # models load in the background: /livez answers at once, /readyz once they passed the canary
         threading.Thread(target=self.runtime.start, name="cx-load", daemon=True).start()
+        threading.Thread(target=self.dashboard.warm, name="cx-dashboard", daemon=True).start()
 
     def __is_ready__(self) -> bool:
         return not self.runtime.problems()
@@ -99,7 +108,8 @@ class CxService:
             counters = runtime.actions.counters()
         except StoreUnavailable:
             counters = {}  # the outbox cannot be read now: no figure rather than a wrong one
-        return content + metrics.state_lines(versions, counters, runtime.ready.is_set())
+        ready, shadowed = runtime.ready.is_set(), runtime.shadow.versions
+        return content + metrics.state_lines(versions, counters, ready, shadowed)
 
     @app.get(
         "/customers/{customer_id}",
@@ -208,7 +218,37 @@ class CxService:
     def overview(self) -> Overview:
         """Churn risk over the whole base: distribution, bands, share at risk, top reasons, charts."""
         self.runtime.models()
-        return self.overview_cache.get()
+        return self.dashboard.overview.get()
+
+    @app.get("/models", response_model=ModelsPage, tags=["managers"])
+    def models_page(self) -> ModelsPage:
+        """Champion and challenger of each model: holdout metrics, calibration, training date, monitor."""
+        self.runtime.models()
+        try:
+            page = self.dashboard.models.get()
+        except (MlflowException, OSError) as exc:  # the registry went away after the models loaded
+            reason = str(exc).partition("\n")[0] or type(exc).__name__
+            raise HTTPException(503, f"the MLflow registry cannot be read now: {reason}") from None
+        return ModelsPage.model_validate(page)
+
+    @app.get(
+        "/history",
+        response_model=ScoreHistory,
+        tags=["agents"],
+        responses={404: {"model": Problem, "description": "no such customer in the online store"}},
+    )
+    def history(self, customer_id: Annotated[CustomerId, Query()]) -> ScoreHistory:
+        """A customer's scores every 30 days over six months (from their events), and why they moved."""
+        found = customer_history(self.runtime, customer_id)
+        if found is None:
+            raise HTTPException(404, f"no customer {customer_id!r} in the online store")
+        return ScoreHistory.model_validate(found)
+
+    @app.post("/worklist/trends", response_model=Trends, tags=["agents"])
+    def trends(self, body: CustomerIds) -> Trends:
+        """Each customer's churn risk a week before their latest row (the worklist's trend)."""
+        self.runtime.models()
+        return Trends(week_ago=self.dashboard.week_ago(body.customer_ids))
 
     @app.get("/me", response_model=Caller, tags=["agents"])
     def me(self, request: Request) -> Caller:
@@ -220,7 +260,10 @@ class CxService:
     def rules(self) -> RulesStatus:
         """The rules file in force: when it loaded, how many rules, and the error while it is broken."""
         actions = self.runtime.actions
-        return RulesStatus.model_validate(actions.rules_status() | actions.rules_activity())
+        status = actions.rules_status()
+        return RulesStatus.model_validate(
+            status | actions.rules_activity() | {"problems": located_problems(status)}
+        )
 
     @app.post("/text/score", response_model=TextScoreResult, tags=["agents"])
     def text_score(self, request: Annotated[TextRequest, Body(examples=[EXAMPLE_TEXT])]) -> TextScoreResult:

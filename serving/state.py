@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from features.online_db import Database, StoreUnavailable, connect
@@ -75,3 +79,29 @@ class LazyTable:
                 raise
             return
         self._created = True
+
+
+def lock_key(name: str) -> int:
+    """A Postgres advisory lock key (a signed 64-bit number) for `name`."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def advisory_locks(db: Database, names: Iterable[str]) -> Iterator[None]:
+    """Hold Postgres advisory locks on `names` for the block, so replicas take turns; nothing on SQLite.
+
+    On SQLite one process serves a workspace (`serving.server.hold_state`) and its own locks suffice.
+    The locks are taken in one order, so two processes that want several never wait on each other.
+    """
+    if not db.postgres:
+        yield
+        return
+    keys = sorted({lock_key(name) for name in names})
+    for key in keys:
+        db.query("SELECT pg_advisory_lock(?)", (key,))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(StoreUnavailable):  # a lost session has released its locks already
+            for key in keys:
+                db.query("SELECT pg_advisory_unlock(?)", (key,))

@@ -148,3 +148,30 @@ def test_a_customer_the_store_never_saw_has_no_row(
 ) -> None:
     store.materialise(tables, CONFIG, AS_OF)
     assert store.get("nobody") is None
+
+
+def test_features_at_earlier_moments_equal_the_batch_rows_then_and_write_nothing(
+    store: OnlineStore, tables: dict[str, pd.DataFrame]
+) -> None:
+    # given a materialised store
+    store.materialise(tables, CONFIG, AS_OF)
+    served = store.get_row("C1")
+    # when C1's features are computed at two earlier moments and now
+    moments = [AS_OF - pd.Timedelta(days=60), AS_OF - pd.Timedelta(days=30), AS_OF]
+    rows = store.features_at("C1", [int(m.value // 1000) for m in moments])
+    # then each equals the batch engine's row at that moment, in order, and the served row is unchanged
+    for moment, row in zip(moments, rows, strict=True):
+        frame = build_scoring_set(tables, CONFIG, moment, catalogue=store.catalogue)
+        assert differing(row, row_dict(frame.loc[frame["customer_id"] == "C1"], store.catalogue)) == []
+    assert rows[0] != rows[-1]  # the moments see different events
+    assert store.get_row("C1") == served
+
+
+def test_features_of_many_customers_in_one_query_equal_each_customers_own(
+    store: OnlineStore, tables: dict[str, pd.DataFrame]
+) -> None:
+    store.materialise(tables, CONFIG, AS_OF)
+    earlier = int((AS_OF - pd.Timedelta(days=30)).value // 1000)
+    pairs = [("C2", earlier), ("C1", earlier), ("C2", int(AS_OF.value // 1000))]
+    expected = [store.features_at(cid, [moment])[0] for cid, moment in pairs]
+    assert store.features_of(pairs) == expected

@@ -127,3 +127,12 @@ def private_cluster(port: int) -> Iterator[PrivateCluster]:
         with contextlib.suppress(subprocess.CalledProcessError):  # stopped already
             cluster.stop()
         shutil.rmtree(cluster.folder, ignore_errors=True)
+
+
+def stored_orders(url: str) -> set[str]:
+    """The order ids of every delivery the service stored in the state database at `url`."""
+    db = connect(url)
+    try:
+        return {str(order) for (order,) in db.query("SELECT order_id FROM cx_src_deliveries")}
+    finally:
+        db.close()

@@ -242,3 +242,4 @@ def test_the_rules_activity_says_when_each_rule_last_acted_and_how_deliveries_st
     assert activity["active"] == ["churn-alert", "detractor-survey"]
     assert activity["last_fired"] == {"churn-alert": T0.isoformat()}
     assert sum(activity["deliveries"].values()) == 1
+    assert activity["deliveries_by_rule"] == {"churn-alert": {"queued": 1}}

@@ -80,3 +80,12 @@ def test_two_refreshes_finishing_out_of_order_leave_the_newer_answer() -> None:
     answers.keep(scores(probability=0.9), newer, generation=1, writes=answers.writes)
     kept = answers.scores("C1", generation=1)
     assert kept is not None and kept.churn is not None and kept.churn.probability == 0.9
+
+
+def test_forgetting_everything_drops_every_answer_and_one_computed_across_it() -> None:
+    answers = Answers()
+    answers.keep(scores("C1"), micros(AS_OF), generation=1, writes=answers.writes)
+    seen = answers.writes  # a read began before another process's changes were missed
+    answers.forget_all()
+    answers.keep(scores("C2"), micros(AS_OF), generation=1, writes=seen)
+    assert answers.body("C1", 1) is None and answers.body("C2", 1) is None

@@ -18,9 +18,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from features.online_db import connect
 from models.mlflow_config import MlflowConfig
 from serving.keys import Role
+from tests.serving.databases import stored_orders
 from tests.serving.receiver import Receiver, serving
 from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
 from tests.serving.service_env import (
@@ -116,30 +116,29 @@ def test_a_late_delivery_raises_detractor_risk_names_it_fires_a_rule_and_its_web
         assert all(any(f'status="{code}"' in line for line in reads) for code in (200, 401, 403)), reads
         assert CUSTOMER not in metrics
     # and the state went where it was told: the Postgres database, or the workspace's SQLite file
-    assert "E2E-1" in _stored_orders(state.get("CX_DATABASE_URL") or str(workspace / "_service" / "cx.db"))
-
-
-def _stored_orders(url: str) -> set[str]:
-    db = connect(url)
-    try:
-        return {str(order) for (order,) in db.query("SELECT order_id FROM cx_src_deliveries")}
-    finally:
-        db.close()
+    assert "E2E-1" in stored_orders(state.get("CX_DATABASE_URL") or str(workspace / "_service" / "cx.db"))
 
 
 @pytest.mark.slow
-def test_a_second_server_on_the_same_state_is_refused_in_one_sentence(
-    running: Running, trained: tuple[Path, MlflowConfig], tmp_path: Path
+@pytest.mark.parametrize(
+    ("options", "says"), [([], "another `cxpredict serve`"), (["--workers", "2"], "need a Postgres")]
+)
+def test_a_second_process_on_a_sqlite_state_is_refused_in_one_sentence(
+    running: Running, trained: tuple[Path, MlflowConfig], options: list[str], says: str
 ) -> None:
     _, _, _, workspace, state = running
+    if state:
+        pytest.skip("Postgres is served by many processes: tests/serving/test_replicas.py")
     command = [
         str(Path(sys.executable).with_name("cxpredict")),
         "serve",
         str(workspace),
         "--port",
         str(free_port()),
+        *options,
     ]
     env = os.environ | service_environment(workspace, trained[1]) | state
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert second.returncode == 2, second.stdout + second.stderr
-    assert "another `cxpredict serve`" in second.stdout and "Traceback" not in second.stdout + second.stderr
+    assert says in second.stdout and "Traceback" not in second.stdout + second.stderr
+    assert len(second.stdout.strip().splitlines()) == 1, second.stdout

@@ -228,3 +228,25 @@ def test_the_policy_reads_its_environment_variables() -> None:
     assert [policy.delay(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
     with pytest.raises(ValueError, match="CX_OUTBOX_BACKOFF_S"):
         load_delivery_policy({"CX_OUTBOX_BACKOFF_S": "-1"})
+
+
+def test_a_claim_skips_deliveries_another_process_is_claiming_rather_than_waiting() -> None:
+    place = (database_url("postgres", Path()), unique_prefix())
+    try:
+        holder, claimer = outbox_at(place), outbox_at(place)
+        enqueue(holder, "held", "http://127.0.0.1:9/hook", 1.0)
+        enqueue(holder, "free", "http://127.0.0.1:9/hook", 2.0)
+        holder.db.commit()
+        # another replica's claim in flight: its transaction holds the oldest row
+        holder.db.execute(f"SELECT id FROM {holder.table} WHERE idempotency_key = 'held' FOR UPDATE")
+        claimer.db.execute("SET lock_timeout = '2s'")  # without SKIP LOCKED the claim would wait here
+        claimed = claimer.claim(10.0)
+        assert [d.idempotency_key for d in claimed] == ["free"]
+        holder.db.rollback()
+        assert [d.idempotency_key for d in claimer.claim(10.0)] == ["held"]
+    finally:
+        for db in OPENED:
+            db.close()
+        OPENED.clear()
+        with opened("postgres", Path()) as db:
+            drop_prefixed(db, place[1])

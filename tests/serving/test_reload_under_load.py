@@ -92,10 +92,10 @@ def test_retrain_under_a_load_of_reads_swaps_the_champions_without_a_failed_requ
     for reader in readers:
         reader.start()
     try:
-        # the gate judges AUC alone here: the shuffled champions' calibration is no bar to pass
-        gated = config.model_copy(
-            update={"promotion": config.promotion.model_copy(update={"max_ece_increase": 1})}
-        )
+        # a gate every challenger passes: this test is about the swap, not the gate (whose figures on
+        # this small company's 40 holdout churners could not tell a gain: tests/pipelines/test_retrain.py)
+        rule = {"max_ece_increase": 1, "min_auc_gain": -1}
+        gated = config.model_copy(update={"promotion": config.promotion.model_copy(update=rule)})
         request = RetrainRequest(
             force=True, options=FAST_OPTIONS, notify=(f"{base}/admin/reload",), admin_key=keys[Role.ADMIN]
         )

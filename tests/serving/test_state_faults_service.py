@@ -21,7 +21,7 @@ from models.mlflow_config import MlflowConfig
 from serving.actions import ActionCenter
 from serving.keys import Role
 from serving.state import database_url
-from tests.serving.databases import private_cluster, terminate, unique_name
+from tests.serving.databases import private_cluster, stored_orders, terminate, unique_name
 from tests.serving.receiver import Receiver, serving, wait_for
 from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
 from tests.serving.service_env import bearer, copy_workspace, create_keys, late_delivery
@@ -48,14 +48,6 @@ class Client:
         if posted.status_code == 200:
             self.acknowledged.append(order_id)
         return posted
-
-
-def stored_orders(url: str) -> set[str]:
-    db = connect(url)
-    try:
-        return {str(order) for (order,) in db.query("SELECT order_id FROM cx_src_deliveries")}
-    finally:
-        db.close()
 
 
 @pytest.fixture
