@@ -13,11 +13,13 @@ from typing import Annotated, Any
 
 import mlflow
 import yaml
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from features.config import Frozen
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+# each training run's profile of its data (drift) and its holdout's calibration (the Models page)
+REFERENCE_PROFILE = "reference/profile.json"
 
 
 class RegisteredModels(Frozen):
@@ -41,8 +43,15 @@ class MlflowConfig(Frozen):
     experiment: str = "cxpredict"
     registered_models: RegisteredModels = RegisteredModels()
     serving_alias: str = "champion"
+    shadow_alias: str = "challenger"  # scored beside the champion on live traffic, never served
     promotion: PromotionRule = PromotionRule()
     artifact_location: str | None = None  # for a new experiment; None: the tracking server's default
+
+    @model_validator(mode="after")
+    def _aliases_differ(self) -> MlflowConfig:
+        if self.shadow_alias == self.serving_alias:  # the champion would be shadowed by itself
+            raise ValueError(f"shadow_alias must differ from serving_alias ({self.serving_alias!r})")
+        return self
 
     def model_name(self, kind: str) -> str:
         """The registry name for `churn` or `satisfaction`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ ARGS = [
     "--no-first-run",
 ]
 MISSING = "needs Debian's chromium at /usr/bin/chromium (make setup)"
+SHOTS_ENV = "CXPREDICT_UI_SCREENSHOTS"  # a folder to keep the screenshots in (docs/ for the README)
 
 
 def launch(playwright: Any, profile: Path, **options: Any) -> Any:
@@ -22,3 +24,10 @@ def launch(playwright: Any, profile: Path, **options: Any) -> Any:
     return playwright.chromium.launch_persistent_context(
         str(profile), executable_path=str(CHROMIUM), headless=True, args=ARGS, **options
     )
+
+
+def screenshots(tmp_path: Path) -> Path:
+    """Where a browser test keeps its screenshots: `$CXPREDICT_UI_SCREENSHOTS`, else the test's folder."""
+    folder = Path(os.environ.get(SHOTS_ENV) or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

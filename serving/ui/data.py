@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from features.sql import source_table
 from serving.keys import Role, allows
-from serving.runtime import Runtime
+from serving.runtime import VALUE_COLUMNS, Runtime
 from serving.schemas import CustomerScores, Overview, ReasonCount, Timeline, TimelineEvent
+from serving.ui.past_texts import past_texts
 from serving.ui.svg_charts import bar_chart
 from serving.ui.texts import TextLog
 
+log = logging.getLogger(__name__)
 HIGH, MEDIUM = 0.5, 0.2  # churn probability from which a customer's band is high, medium
 # derived from other events' texts, or the customer's own record: not touchpoints
 HIDDEN = {"text_scores", "customers"}
 Clock = Callable[[], float]
-PAGES = {"worklist": Role.AGENT, "customer": Role.AGENT, "overview": Role.MANAGER, "rules": Role.MANAGER}
+T = TypeVar("T")
+PAGES = {
+    "worklist": Role.AGENT,
+    "customer": Role.AGENT,
+    "overview": Role.MANAGER,
+    "models": Role.MANAGER,
+    "rules": Role.MANAGER,
+}
 
 
 def pages_for(role: Role) -> list[str]:
@@ -35,7 +46,7 @@ def band(probability: float) -> str:
 
 
 def timeline(runtime: Runtime, texts: TextLog, customer_id: str) -> Timeline | None:
-    """A customer's touchpoints, oldest first, with their redacted texts where the service received them.
+    """A customer's touchpoints, oldest first, with their redacted texts (the workspace's and those received).
 
     Returns:
         The timeline and the customer's handling; None for a customer the store does not know.
@@ -44,7 +55,7 @@ def timeline(runtime: Runtime, texts: TextLog, customer_id: str) -> Timeline | N
         if runtime.store.get_row(customer_id) is None:
             return None
         history = runtime.store.history(customer_id)
-    said = texts.of(customer_id)
+    said = past_texts(runtime.settings.workspace, customer_id) | texts.of(customer_id)  # received ones win
     events = [
         TimelineEvent(
             table=table,
@@ -108,29 +119,44 @@ def _title(table: str, row: Mapping[str, Any]) -> str:
     return make(row) if make is not None else f"{table.replace('_', ' ')} event"
 
 
-class OverviewCache:
-    """The overview of the whole base, which scores every customer, kept in memory.
+class OverviewCache(Generic[T]):
+    """The overview of the whole base (or another costly answer), kept in memory.
 
     Computed on the first request; then answered from memory, and computed again in the background
     once older than `ttl_s`, so no request waits for the whole base to be scored twice.
     """
 
-    def __init__(self, make: Callable[[], Overview], ttl_s: float = 30.0, clock: Clock = time.monotonic):
-        self.make, self.ttl_s, self.clock = make, ttl_s, clock
-        self._kept: tuple[float, Overview] | None = None
+    def __init__(
+        self,
+        make: Callable[[], T],
+        ttl_s: float = 30.0,
+        clock: Clock = time.monotonic,
+        name: str = "overview",
+    ):
+        self.make, self.ttl_s, self.clock, self.name = make, ttl_s, clock, name
+        self._kept: tuple[float, T] | None = None
         self._refreshing = False
         self._lock = threading.Lock()
+        self._first = threading.Lock()  # requests that find nothing kept wait for one computation
 
-    def get(self) -> Overview:
-        """The kept overview (a fresh one is on its way when it is stale); computed now the first time."""
+    def get(self) -> T:
+        """The kept overview (a fresh one is on its way when it is stale); computed now the first time.
+
+        Raises:
+            Exception: whatever `make` raised, when nothing is kept yet.
+        """
         with self._lock:
             kept = self._kept
             if kept is not None and self.clock() - kept[0] > self.ttl_s and not self._refreshing:
                 self._refreshing = True
-                threading.Thread(target=self._refresh, name="cx-overview", daemon=True).start()
-        return self._refresh() if kept is None else kept[1]
+                threading.Thread(target=self._refresh_behind, name="cx-overview", daemon=True).start()
+        if kept is not None:
+            return kept[1]
+        with self._first:  # many first requests at once would each score the whole base
+            kept = self._kept
+            return self._refresh() if kept is None else kept[1]
 
-    def _refresh(self) -> Overview:
+    def _refresh(self) -> T:
         try:
             made = self.make()
             with self._lock:
@@ -140,13 +166,34 @@ class OverviewCache:
             with self._lock:
                 self._refreshing = False
 
+    def _refresh_behind(self) -> None:
+        """Refresh in the background; on failure the kept answer stays and the reason is logged."""
+        try:
+            self._refresh()
+        except Exception as exc:  # the registry or the store is down now: the page answers what it had
+            reason = str(exc).partition("\n")[0] or type(exc).__name__
+            log.warning("kept the previous %s, a fresh one failed: %s", self.name, reason)
 
-def overview(runtime: Runtime) -> Overview:
-    """Risk distribution, bands, share at risk and the most frequent top reasons of every customer."""
+
+def overview(
+    runtime: Runtime, extras: Callable[[Mapping[str, str]], dict[str, Any]] | None = None
+) -> Overview:
+    """Risk distribution, bands, share at risk, expected churners and revenue at risk, top reasons.
+
+    Args:
+        runtime: the service's state.
+        extras: more fields of the overview (the report's figures, model health), given the features'
+            descriptions.
+    """
     with runtime.read_lock:
         ids, words = runtime.store.customer_ids(), runtime.store.catalogue.descriptions()
+    column, values = customer_values(runtime)
+    # without a churn model there is no risk to sum: None, never a reassuring 0 churners
+    churn_served = "churn" in runtime.models().models
     scored = [s for s in runtime.customers(ids) if s is not None]
     risks = [s.churn.probability for s in scored if s.churn is not None]
+    at_risk_value = sum(s.churn.probability * values.get(s.customer_id, 0.0) for s in scored if s.churn)
+    horizon = runtime.models().horizon_days if churn_served else None
     tenths = [0] * 10
     for risk in risks:
         tenths[min(int(risk * 10), 9)] += 1
@@ -162,7 +209,25 @@ def overview(runtime: Runtime) -> Overview:
         top_reasons=[ReasonCount(reason=r, customers=n) for r, n in reasons],
         chart_svg=bar_chart(list(zip(labels, map(float, tenths), strict=True)), "Customers per churn risk"),
         reasons_svg=bar_chart([(r, float(n)) for r, n in reasons], "Customers per top reason"),
+        horizon_days=horizon,
+        expected_churners=round(sum(risks), 1) if churn_served else None,
+        revenue_at_risk=round(at_risk_value, 2) if column is not None and churn_served else None,
+        value_column=column,
+        **(extras(words) if extras is not None else {}),
     )
+
+
+def customer_values(runtime: Runtime) -> tuple[str | None, dict[str, float]]:
+    """The customers' value column (the first of `VALUE_COLUMNS` they have) and each one's value."""
+    with runtime.read_lock:
+        source = next((s for s in runtime.store.catalogue.sources if s.name == "customers"), None)
+        names = {c.name for c in source.columns} if source is not None else set()
+        column = next((c for c in VALUE_COLUMNS if c in names), None)
+        if column is None:
+            return None, {}
+        table = f"{runtime.store.prefix}{source_table('customers')}"
+        rows = runtime.store.db.query(f'SELECT customer_id, "{column}" FROM {table}')
+    return column, {str(cid): float(v) for cid, v in rows if isinstance(v, int | float) and v == v}
 
 
 def _top_reasons(scored: list[CustomerScores], count: int = 8) -> list[tuple[str, int]]:

@@ -8,7 +8,7 @@ from the user's data.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -148,3 +148,47 @@ def calibration_chart(points: Sequence[tuple[float, float, int]], label: str) ->
         f'<text x="{left + size / 2}" y="{low + 28}" font-size="11" text-anchor="middle">predicted</text>'
     )
     return _svg(left + size + 12, low + 34, label, body)
+
+
+LINE_COLOURS = ("#c05621", "#2b6cb0", "#2f855a", "#6b46c1", "#b7791f")
+
+
+def line_chart(
+    labels: Sequence[str], series: Mapping[str, Sequence[float | None]], label: str, unit: str = ""
+) -> str:
+    """One line per series over the labels (points at None left out), a legend above."""
+    width, height, left, top = 560, 200, 44, 28
+    values = [v for line in series.values() for v in line if v is not None]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    lo, hi = (min(lo, 0.0), hi + ((hi - lo) * 0.1 or 1.0))
+    step = (width - left - 20) / max(len(labels) - 1, 1)
+
+    def px(i: int) -> float:
+        return left + i * step
+
+    def py(v: float) -> float:
+        return top + (1 - (v - lo) / (hi - lo)) * (height - top - 24)
+
+    body = []
+    for tick in _ticks(lo, hi, 4):
+        y = py(tick)
+        body.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e2e8f0"/>')
+        body.append(f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick:g}</text>')
+    for i, name in enumerate(labels):
+        x = px(i)
+        body.append(
+            f'<text x="{x:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">{escape(name)}</text>'
+        )
+    for k, (name, line) in enumerate(series.items()):
+        colour = LINE_COLOURS[k % len(LINE_COLOURS)]
+        body.append(f'<rect x="{left + k * 130}" y="6" width="10" height="10" fill="{colour}"/>')
+        body.append(f'<text x="{left + k * 130 + 14}" y="15" font-size="11">{escape(name)}</text>')
+        dots = [(px(i), py(v), v) for i, v in enumerate(line) if v is not None]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in dots)
+        body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for x, y, v in dots:
+            body.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>{escape(name)} '
+                f"{v:.3g}{escape(unit)}</title></circle>"
+            )
+    return _svg(width, height, label, body)

@@ -55,12 +55,15 @@ def test_other_paths_go_on_to_the_service_and_assets_refuse_writes() -> None:
 
 def test_each_role_opens_the_pages_its_endpoints_allow() -> None:
     assert pages_for(Role.AGENT) == ["worklist", "customer"]
-    assert pages_for(Role.MANAGER) == ["worklist", "customer", "overview", "rules"]
+    assert pages_for(Role.MANAGER) == ["worklist", "customer", "overview", "models", "rules"]
     assert pages_for(Role.ADMIN)[-1] == "reload"
     assert pages_for(Role.INGEST) == []
     assert needed_role("GET", "/overview") == Role.MANAGER
     assert needed_role("POST", "/worklist/handled") == Role.AGENT
     assert needed_role("GET", "/timeline") == Role.AGENT
+    assert needed_role("GET", "/history") == Role.AGENT
+    assert needed_role("POST", "/worklist/trends") == Role.AGENT
+    assert needed_role("GET", "/models") == Role.MANAGER
 
 
 @pytest.mark.parametrize(
@@ -91,3 +94,49 @@ def test_the_overview_is_made_once_then_again_in_the_background_when_stale() -> 
             break
         time.sleep(0.01)
     assert cache.get() == 2 and made == [0.0, 31.0]
+
+
+def test_a_failed_refresh_keeps_the_last_answer_and_logs_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    now, calls = [0.0], [0]
+    failed = threading.Event()
+
+    def make() -> int:
+        calls[0] += 1
+        if calls[0] > 1:
+            failed.set()
+            raise ConnectionError("the registry is down\nits long trace")
+        return 1
+
+    cache = OverviewCache(make, ttl_s=30, clock=lambda: now[0], name="Models page")
+    assert cache.get() == 1
+    now[0] = 31.0
+    with caplog.at_level("WARNING", logger="serving.ui.data"):
+        assert cache.get() == 1
+        assert failed.wait(10)
+        for _ in range(100):  # the warning is logged just after the failure
+            if caplog.records:
+                break
+            time.sleep(0.01)
+    assert cache.get() == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "kept the previous Models page, a fresh one failed: the registry is down"
+    ]
+
+
+def test_requests_that_find_nothing_kept_wait_for_one_computation() -> None:
+    made, started = [0], threading.Event()
+
+    def make() -> int:
+        made[0] += 1
+        started.set()
+        time.sleep(0.2)
+        return made[0]
+
+    cache = OverviewCache(make)
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda: answers.append(cache.get())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [1, 1, 1, 1] and made == [1]

@@ -7,7 +7,7 @@ and each page's load time (navigation to its content on screen) is printed for t
 from __future__ import annotations
 
 import json
-import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,15 +20,15 @@ import pytest
 
 from models.mlflow_config import MlflowConfig
 from serving.keys import Role
-from tests.chromium import CHROMIUM, MISSING, launch
+from tests.chromium import CHROMIUM, MISSING, launch, screenshots
 from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
 from tests.serving.service_env import angry_call, bearer, copy_workspace, create_keys, late_delivery
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)]
 CUSTOMER = "C0000007"
-SHOTS_ENV = "CXPREDICT_UI_SCREENSHOTS"  # a folder to keep the screenshots in (docs/ for the README)
 LOCAL = {"127.0.0.1", "localhost"}
-Served = tuple[str, dict[Role, str]]
+Served = tuple[str, dict[Role, str], Path]
+BROKEN_RULES = "rules:\n  - name: broken\n    when: churn.probability >\n    actions: [{flag: x}]\n"
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +36,26 @@ def served(trained: tuple[Path, MlflowConfig], tmp_path_factory: pytest.TempPath
     """One server for the module, its rules notifying a port nobody listens on."""
     root = tmp_path_factory.mktemp("dashboard")
     workspace = copy_workspace(trained, root / "ws", f"http://127.0.0.1:{free_port()}/hook")
+    write_report(workspace, trained[1])
     keys, port = create_keys(workspace), free_port()
     server = start_server(workspace, trained[1], port, root / "server.log")
     try:
         wait_ready(f"http://127.0.0.1:{port}", server, root / "server.log")
-        yield f"http://127.0.0.1:{port}", keys
+        yield f"http://127.0.0.1:{port}", keys, workspace
     finally:
         stop_server(server)
+
+
+def write_report(workspace: Path, mlflow_config: MlflowConfig) -> None:
+    """What `cxpredict report` writes, where the demo puts it: the overview's whole-base figures."""
+    from features.config import load_config
+    from features.validation import load_workspace
+    from pipelines.insight import whole_base
+
+    loaded = load_workspace(workspace, load_config(workspace))
+    summary = whole_base(loaded.tables, loaded.config, mlflow_config)
+    (workspace / "_out").mkdir(exist_ok=True)
+    (workspace / "_out" / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
 
 
 def _post_events(base: str, key: str, events: dict[str, Any]) -> None:
@@ -65,13 +78,18 @@ class Visit:
         page.on("request", lambda request: self.requests.append(request.url))
 
     def open(self, name: str, hash_: str, ready: str) -> Any:
-        """Go to `/ui#hash_`, wait for `ready` on screen, keep the time it took and a screenshot."""
+        """Go to `/ui#hash_`, wait for `ready` on screen, keep the time it took and a screenshot.
+
+        Every page is read at the window's width: nothing wider than it (wide tables scroll inside).
+        """
         start = time.perf_counter()
         self.page.goto(f"{self.base}/ui#{hash_}")
         found = self.page.locator(ready).first
         found.wait_for(state="visible", timeout=30_000)
         self.loads[name] = time.perf_counter() - start
         self.shot(name)
+        width = self.page.viewport_size["width"]
+        assert self.page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} at {width} px"
         return found
 
     def shot(self, name: str) -> None:
@@ -82,12 +100,7 @@ class Visit:
         self.page.fill("#key", key)
         self.page.keyboard.press("Enter")  # the form is used from the keyboard
         self.page.locator("#who").wait_for(state="visible")
-
-
-def _shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get(SHOTS_ENV) or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+        self.shot(f"logged-in-{self.page.locator('#who').inner_text().split()[0].lower()}")
 
 
 def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_leaving_the_machine(
@@ -95,22 +108,27 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    base, keys = served
+    base, keys, workspace = served
     as_of = _as_of(base, keys[Role.AGENT])
     _post_events(base, keys[Role.INGEST], {"deliveries": [late_delivery(CUSTOMER, as_of, "UI-1")]})
     with sync_playwright() as p:
         browser = launch(p, tmp_path / "profile", viewport={"width": 1280, "height": 900})
-        visit = Visit(browser.new_page(), base, _shots(tmp_path))
+        visit = Visit(browser.new_page(), base, screenshots(tmp_path))
         # an agent logs in and sees the customer at the top of the worklist, with why
         visit.log_in(keys[Role.AGENT])
         row = visit.open("worklist", "/worklist", f'tr[data-customer="{CUSTOMER}"]')
         expect(row.locator(".band")).to_contain_text("·")
         expect(row.locator(".reasons li").first).not_to_be_empty()
+        expect(row.locator(".flag")).to_contain_text("late delivery")  # the rule's flag, in words
+        expect(row.locator(".trend")).not_to_have_text("–")  # risk a week ago, from the stored events
         # the customer's page: timeline beside the risk and its reasons
         visit.page.click(f'a[href="#/customer/{CUSTOMER}"]')
         visit.page.locator("#scores .reasons li").first.wait_for()
         visit.loads["customer"] = _timed(visit, "customer", f"/customer/{CUSTOMER}", "#scores .reasons li")
         expect(visit.page.locator("#timeline")).to_contain_text("Order UI-1")
+        # beside it: the risk over the last months and why it moved (the late delivery)
+        expect(visit.page.locator("#history-chart svg circle")).not_to_have_count(0)
+        expect(visit.page.locator("#moved")).to_contain_text("moved the risk")
         before = visit.page.locator("#timeline li").count()
         # an event arrives through the API: the open page shows it without a reload
         call = angry_call(CUSTOMER, as_of, "UI-2") | {
@@ -122,10 +140,16 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
         expect(visit.page.locator("#timeline")).to_contain_text("Write to <EMAIL>, I want to cancel.")
         assert "jane.doe" not in visit.page.content()
         visit.shot("customer-after-event")
+        # the skip link moves the focus into the page, which stays the customer's
+        visit.page.focus("a.skip")
+        visit.page.keyboard.press("Enter")
+        assert visit.page.evaluate("document.activeElement.id") == "main"
+        expect(visit.page.locator("#timeline")).to_contain_text("Order UI-1")
         # marked handled: recorded with who, and off the worklist
         visit.page.focus("button.handled")  # a real button: reached and pressed from the keyboard
         visit.page.keyboard.press("Enter")
         expect(visit.page.locator("#handled")).to_contain_text("handled by test-agent")
+        visit.shot("customer-handled")
         visit.open("worklist-handled", "/worklist", "table.worklist")
         expect(visit.page.locator(f'tr[data-customer="{CUSTOMER}"]')).to_have_count(0)
         # the rules page is refused to an agent, by the service itself
@@ -136,21 +160,55 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
         chart = visit.open("overview", "/overview", "#distribution svg")
         box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 50
+        # the report's whole base three ways with its interval, drivers and what-ifs; model health
+        expect(visit.page.locator("#figures")).to_contain_text("NPS")
+        expect(visit.page.locator("#figures-chart svg").first).to_be_visible()
+        expect(visit.page.locator("#drivers svg")).to_be_visible()
+        expect(visit.page.locator("#what-if tbody tr")).not_to_have_count(0)
+        expect(visit.page.locator("#churners")).not_to_be_empty()
+        expect(visit.page.locator("#health")).to_contain_text("not monitored yet")
+        visit.open("models", "/models", "#versions")
+        expect(visit.page.locator("#versions")).to_contain_text("champion")
+        expect(visit.page.locator("#holdout-calibration")).to_contain_text("train again")  # logged no curves
         visit.open("rules", "/rules", "#rules")
         expect(visit.page.locator("#active")).to_contain_text("late-delivery-alert")
         expect(visit.page.locator("#active")).not_to_contain_text("never")  # it fired on the late delivery
-        # readable at phone width: nothing wider than the screen
+        expect(visit.page.locator("#active")).to_contain_text(re.compile("queued|failed|dead"))  # its notice
+        # a broken rules file is shown at its line and column; the last good rules stay in force
+        rules = workspace / "rules.yml"
+        good = rules.read_text(encoding="utf-8")
+        rules.write_text(BROKEN_RULES, encoding="utf-8")
+        try:
+            expect(_reloaded(visit, "/rules", "#rules-error")).to_contain_text("line 3, column")
+            visit.shot("rules-broken")
+        finally:
+            rules.write_text(good, encoding="utf-8")
+        # readable at phone width too
         visit.page.set_viewport_size({"width": 390, "height": 844})
         for name, hash_, ready in (
             ("overview-phone", "/overview", "#distribution svg"),
             ("worklist-phone", "/worklist", "table.worklist"),
+            ("customer-phone", f"/customer/{CUSTOMER}", "#timeline li"),
+            ("models-phone", "/models", "#versions"),
+            ("rules-phone", "/rules", "#rules"),
         ):
             visit.open(name, hash_, ready)
-            assert visit.page.evaluate("document.documentElement.scrollWidth") <= 390, name
         browser.close()
     hosts = {urlsplit(url).hostname for url in visit.requests}
     assert hosts <= LOCAL, hosts
     print("\ndashboard load times (s):", json.dumps({k: round(v, 3) for k, v in visit.loads.items()}))
+
+
+def _reloaded(visit: Visit, hash_: str, ready: str, timeout_s: float = 20) -> Any:
+    """Open a page again until `ready` shows (the service looks at the rules file every second)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        visit.page.goto("about:blank")
+        visit.page.goto(f"{visit.base}/ui#{hash_}")
+        visit.page.locator("#rules").wait_for()
+        if visit.page.locator(ready).count() or time.monotonic() > deadline:
+            return visit.page.locator(ready)
+        time.sleep(0.5)
 
 
 def _timed(visit: Visit, name: str, hash_: str, ready: str) -> float:
@@ -161,14 +219,37 @@ def _timed(visit: Visit, name: str, hash_: str, ready: str) -> float:
 
 
 def test_the_page_needs_no_key_but_its_data_does_each_for_its_roles(served: Served) -> None:
-    base, keys = served
+    base, keys, _ = served
     with httpx.Client(base_url=base, timeout=60) as http:
         assert http.get("/ui").status_code == 200 and http.get("/ui/app.js").status_code == 200
         assert http.get("/me").status_code == 401
         assert http.get("/me", headers=bearer(keys[Role.AGENT])).json()["may"] == ["worklist", "customer"]
         assert http.get("/overview", headers=bearer(keys[Role.AGENT])).status_code == 403
+        assert http.get("/models", headers=bearer(keys[Role.AGENT])).status_code == 403
+        assert http.get("/history?customer_id=nobody", headers=bearer(keys[Role.AGENT])).status_code == 404
         assert http.get("/timeline?customer_id=nobody", headers=bearer(keys[Role.AGENT])).status_code == 404
         handled = http.post(
             "/worklist/handled", json={"customer_id": "nobody"}, headers=bearer(keys[Role.INGEST])
         )
         assert handled.status_code == 403
+
+
+def test_history_trends_models_and_the_report_come_from_the_events_the_registry_and_the_summary(
+    served: Served,
+) -> None:
+    base, keys, _ = served
+    agent, manager = bearer(keys[Role.AGENT]), bearer(keys[Role.MANAGER])
+    with httpx.Client(base_url=base, timeout=60) as http:
+        history = http.get(f"/history?customer_id={CUSTOMER}", headers=agent).json()
+        moments = [p["at"] for p in history["points"]]
+        assert len(moments) == 7 and moments == sorted(moments) and "<svg" in history["chart_svg"]
+        assert all(0 <= p["churn"] <= 1 and "nps" in p["metrics"] for p in history["points"])
+        trends = http.post("/worklist/trends", json={"customer_ids": [CUSTOMER, "nobody"]}, headers=agent)
+        assert list(trends.json()["week_ago"]) == [CUSTOMER]
+        (churn,) = [m for m in http.get("/models", headers=manager).json()["models"] if m["kind"] == "churn"]
+        champion = churn["versions"][0]
+        assert champion["role"] == "champion" and champion["run_id"] in champion["run_url"]
+        overview = http.get("/overview", headers=manager).json()
+        assert 0 < overview["expected_churners"] < overview["customers"]
+        nps = next(f for f in overview["base"]["figures"] if f["name"] == "nps")
+        assert nps["interval"][0] <= nps["corrected"] <= nps["interval"][1]
