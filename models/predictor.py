@@ -25,6 +25,7 @@ from models.tabular import ChurnModel, RiskClassifier
 from models.tree_tables import share_ranks, tables_of
 
 Kind = Literal["churn", "satisfaction"]
+Reasons = bool | Literal["picks"]  # with reasons written, without, or as `Picks` left unwritten
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 REASONS_SUFFIX = "_reasons"
@@ -71,14 +72,37 @@ class Predictor:
             return self._schema.encode(rows)
         return self._schema.encode_records(rows)
 
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def predict(self, frame: pd.DataFrame, reasons: bool = True) -> pd.DataFrame:
         """Scores and reasons per input row (same index).
 
         Churn gives `churn_probability` and `churn_reasons`; each metric gives `<metric>_score`,
         `<metric>_negative_probability` and `<metric>_reasons`, NPS also `nps_detractor`,
         `nps_passive` and `nps_promoter`. Reasons are JSON lists of `Reason` dicts.
+
+        Args:
+            frame: the feature rows.
+            reasons: False leaves out the `_reasons` columns; the scores are the same, at a fraction
+                of the cost (no SHAP pushes are looked up or written).
         """
-        return pd.DataFrame(self._columns(self.encode(frame), as_json=True), index=frame.index)
+        return pd.DataFrame(self._columns(self.encode(frame), True, reasons), index=frame.index)
+
+    def predict_picks(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Picks]]:
+        """`predict`'s scores without reasons, and each model's strongest pushes as numbers.
+
+        The scores are those `predict` gives with reasons (the same SHAP pass); the `Picks` (feature
+        positions in `features`, pushes) are what the reasons are written from, left unwritten: for
+        callers that aggregate reasons over many rows, the cost of writing and reading them back.
+
+        Returns:
+            (scores, model -> its picks), the model named as its `_reasons` column is (`churn`, `nps` …).
+        """
+        out = self._columns(self.encode(frame), False, "picks")
+        picks = {
+            name.removesuffix(REASONS_SUFFIX): out.pop(name)
+            for name in list(out)
+            if name.endswith(REASONS_SUFFIX)
+        }
+        return pd.DataFrame(out, index=frame.index), picks
 
     def outputs(self, rows: EncodedRows) -> dict[str, Any]:
         """`predict`'s columns (name -> one value per row), with reasons as `Reason` lists, not JSON.
@@ -86,19 +110,27 @@ class Predictor:
         Every booster reads the same encoded rows: a row is cast once per call, not once per booster
         (rows encoded by another predictor of the same features are used as they are).
         """
-        return self._columns(rows, as_json=False)
+        return self._columns(rows, False)
 
-    def _columns(self, rows: EncodedRows, as_json: bool) -> dict[str, Any]:
+    def scores(self, rows: EncodedRows) -> dict[str, Any]:
+        """`outputs` without the reasons: the same scores, at a fraction of the cost."""
+        return self._columns(rows, False, reasons=False)
+
+    def _columns(self, rows: EncodedRows, as_json: bool, reasons: Reasons = True) -> dict[str, Any]:
         rows = self._schema.encode(rows)
         if not self._ranks_shared:
             self._share_ranks()
         out: dict[str, Any] = {}
-        if self.churn is not None:
+        if self.churn is not None and not reasons:
+            out["churn_probability"] = self.churn.predict_proba(rows)
+        elif self.churn is not None:
             out["churn_probability"], picks = self._explained(self.churn, rows)
-            out[f"churn{REASONS_SUFFIX}"] = self._written(picks, rows, as_json)
+            out[f"churn{REASONS_SUFFIX}"] = (
+                picks if reasons == "picks" else self._written(picks, rows, as_json)
+            )
 
         def metric(name: str) -> dict[str, Any]:
-            return self._metric_columns(name, self.metrics[name], rows, as_json)
+            return self._metric_columns(name, self.metrics[name], rows, as_json, reasons)
 
         if len(rows) >= PARALLEL_ROWS and len(self.metrics) > 1:
             # numpy and Arrow release the GIL in their loops: the metrics share the machine's cores,
@@ -113,14 +145,20 @@ class Predictor:
         return out
 
     def _metric_columns(
-        self, name: str, model: MetricModel, rows: EncodedRows, as_json: bool
+        self, name: str, model: MetricModel, rows: EncodedRows, as_json: bool, reasons: Reasons = True
     ) -> dict[str, Any]:
         out: dict[str, Any] = {f"{name}_score": model.score_.predict(rows)}
-        out[f"{name}_negative_probability"], picks = self._explained(model.negative_, rows)
+        if reasons:
+            out[f"{name}_negative_probability"], picks = self._explained(model.negative_, rows)
+        else:
+            out[f"{name}_negative_probability"] = model.negative_.predict_proba(rows)
         if model.classes_ is not None:
             classes = model.classes_.predict_proba(rows)
             out.update({f"nps_{c}": classes[:, k] for k, c in enumerate(NPS_CLASSES)})
-        out[f"{name}{REASONS_SUFFIX}"] = self._written(picks, rows, as_json)
+        if reasons:
+            out[f"{name}{REASONS_SUFFIX}"] = (
+                picks if reasons == "picks" else self._written(picks, rows, as_json)
+            )
         return out
 
     def _explained(self, model: RiskClassifier, rows: EncodedRows) -> tuple[Any, Picks]:

@@ -43,6 +43,12 @@ class Reason:
         return asdict(self)
 
 
+# A description that names a measure reads with its value after it ("latest csat score: 1"), even
+# when the value is whole: "1 latest csat score" would read as a count. So does a customer attribute:
+# "customer's age: 42", never "42 customer's age".
+MEASURE_WORDS = ("latest ", "average ", "total ", "largest ", "smallest ", "share ", "customer's ")
+
+
 def describe(description: str, value: Any) -> str:
     """A sentence for a feature's value, built from the catalogue's one-line description.
 
@@ -53,7 +59,8 @@ def describe(description: str, value: Any) -> str:
     text = _format_value(value)
     if "{value}" in description:
         return description.replace("{value}", text)
-    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+    if whole and not description.startswith(MEASURE_WORDS):
         return f"{text} {description}"
     return f"{description}: {text}"
 

@@ -150,8 +150,12 @@ class TreeTables:
         step = max(64, CELLS_PER_CHUNK // max(self._trees, 1))
         for start in range(0, patterns.shape[1], step):
             window = slice(start, start + step)
-            leaves = self._leaf[patterns[:, window] + offsets]
-            out[:, window] = leaves.reshape(-1, per_iteration, leaves.shape[1]).sum(axis=0)
+            # gathered as (rows, classes, iterations) and summed along the contiguous last axis: numpy
+            # then sums each row alike whatever the batch, so a customer scored alone gets the very
+            # bits they get in a batch (summed across rows, one row was summed in another order)
+            leaves = self._leaf[(patterns[:, window] + offsets).T]
+            by_class = leaves.reshape(leaves.shape[0], -1, per_iteration).transpose(0, 2, 1)
+            out[:, window] = np.ascontiguousarray(by_class).sum(axis=2).T
         return out
 
     def explain(self, matrix: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -187,7 +191,12 @@ class TreeTables:
         values = self._values[:, patterns]  # (slots, rows, trees)
         rows = np.arange(len(patterns))[None, :, None]
         cells = rows * width + self._columns.T[:, None, :]
-        sums = np.bincount(cells.ravel(), values.ravel(), minlength=len(patterns) * width)
+        # bincount adds in input order: tree by tree, then slot by slot, the order `_lookup` adds in,
+        # so that a few rows get the bits a large batch gets
+        order = (2, 0, 1)
+        sums = np.bincount(
+            cells.transpose(order).ravel(), values.transpose(order).ravel(), minlength=len(patterns) * width
+        )
         return np.asarray(sums.reshape(len(patterns), width)[:, :-1], dtype=np.float64)
 
     def _fill(self, matrix: FloatArray, patterns: NDArray[np.intp]) -> None:

@@ -19,7 +19,11 @@ from pipelines.render import insight_lines
 def report(
     workspace: Workspace,
     out: Annotated[
-        Path, typer.Option(help="Folder to write summary.json and report.html into (outside WORKSPACE).")
+        Path,
+        typer.Option(
+            help="Folder to write summary.json and index.html into: outside WORKSPACE, "
+            "or WORKSPACE/report for the dashboard."
+        ),
     ],
     as_of: Annotated[
         dt.datetime | None,
@@ -30,7 +34,7 @@ def report(
     ] = 90,
     mlflow_config: MlflowFile = Path("mlflow.yml"),
 ) -> None:
-    """The whole base's satisfaction three ways, what-ifs and drivers: OUT/summary.json and OUT/report.html.
+    """The whole base's satisfaction three ways, what-ifs and drivers: OUT/summary.json and OUT/index.html.
 
     Respondents only, the models' mean prediction, and a doubly robust estimate that corrects the
     predictions with the window's answers weighted by each customer's chance of answering (95%
@@ -38,7 +42,7 @@ def report(
     """
     from features.validation import load_workspace
     from pipelines.insight import whole_base
-    from pipelines.report_html import render_report
+    from pipelines.report_html import PAGE, render_report
     from training.tracking import load_mlflow_config
 
     _check_report_folder(out, workspace)
@@ -53,8 +57,8 @@ def report(
     out.mkdir(exist_ok=True)
     target = out / "summary.json"
     write_text(target, json.dumps(summary, indent=2) + "\n")
-    write_text(out / "report.html", render_report(summary))
-    console.print(f"[green]✓ {summary['customers']:,} customers → {target} and {out / 'report.html'}[/]")
+    write_text(out / PAGE, render_report(summary))
+    console.print(f"[green]✓ {summary['customers']:,} customers → {target} and {out / PAGE}[/]")
     for line in insight_lines(summary):
         console.print(f"  {line}", markup=False)
 
@@ -109,10 +113,19 @@ def _moment(as_of: dt.datetime | None) -> dt.datetime | None:
 
 
 def _check_report_folder(out: Path, workspace: Path) -> None:
-    """Refuse, in one sentence, an --out that is a file, lies in the workspace or has no parent."""
+    """Refuse, in one sentence, an --out that is a file, lies in the workspace or has no parent.
+
+    The workspace's own report folders are the exception: the dashboard reads the summary there.
+    """
+    from serving.ui.places import REPORT_FOLDERS
+
     if out.exists() and not out.is_dir():
         raise DataProblem(f"--out {out} is a file; give a folder")
     if not out.parent.is_dir():
         raise DataProblem(f"--out {out}: the folder {out.parent} does not exist; create it first")
-    if out.resolve().is_relative_to(workspace.resolve()):
-        raise DataProblem(f"--out {out} lies inside the workspace {workspace}; write it elsewhere")
+    inside = workspace.resolve()
+    if out.resolve().is_relative_to(inside) and out.resolve() not in {inside / f for f in REPORT_FOLDERS}:
+        raise DataProblem(
+            f"--out {out} lies inside the workspace {workspace}; write it elsewhere, "
+            f"or to {workspace / REPORT_FOLDERS[-1]} for the dashboard"
+        )

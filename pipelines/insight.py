@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from features.config import WorkspaceConfig
 from features.problems import DataProblem
-from features.training_sets import build_scoring_set, default_as_of
+from features.training_sets import build_scoring_sets, default_as_of
 from models.predictor import REASONS_SUFFIX
-from pipelines.scoring import score_features
+from pipelines.base_scores import score_base
+from pipelines.scoring import Champions, load_champions, score_features
 from pipelines.what_if import customer_value, what_if
 from training.insight.calibration import calibration_curves
-from training.insight.drivers import TOP_DRIVERS, population_drivers
+from training.insight.drivers import TOP_DRIVERS, Hits, drivers_of
 from training.insight.population import Population, population_figures
-from training.insight.worklist import worklist_head
+from training.insight.worklist import worklist_head, worklist_rows
 from training.tracking import MlflowConfig
 
 WINDOW_DAYS = 90
@@ -29,6 +31,20 @@ MAX_LEVELS = 20  # a customers column with more levels is an attribute, not a se
 KEYS = ("customer_id", "as_of")
 THEME_MARK = "theme_"  # the text themes' features: `theme_<slug>` counts of negative texts
 ALL = 10**9
+
+
+@dataclass(frozen=True)
+class ScoredPopulation:
+    """The `Population`, with what the drivers, the what-ifs and the worklist read besides.
+
+    Attributes:
+        now: features now, one row per customer in the population's order.
+        hits: model -> driver -> (rows, summed pushes) of the scores now (`score_base`).
+    """
+
+    population: Population
+    now: pd.DataFrame
+    hits: dict[str, Hits]
 
 
 def whole_base(
@@ -47,41 +63,63 @@ def whole_base(
         raise DataProblem("the whole base's satisfaction needs a surveys table, and this workspace has none")
     moment = default_as_of(tables) if as_of is None else pd.Timestamp(as_of)
     start = moment - pd.Timedelta(days=window_days)
-    population = build_population(tables, config, mlflow_config, start, moment)
+    champions = load_champions(mlflow_config)  # once: every pass below scores with the same models
+    scored = build_population(tables, config, mlflow_config, start, moment, champions)
+    population = scored.population
     figures = population_figures(population, config.scales)
     if not any(key for key in figures if key not in ("by", "response", "assumptions")):
         raise DataProblem("the satisfaction @champion predicts none of the answered metrics; retrain it")
-    ids = population.customer_id.tolist()
+    found = every_driver(scored.hits, population)
     window = {"start": start.isoformat(), "end": moment.isoformat(), "days": window_days}
     return {
         "as_of": moment.isoformat(),
         "window": window,
         "customers": len(population.customer_id),
         **figures,
-        "drivers": drivers(population),
-        "themes": drivers(population, THEME_MARK),
-        **what_if(tables, config, mlflow_config, moment, population),
+        "drivers": drivers(found),
+        "themes": drivers(found, THEME_MARK),
+        **what_if(tables, config, mlflow_config, moment, population, champions, scored.now),
         "calibration": calibration_curves(population, config.scales),
-        "worklist": worklist_head(
-            population.customer_id, population.current, customer_value(tables["customers"], ids)[1]
-        ),
+        "worklist": worklist(tables, mlflow_config, scored, champions),
     }
 
 
-def drivers(population: Population, mark: str = "") -> list[dict[str, Any]]:
-    """The features that raise each model's risk most across the base (see `population_drivers`).
+def every_driver(hits: Mapping[str, Hits], population: Population) -> dict[str, list[dict[str, Any]]]:
+    """Model -> every feature that raises its risk across the base, strongest first (`drivers_of`)."""
+    n = len(population.customer_id)
+    return {model: drivers_of(found, n, population.groups, model, ALL) for model, found in hits.items()}
+
+
+def drivers(found: Mapping[str, list[dict[str, Any]]], mark: str = "") -> list[dict[str, Any]]:
+    """Each model's top drivers of `every_driver`'s.
 
     Args:
-        population: the scored base.
+        found: `every_driver`'s rows, computed once for the drivers and the themes.
         mark: keep only features whose name holds this (`theme_`: the text themes), each model's top ones.
     """
     rows: list[dict[str, Any]] = []
-    for column in population.current.columns:
-        if column.endswith(REASONS_SUFFIX):
-            model = column.removesuffix(REASONS_SUFFIX)
-            found = population_drivers(population.current[column], population.groups, model, ALL)
-            rows += [r for r in found if mark in str(r["feature"])][:TOP_DRIVERS]
+    for model_rows in found.values():
+        rows += [r for r in model_rows if mark in str(r["feature"])][:TOP_DRIVERS]
     return rows
+
+
+def worklist(
+    tables: Mapping[str, pd.DataFrame],
+    mlflow_config: MlflowConfig,
+    scored: ScoredPopulation,
+    champions: Champions,
+) -> list[dict[str, object]]:
+    """`worklist_head` of the base, the reasons written for the listed customers alone."""
+    population = scored.population
+    value = customer_value(tables["customers"], population.customer_id.tolist())[1]
+    head = worklist_rows(population.current, value)
+    if not len(head):
+        return []
+    explained = score_features(scored.now.iloc[head], mlflow_config, champions=champions)
+    written = [c for c in explained.columns if c.endswith(REASONS_SUFFIX)]
+    listed = population.current.iloc[head].reset_index(drop=True).assign(**explained[written])
+    ids = population.customer_id.iloc[head].reset_index(drop=True)
+    return worklist_head(ids, listed, None if value is None else value[head])
 
 
 def build_population(
@@ -90,26 +128,35 @@ def build_population(
     mlflow_config: MlflowConfig,
     start: pd.Timestamp,
     moment: pd.Timestamp,
-) -> Population:
-    """Customers who existed at `start` and had not churned by `moment`, scored at both moments."""
-    before = build_scoring_set(tables, config, start)
+    champions: Champions | None = None,
+) -> ScoredPopulation:
+    """Customers who existed at `start` and had not churned by `moment`, scored at both moments.
+
+    Their features at both moments come from one engine pass. Only the scores now carry reasons
+    (they give the drivers), summed per driver as numbers; the window's start needs the scores alone.
+    """
     answers = _answers(tables["surveys"], start, moment)
     if answers.empty:
         raise DataProblem(
             f"no survey answer falls between {start:%Y-%m-%d} and {moment:%Y-%m-%d}: "
             "there are no answers to correct the predictions with; choose another --as-of or --window-days"
         )
-    if before.empty:
-        raise DataProblem(_nobody_before(tables["customers"], start, moment))
-    now = build_scoring_set(tables, config, moment)
-    ids = active_customers(tables, moment, set(before["customer_id"]) & set(now["customer_id"]))
-    before, now = (_rows(frame, ids) for frame in (before, now))
-    baseline = score_features(before, mlflow_config, ("satisfaction",))
-    current = score_features(now, mlflow_config)  # churn too: its reasons are drivers
+    customers = tables["customers"]
+    existed = customers["customer_id"]
+    if "created_at" in customers:
+        existed = existed[~(customers["created_at"] >= start)]  # as `build_scoring_set` keeps them
+    if existed.empty:
+        raise DataProblem(_nobody_before(customers, start, moment))
+    ids = active_customers(tables, moment, set(existed))
+    before, now = build_scoring_sets(tables, config, ids, (start, moment))
+    champions = load_champions(mlflow_config) if champions is None else champions
+    baseline = score_features(before, mlflow_config, ("satisfaction",), False, champions)
+    current = score_base(now, champions)  # churn too: its reasons are drivers
     columns = [c for c in before.columns if c not in KEYS]
-    customers = tables["customers"].set_index("customer_id")
-    groups = customers.loc[ids, segment_columns(customers)].reset_index(drop=True)
-    return Population(pd.Series(ids), current, baseline, before, columns, answers, groups)
+    indexed = customers.set_index("customer_id")
+    groups = indexed.loc[ids, segment_columns(indexed)].reset_index(drop=True)
+    population = Population(pd.Series(ids), current.scores, baseline, before, columns, answers, groups)
+    return ScoredPopulation(population, now, current.hits)
 
 
 def _answers(surveys: pd.DataFrame, start: pd.Timestamp, moment: pd.Timestamp) -> pd.DataFrame:
@@ -124,10 +171,6 @@ def active_customers(tables: Mapping[str, pd.DataFrame], moment: pd.Timestamp, i
     if churn is not None:
         ids -= set(churn.loc[churn["churned_at"] < moment, "customer_id"])
     return sorted(ids)
-
-
-def _rows(frame: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
-    return frame.set_index("customer_id").loc[ids].reset_index()
 
 
 def segment_columns(customers: pd.DataFrame) -> list[str]:

@@ -1,4 +1,4 @@
-"""`report.html`: the summary as one offline page that prints well.
+"""`index.html`: the summary as one offline page that prints well.
 
 Everything is inline (styles, SVG charts): no script, font or image is fetched, so the page opens
 from a USB stick or an e-mail attachment as it does on the server. Every value from the data is
@@ -14,6 +14,8 @@ from typing import Any
 
 from serving.ui.svg_charts import IntervalRow, bar_chart, calibration_chart, interval_chart
 
+# the page's name beside summary.json, as ARCHITECTURE.md's contract for `report --out` says
+PAGE = "index.html"
 CHART_TOP = 5  # drivers per model in the chart; the table below it lists them all
 
 STYLE = """

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features.catalogue import Catalogue, Feature
 from features.config import WorkspaceConfig
 from features.discover import build_catalogue
-from features.training_sets import build_scoring_set
-from pipelines.scoring import score_features
+from features.training_sets import build_scoring_set, build_scoring_sets
+from pipelines.scoring import Champions, load_champions, score_features
 from training.insight.population import Population
 from training.insight.what_if import effect, scenarios, value_column
 from training.tracking import MlflowConfig
@@ -36,16 +37,37 @@ def what_if(
     mlflow_config: MlflowConfig,
     moment: pd.Timestamp,
     population: Population,
+    champions: Champions | None = None,
+    now: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The `what_if` rows (one per scenario the tables support) and what they rest on."""
+    """The `what_if` rows (one per scenario the tables support) and what they rest on.
+
+    The base as it is comes scored in `population`; each scenario is scored once more, without
+    reasons (its figures read probabilities only).
+
+    Args:
+        tables: the validated, typed tables of the workspace.
+        config: the workspace config the features are computed under.
+        mlflow_config: where the champions live (when `champions` is not given).
+        moment: the moment the base is scored at.
+        population: the base, scored now.
+        champions: the champions already loaded.
+        now: the population's features at `moment`, when built: a scenario then recomputes only the
+            features of the tables it rewrites, and the others are these (the same values).
+    """
+    champions = load_champions(mlflow_config) if champions is None else champions
     catalogue = build_catalogue(dict(tables), config)
     ids = population.customer_id.tolist()
     column, value = customer_value(tables["customers"], ids)
     rows = []
     for scenario in scenarios(tables):
-        features = build_scoring_set(scenario.change(tables), config, moment, catalogue=catalogue)
-        features = features.set_index("customer_id").loc[ids].reset_index()
-        after = score_features(features, mlflow_config)
+        changed = scenario.change(tables)
+        if now is None:
+            features = build_scoring_set(changed, config, moment, catalogue=catalogue)
+            features = features.set_index("customer_id").loc[ids].reset_index()
+        else:
+            features = _rebuilt(changed, tables, config, moment, now, catalogue)
+        after = score_features(features, mlflow_config, reasons=False, champions=champions)
         rows.append(effect(scenario, population.current, after, value))
     basis = {
         "churners": f"expected churners within {config.churn.horizon_days} days: "
@@ -57,3 +79,31 @@ def what_if(
         "(tickets, complaints) stays, so each row reads as the driver's direct part",
     }
     return {"what_if": rows, "what_if_basis": basis}
+
+
+def _rebuilt(
+    changed: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    moment: pd.Timestamp,
+    now: pd.DataFrame,
+    catalogue: Catalogue,
+) -> pd.DataFrame:
+    """`now` with the features that read a rewritten table computed again from `changed`."""
+    rewritten = {name for name, table in changed.items() if table is not tables.get(name)}
+    touched = reading(catalogue, rewritten)
+    if not touched:
+        return now
+    part = catalogue.subset(touched)
+    fresh = build_scoring_sets(changed, config, now["customer_id"].tolist(), (moment,), part)[0]
+    return now.assign(**{f.name: fresh[f.name] for f in touched})
+
+
+def reading(catalogue: Catalogue, sources: set[str]) -> tuple[Feature, ...]:
+    """The catalogue's features computed from `sources`, with those combining them (`least`)."""
+    names: set[str] = set()
+    grown = True
+    while grown:  # a combination of combinations: until nothing more joins
+        found = {f.name for f in catalogue.features if f.source in sources or names & set(f.inputs)}
+        grown, names = found != names, found
+    return tuple(f for f in catalogue.features if f.name in names)

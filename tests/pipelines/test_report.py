@@ -86,12 +86,17 @@ def test_report_without_surveys_exits_2(tmp_path: Path) -> None:
     assert "needs a surveys table" in result.output
 
 
-def test_report_refuses_an_out_folder_inside_the_workspace(tmp_path: Path) -> None:
+def test_report_refuses_an_out_folder_inside_the_workspace_but_its_report_folder(tmp_path: Path) -> None:
     folder = tmp_path / "company"
     generate_company(folder, customers=150, seed=2)
-    result = runner.invoke(app, ["report", str(folder), "--out", str(folder / "report")])
+    result = runner.invoke(app, ["report", str(folder), "--out", str(folder / "elsewhere")])
     assert result.exit_code == 2 and "inside the workspace" in result.output
-    assert not (folder / "report").exists()
+    assert f"or to {folder / 'report'} for the dashboard" in result.output
+    assert not (folder / "elsewhere").exists()
+    # the dashboard reads WORKSPACE/report: that folder is let through, to the next check (no champion)
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"}
+    dashboard = runner.invoke(app, ["report", str(folder), "--out", str(folder / "report")], env=env)
+    assert dashboard.exit_code == 2 and "cxpredict train" in dashboard.output
 
 
 def test_the_truth_lies_inside_the_corrected_figures_interval(

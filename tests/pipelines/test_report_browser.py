@@ -1,4 +1,4 @@
-"""report.html in headless Chromium with the network blocked: every chart renders, nothing is fetched."""
+"""index.html in headless Chromium with the network blocked: every chart renders, nothing is fetched."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
+from pipelines.report_html import PAGE
 from pipelines.synthetic.company import generate_company
 from tests.chromium import CHROMIUM, MISSING, launch
 
@@ -21,7 +22,7 @@ SCREENSHOT_ENV = "CXPREDICT_REPORT_SCREENSHOT"
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """report.html of a small company with satisfaction and churn models."""
+    """index.html of a small company with satisfaction and churn models."""
     root = tmp_path_factory.mktemp("browser")
     folder = root / "company"
     generate_company(folder, customers=400, seed=5)
@@ -53,7 +54,7 @@ def test_every_chart_renders_offline_with_no_request_leaving_the_page(report: Pa
         page = browser.new_page()
         page.route("**/*", only_files)
         page.on("requestfailed", lambda request: failed.append(request.url))
-        page.goto((report / "report.html").as_uri())
+        page.goto((report / PAGE).as_uri())
         boxes = [svg.bounding_box() for svg in page.locator("svg.chart").all()]
         page.screenshot(path=str(shot), full_page=True)
         browser.close()

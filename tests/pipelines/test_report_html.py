@@ -1,4 +1,4 @@
-"""report.html from a summary: self-contained, escaped, one chart per figure a person would rather see."""
+"""index.html from a summary: self-contained, escaped, one chart per figure a person would rather see."""
 
 from __future__ import annotations
 

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from features.contract import DEFAULT_METRICS
-from training.insight.drivers import population_drivers
+from models.reasons import pick_strongest
+from training.insight.drivers import drivers_of, joined_hits, picked_pushes, population_drivers, reason_pushes
 from training.insight.estimates import aipw, estimate
 from training.insight.population import Population, population_figures
-from training.insight.propensity import response_propensity
+from training.insight.propensity import design_matrix, fit_rows, propensity_model, response_propensity
 from training.insight.survey_plan import (
     PlanRules,
     draw_plan,
@@ -44,6 +45,18 @@ def test_aipw_recovers_the_mean_that_respondents_and_a_biased_model_miss() -> No
     assert result.corrected == pytest.approx(truth.mean(), abs=0.08)
     assert result.interval[0] < truth.mean() < result.interval[1]
     assert result.n_respondents == answered.sum()
+
+
+def test_one_design_matrix_serves_every_fit_as_the_whole_pipeline_would() -> None:
+    # the report encodes the features once for all metrics: each fit must equal the pipeline's own
+    features, _, answered = biased_base(3_000, seed=4)
+    features.loc[::7, "late"] = np.nan
+    design = design_matrix(features, ["late", "plan"])
+    for who in (answered, ~answered):
+        shared = response_propensity(features, ["late", "plan"], who, design=design)
+        pipeline = propensity_model(features, ["late", "plan"]).fit(features, who)
+        expected = np.clip(pipeline.predict_proba(features)[:, 1], 0.02, 1.0)
+        np.testing.assert_allclose(shared, expected, rtol=0, atol=1e-12)
 
 
 def test_the_95_interval_covers_the_truth_about_95_times_in_200() -> None:
@@ -199,3 +212,46 @@ def test_an_under_answered_segment_weighs_more() -> None:
     answered = np.r_[np.ones(50, bool), np.arange(50) < 10]  # b answers five times less
     factor = under_sampled(groups, answered)
     assert factor[0] < 1 < factor[-1]
+
+
+def test_a_large_base_fits_on_a_seeded_sample_and_still_predicts_everyone() -> None:
+    features, _, answered = biased_base(5_000, seed=5)
+    design = design_matrix(features, ["late", "plan"])
+    assert len(fit_rows(answered)) == len(answered)  # up to FIT_ROWS: every row, as before
+    sample = fit_rows(answered, most=2_000)
+    assert len(sample) == len(np.unique(sample)) == 2_000
+    np.testing.assert_array_equal(sample, fit_rows(answered, most=2_000))
+    full = response_propensity(features, ["late", "plan"], answered, design=design)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("training.insight.propensity.FIT_ROWS", 2_000)
+        sampled = response_propensity(features, ["late", "plan"], answered, design=design)
+    assert len(sampled) == len(answered)
+    assert not np.array_equal(sampled, full)
+    assert np.abs(sampled - full).max() < 0.05  # the same model, pinned a little less tightly
+
+
+def test_drivers_from_numeric_picks_equal_those_read_back_from_the_json_reasons() -> None:
+    # the report sums the picks as numbers; `cxpredict score` writes them as JSON: same drivers, same bits
+    features = ["deliveries_days_late_sum_30d", "deliveries_days_late_sum_all", "surveys_nps_score_mean_all"]
+    features += ["calls_wait_s_mean_90d", "tenure_days", "theme_billing_count_90d"]
+    rng = np.random.default_rng(3)
+    pushes = rng.normal(0, 0.4, (500, len(features))) * (rng.random((500, len(features))) < 0.6)
+    picks = pick_strongest(pushes, np.arange(len(features)), top=3)
+    cells = [
+        json.dumps([{"feature": features[c], "log_odds": p} for c, p in zip(cs, ps, strict=True) if c >= 0])
+        for cs, ps in zip(picks.columns.tolist(), picks.pushes.tolist(), strict=True)
+    ]
+    groups = pd.DataFrame({"segment": rng.choice(["a", "b", "c"], 500)})
+    from_json = reason_pushes(cells)
+    chunks = [
+        (picked_pushes(picks.columns[a : a + 70], picks.pushes[a : a + 70], features), a)
+        for a in range(0, 500, 70)
+    ]
+    from_picks = joined_hits(chunks)
+    assert list(from_picks) == list(from_json) and "deliveries_days_late_sum" in from_picks
+    for family, (rows, sums) in from_json.items():
+        np.testing.assert_array_equal(from_picks[family][0], rows)
+        np.testing.assert_array_equal(from_picks[family][1], sums)  # bit for bit: same additions in order
+    assert drivers_of(from_picks, 500, groups, "nps", 100) == population_drivers(
+        pd.Series(cells), groups, "nps", 100
+    )

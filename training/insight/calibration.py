@@ -32,11 +32,15 @@ def calibration_curves(
             continue
         predicted = population.baseline[column].to_numpy(dtype=float)[answered]
         observed = np.array([scale.is_negative(v) for v in answers[answered]], dtype=float)
-        curves[metric] = _bins(predicted, observed, bins)
+        curves[metric] = reliability_bins(predicted, observed, bins)
     return curves
 
 
-def _bins(predicted: np.ndarray, observed: np.ndarray, bins: int) -> list[dict[str, float]]:
+def reliability_bins(predicted: np.ndarray, observed: np.ndarray, bins: int = BINS) -> list[dict[str, float]]:
+    """Equal-width bins of predicted probability: each one's mean prediction, observed rate and rows.
+
+    The rows are named `answers`, as a survey metric's are; for churn they are customers.
+    """
     which = np.minimum((predicted * bins).astype(int), bins - 1)
     rows = []
     for k in np.unique(which):

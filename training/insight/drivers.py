@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 TOP_DRIVERS = 10
 NOT_DRIVERS = ("surveys_",)  # past answers: the outcome itself (see the module's docstring)
@@ -33,15 +34,21 @@ def driver_family(feature: str) -> str | None:
     return None if feature.startswith(NOT_DRIVERS) else _WINDOW.sub("", feature)
 
 
-def _pushes(reasons: Iterable[Any]) -> dict[str, list[tuple[int, float]]]:
-    """Driver → (customer row, summed push) for every customer whose reasons raise risk through it."""
+Hits = dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]]  # driver -> (rows, summed pushes)
+
+
+def reason_pushes(reasons: Iterable[Any]) -> Hits:
+    """Driver → (customer rows, summed pushes) for every customer whose reasons raise risk through it."""
     out: dict[str, dict[int, float]] = defaultdict(dict)
     for row, cell in enumerate(reasons):
         for reason in json.loads(cell) if isinstance(cell, str) else cell or []:
             family = driver_family(reason["feature"])
             if reason["log_odds"] > 0 and family is not None:
                 out[family][row] = out[family].get(row, 0.0) + float(reason["log_odds"])
-    return {family: list(pushes.items()) for family, pushes in out.items()}
+    return {
+        family: (np.array(list(pushes), dtype=np.intp), np.array(list(pushes.values()), dtype=float))
+        for family, pushes in out.items()
+    }
 
 
 def population_drivers(
@@ -55,20 +62,32 @@ def population_drivers(
         model: which risk the reasons explain (`nps`, `csat`, `churn` ...), named in each row.
         top: how many drivers to keep.
     """
-    n = len(reasons)
+    return drivers_of(reason_pushes(reasons), len(reasons), groups, model, top)
+
+
+def drivers_of(
+    hits: Hits, n: int, groups: pd.DataFrame, model: str, top: int = TOP_DRIVERS
+) -> list[dict[str, object]]:
+    """`population_drivers` of pushes summed per driver and customer (`reason_pushes`, `picked_pushes`).
+
+    Args:
+        hits: driver -> (rows, pushes), drivers in the order they first appear, rows ascending.
+        n: the customers of the base.
+        groups: segment-like columns, one row per customer.
+        model: which risk the pushes explain, named in each row.
+        top: how many drivers to keep.
+    """
     rows = []
-    for feature, hits in _pushes(reasons).items():
-        where = np.array([r for r, _ in hits])
-        pushes = np.array([p for _, p in hits])
-        reach = {
-            column: _shares(groups[column].astype("string").fillna(""), where) for column in groups.columns
-        }
+    labels = {column: groups[column].astype("string").fillna("") for column in groups.columns}
+    sizes = {column: labels[column].value_counts() for column in groups.columns}  # once, not per driver
+    for feature, (where, pushes) in hits.items():
+        reach = {column: _shares(labels[column], where, sizes[column]) for column in groups.columns}
         rows.append(
             {
                 "model": model,
                 "feature": feature,
-                "customers": len(hits),
-                "share": round(len(hits) / n, 4),
+                "customers": len(where),
+                "share": round(len(where) / n, 4),
                 "mean_push": round(float(pushes.mean()), 4),
                 "push_per_customer": round(float(pushes.sum()) / n, 5),
                 "share_by": reach,
@@ -78,8 +97,71 @@ def population_drivers(
     return rows[:top]
 
 
-def _shares(labels: pd.Series, where: np.ndarray) -> dict[str, float]:
-    """Per level, the share of its customers this driver reaches."""
+def _shares(labels: pd.Series, where: np.ndarray, size: pd.Series) -> dict[str, float]:
+    """Per level, the share of its customers this driver reaches (`size`: each level's customers)."""
     hit = labels.iloc[where].value_counts()
-    size = labels.value_counts()
     return {str(level): round(float(hit.get(level, 0)) / int(count), 4) for level, count in size.items()}
+
+
+def picked_pushes(columns: NDArray[np.intp], pushes: NDArray[np.float64], features: Sequence[str]) -> Hits:
+    """`reason_pushes` of a predictor's picks left as numbers (`Picks`), without writing or reading JSON.
+
+    The same sums in the same order: per customer, a driver's pushes are added slot by slot as the
+    reasons list them, and each driver's customers come in row order.
+
+    Args:
+        columns: (rows, slots) positions in `features` of each row's picked features; -1 where none.
+        pushes: the same shape, each pick's log-odds push; only those above 0 raise risk.
+        features: the predictor's features, by position.
+    """
+    names = [driver_family(name) for name in features]
+    known = list(dict.fromkeys(name for name in names if name is not None))
+    ids = np.array([-1 if name is None else known.index(name) for name in names] + [-1], dtype=np.intp)
+    family = ids[columns]  # position -1 (no pick) reads the appended -1
+    valid = (family >= 0) & (pushes > 0)
+    width = columns.shape[1]
+    if width == 0:
+        return {}
+    found_rows, found_family, found_push, found_at = [], [], [], []
+    for slot in range(width):
+        same = [valid[:, t] & (family[:, t] == family[:, slot]) for t in range(width)]
+        first = valid[:, slot] & ~np.any(same[:slot], axis=0) if slot else valid[:, slot]
+        total = np.where(valid[:, slot], pushes[:, slot], 0.0)
+        for later in range(slot + 1, width):
+            total = np.where(same[later], total + pushes[:, later], total)
+        rows = np.flatnonzero(first)
+        found_rows.append(rows)
+        found_family.append(family[rows, slot])
+        found_push.append(total[rows])
+        found_at.append(rows * width + slot)
+    joined = [np.concatenate(parts) for parts in (found_rows, found_family, found_push, found_at)]
+    return _grouped(joined[0], joined[1], joined[2], joined[3], known)
+
+
+def _grouped(
+    rows: NDArray[np.intp],
+    family: NDArray[np.intp],
+    push: NDArray[np.float64],
+    at: NDArray[np.intp],
+    known: list[str],
+) -> Hits:
+    """Hits per driver, rows ascending, drivers in the order of their first pick (`at`: row-major place)."""
+    order = np.lexsort((rows, family))
+    rows, family, push, at = rows[order], family[order], push[order], at[order]
+    present, starts = np.unique(family, return_index=True)
+    ends = [*starts[1:], len(family)]
+    groups = [
+        (int(at[a:b].min()), known[int(f)], a, b) for f, a, b in zip(present, starts, ends, strict=True)
+    ]
+    return {name: (rows[a:b], push[a:b]) for _, name, a, b in sorted(groups)}
+
+
+def joined_hits(parts: Iterable[tuple[Hits, int]]) -> Hits:
+    """The hits of consecutive row chunks (each with its first row's place) as one base's hits."""
+    rows: dict[str, list[NDArray[np.intp]]] = {}
+    pushes: dict[str, list[NDArray[np.float64]]] = {}
+    for hits, offset in parts:
+        for name, (where, push) in hits.items():
+            rows.setdefault(name, []).append(where + offset)
+            pushes.setdefault(name, []).append(push)
+    return {name: (np.concatenate(rows[name]), np.concatenate(pushes[name])) for name in rows}

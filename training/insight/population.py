@@ -16,7 +16,7 @@ import pandas as pd
 from features.contract import MetricScale
 from training.insight.estimates import Estimate, estimate
 from training.insight.figures import Figure, supported_figures
-from training.insight.propensity import CLIP_LOW, response_propensity
+from training.insight.propensity import CLIP_LOW, design_matrix, response_propensity
 
 ASSUMPTIONS = {
     "respondents": "the customers who answered in the window are like those who did not; "
@@ -68,10 +68,15 @@ def population_figures(
     whole: dict[str, object] = {}
     by: dict[str, list[dict[str, object]]] = {c: [] for c in population.groups.columns}
     response: dict[str, object] = {}
-    for metric in sorted({f.metric for f in figures}):
+    metric_names = sorted({f.metric for f in figures})
+    # encoded once: the encoding does not depend on who answered, only each metric's fit does
+    design = design_matrix(population.features, population.feature_columns) if metric_names else None
+    for metric in metric_names:
         answers = answers_of(population, metric)
         answered = ~np.isnan(answers)
-        propensity = response_propensity(population.features, population.feature_columns, answered, clip)
+        propensity = response_propensity(
+            population.features, population.feature_columns, answered, clip, design
+        )
         response[metric] = {
             "rate": round(float(answered.mean()), 4),
             "clipped_share": round(float((propensity <= clip).mean()), 4),

@@ -9,10 +9,12 @@ others and make the corrected figure the answer of one customer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -20,13 +22,37 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 CLIP_LOW = 0.02
+# Past this many customers the regression is fitted on a seeded random sample of them (and still
+# predicts everyone): a few hundred coefficients are as well pinned by 100,000 rows, and the fit's cost
+# grows with the rows (at a million, three metrics' fits alone would take most of the report's minutes).
+FIT_ROWS = 100_000
+SEED = 0
+Design: TypeAlias = "NDArray[np.float64] | sparse.spmatrix"  # dense or sparse, as the encoder gives
 
 
 def propensity_model(features: pd.DataFrame, columns: Sequence[str]) -> Pipeline:
     """An unfitted pipeline: numbers imputed and scaled, categories one-hot, then a logistic regression."""
+    return make_pipeline(_encoder(features, columns), _regression())
+
+
+def design_matrix(features: pd.DataFrame, columns: Sequence[str]) -> Design:
+    """The features as the regression reads them (imputed, scaled, one-hot), for `response_propensity`.
+
+    The encoding never looks at who answered: built once, it serves every metric's fit.
+    """
+    frame = _plain(features[list(columns)])
+    return _encoder(frame, columns).fit_transform(frame)
+
+
+def _regression() -> LogisticRegression:
+    return LogisticRegression(C=1.0, max_iter=500)
+
+
+def _encoder(features: pd.DataFrame, columns: Sequence[str]) -> ColumnTransformer:
+    """Numbers imputed and scaled, categories one-hot (at most 20 levels each)."""
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(features[c])]
     categorical = [c for c in columns if c not in numeric]
-    encode = ColumnTransformer(
+    return ColumnTransformer(
         [
             (
                 "numeric",
@@ -36,11 +62,14 @@ def propensity_model(features: pd.DataFrame, columns: Sequence[str]) -> Pipeline
             ("categorical", OneHotEncoder(handle_unknown="ignore", max_categories=20), categorical),
         ]
     )
-    return make_pipeline(encode, LogisticRegression(C=1.0, max_iter=500))
 
 
 def response_propensity(
-    features: pd.DataFrame, columns: Sequence[str], answered: NDArray[np.bool_], clip: float = CLIP_LOW
+    features: pd.DataFrame,
+    columns: Sequence[str],
+    answered: NDArray[np.bool_],
+    clip: float = CLIP_LOW,
+    design: Design | None = None,
 ) -> NDArray[np.float64]:
     """Each row's clipped probability of answering, fitted on whether it did.
 
@@ -49,12 +78,28 @@ def response_propensity(
         columns: the feature columns to read.
         answered: whether each row's customer answered in the window.
         clip: the least probability any customer is given.
+        design: `design_matrix(features, columns)` when already built (the same fit, without re-encoding).
     """
     if answered.all() or not answered.any():  # one class: everyone shares the observed rate
         return np.full(len(answered), max(float(answered.mean()), clip))
-    frame = _plain(features[list(columns)])
-    model = propensity_model(frame, columns).fit(frame, answered)
-    return np.clip(model.predict_proba(frame)[:, 1], clip, 1.0)
+    matrix = design_matrix(features, columns) if design is None else design
+    rows = fit_rows(answered)
+    model = _regression().fit(matrix[rows], answered[rows])
+    return np.clip(model.predict_proba(matrix)[:, 1], clip, 1.0)
+
+
+def fit_rows(answered: NDArray[np.bool_], most: int | None = None) -> NDArray[np.intp]:
+    """The rows the regression is fitted on: all of them up to `most`, else a seeded sample of `most`.
+
+    A sample without both answerers and others (a rate of a few in 100,000) falls back to every row.
+    `most` defaults to `FIT_ROWS`.
+    """
+    most = FIT_ROWS if most is None else most
+    everyone = np.arange(len(answered))
+    if len(answered) <= most:
+        return everyone
+    sample = np.sort(np.random.default_rng(SEED).choice(len(answered), most, replace=False))
+    return sample if 0 < answered[sample].sum() < most else everyone
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

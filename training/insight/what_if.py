@@ -39,11 +39,10 @@ def halve_late_deliveries(tables: Tables) -> dict[str, pd.DataFrame]:
     deliveries = tables["deliveries"].copy()
     late = np.flatnonzero((deliveries["delivered_at"] > deliveries["promised_at"]).to_numpy())
     fixed = np.random.default_rng(SEED).permutation(late)[: len(late) // 2]
-    delivered = deliveries["delivered_at"].to_numpy(copy=True)
-    delivered[fixed] = deliveries["promised_at"].to_numpy()[fixed]
-    deliveries["delivered_at"] = pd.Series(
-        delivered, index=deliveries.index, dtype=deliveries["delivered_at"].dtype
-    )
+    on_time = np.zeros(len(deliveries), dtype=bool)
+    on_time[fixed] = True
+    # `mask` keeps the column's own dtype; `to_numpy` on a zoned column would make Timestamp objects
+    deliveries["delivered_at"] = deliveries["delivered_at"].mask(on_time, deliveries["promised_at"])
     return {**tables, "deliveries": deliveries}
 
 

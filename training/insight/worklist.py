@@ -21,23 +21,36 @@ def _top_reason(cell: Any) -> str:
     return str(raising[0].get("sentence", raising[0]["feature"])) if raising else ""
 
 
+def worklist_rows(scores: pd.DataFrame, value: np.ndarray | None, head: int = HEAD) -> np.ndarray:
+    """Positions of the `head` customers `worklist_head` lists, in its order (none without a risk)."""
+    if "churn_probability" in scores.columns:
+        risk = scores["churn_probability"].to_numpy(dtype=float)
+        rank = risk if value is None else risk * value
+    elif "nps_detractor" in scores.columns:
+        rank = scores["nps_detractor"].to_numpy(dtype=float)
+    else:
+        return np.empty(0, dtype=np.intp)
+    return np.argsort(-rank, kind="stable")[:head]
+
+
 def worklist_head(
     customer_id: pd.Series, scores: pd.DataFrame, value: np.ndarray | None, head: int = HEAD
 ) -> list[dict[str, object]]:
-    """The `head` customers most worth a call, each with their risks and top reason."""
-    if "churn_probability" in scores.columns:
-        risk, reasons = scores["churn_probability"].to_numpy(dtype=float), "churn_reasons"
-        rank = risk if value is None else risk * value
-    elif "nps_detractor" in scores.columns:
-        risk, reasons, value = scores["nps_detractor"].to_numpy(dtype=float), "nps_reasons", None
-        rank = risk
-    else:
+    """The `head` customers most worth a call, each with their risks and top reason.
+
+    Only the listed customers' reasons are read: `scores` may carry them for those rows alone.
+    """
+    order = worklist_rows(scores, value, head)
+    if not len(order):
         return []
+    churn = "churn_probability" in scores.columns
+    risk = scores["churn_probability" if churn else "nps_detractor"].to_numpy(dtype=float)
+    reasons, value = ("churn_reasons", value) if churn else ("nps_reasons", None)
     rows = []
-    for i in np.argsort(-rank, kind="stable")[:head]:
+    for i in order:
         row: dict[str, object] = {"customer_id": str(customer_id.iloc[i]), "risk": round(float(risk[i]), 4)}
         if value is not None:
-            row["value_at_risk"] = round(float(rank[i]), 2)
+            row["value_at_risk"] = round(float(risk[i] * value[i]), 2)
         if "nps_detractor" in scores.columns:
             row["detractor"] = round(float(scores["nps_detractor"].iloc[i]), 4)
         row["reason"] = _top_reason(scores[reasons].iloc[i]) if reasons in scores.columns else ""
