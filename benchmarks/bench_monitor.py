@@ -40,11 +40,15 @@ def champions(root: Path, customers: int) -> MlflowConfig:
     return config
 
 
-def timed_monitor(workspace: Path, config: MlflowConfig, max_rows: int) -> tuple[float, str]:
-    """Seconds for one whole `monitor` (validation included), and its verdict."""
-    started = time.perf_counter()
+def timed_monitor(workspace: Path, config: MlflowConfig, max_rows: int) -> tuple[float, float, str]:
+    """Wall and CPU seconds for one whole `monitor` (validation included), and its verdict.
+
+    CPU seconds (this process, all threads) say what the check costs when other work shares the
+    machine's two cores and stretches the wall time.
+    """
+    started, cpu = time.perf_counter(), time.process_time()
     report = monitor_workspace(workspace, config, None, max_rows)
-    return time.perf_counter() - started, f"{report.verdict}: {report.reason}"
+    return time.perf_counter() - started, time.process_time() - cpu, f"{report.verdict}: {report.reason}"
 
 
 def main() -> None:
@@ -54,26 +58,27 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=50_000)
     parser.add_argument("--out", type=Path, default=Path("bench-out/monitor"))
     parser.add_argument("--skip-whole", action="store_true", help="time the default check only")
+    parser.add_argument("--workspace", type=Path, help="a generated company (seed 0) to reuse")
     args = parser.parse_args()
-    big = args.out / f"company-{args.customers}"
+    big = args.workspace or args.out / f"company-{args.customers}"
     if not (big / "customers.parquet").exists():
         generate_company(big, customers=args.customers, seed=0)
     config = champions(args.out, args.train_customers)
-    sampled, verdict = timed_monitor(big, config, args.max_rows)
-    print(f"monitor, at most {args.max_rows:,} rows a model: {sampled:.1f} s ({verdict})")
+    sampled, cpu, verdict = timed_monitor(big, config, args.max_rows)
+    print(f"monitor, at most {args.max_rows:,} rows a model: {sampled:.1f} s, {cpu:.1f} s CPU ({verdict})")
     whole = None if args.skip_whole else timed_monitor(big, config, args.customers * 10)[0]
     print(f"monitor over every customer and answer: {whole} s")
     body = (
         f"{args.customers:,} generated customers (seed 0); champions trained on {args.train_customers:,} "
         "customers of the same generator. Each figure is one whole `monitor` (reading and validating "
         "the workspace, features, drift, CBPE, the MLflow runs).\n\n"
-        "| check | seconds | goal |\n|---|---:|---|\n"
-        f"| `monitor` (at most {args.max_rows:,} rows a model, the default) | {sampled:.1f} | "
+        "| check | seconds | CPU seconds | goal |\n|---|---:|---:|---|\n"
+        f"| `monitor` (at most {args.max_rows:,} rows a model, the default) | {sampled:.1f} | {cpu:.1f} | "
         f"≤ {GOAL_S:.0f} s: {'met' if sampled <= GOAL_S else 'not met'} |\n"
         + (
             "\nThe whole-base alternative was not run (`--skip-whole`).\n\n"
             if whole is None
-            else f"| every customer and answer (the obvious alternative) | {whole:.1f} | |\n\n"
+            else f"| every customer and answer (the obvious alternative) | {whole:.1f} | | |\n\n"
             f"Ratio: {sampled / whole:.2f}x the time.\n\n"
         )
         + f"Verdict on the untouched company: {verdict}\n"

@@ -41,6 +41,8 @@ def monitor_page(report: Mapping[str, Any]) -> str:
     ]
     for model in report.get("models", []):
         parts += _model(model)
+    if report.get("shadow") is not None:
+        parts += _shadow(report["shadow"])
     body = "\n".join(parts)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -64,15 +66,38 @@ def _model(model: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _shadow(shadow: Mapping[str, Any]) -> list[str]:
+    """Champion against challenger on live traffic: one row per model output and pair of versions."""
+    parts = ["<h2>Challenger in shadow</h2>", f'<p id="shadow">{_e(shadow["summary"])}</p>']
+    if not shadow["comparisons"]:
+        return parts
+    head = (
+        "<tr><th>model</th><th>output</th><th>champion</th><th>challenger</th><th>rows</th>"
+        "<th>mean |difference|</th><th>max |difference|</th><th>rank correlation</th>"
+        "<th>labelled rows</th><th>champion AUC</th><th>challenger AUC</th></tr>"
+    )
+    shown = ("mean_abs_diff", "max_abs_diff", "rank_correlation")
+    rows = [
+        f"<tr><td>{_e(c['model'])}</td><td>{_e(c['output'])}</td><td>v{_e(c['champion_version'])}</td>"
+        f"<td>v{_e(c['challenger_version'])}</td><td class=n>{c['rows']:,}</td>"
+        + "".join(f"<td class=n>{_number(c[k])}</td>" for k in shown)
+        + f"<td class=n>{c['labelled_rows']:,}</td>"
+        + "".join(f"<td class=n>{_number(c[k])}</td>" for k in ("champion_auc", "challenger_auc"))
+        + "</tr>"
+        for c in shadow["comparisons"]
+    ]
+    return [*parts, f"<table class='shadow'>{head}{''.join(rows)}</table>"]
+
+
 def _performance(performance: Mapping[str, Mapping[str, float | None]]) -> str:
     head = (
-        "<tr><th>risk</th><th>rows</th><th>estimated AUC</th><th>realised AUC</th><th>holdout AUC</th></tr>"
+        "<tr><th>risk</th><th>rows</th><th>estimated AUC</th><th>realised AUC</th>"
+        "<th>realised on the newest labelled bases</th><th>holdout AUC</th></tr>"
     )
+    shown = ("estimated_auc", "realised_auc", "labelled_auc", "holdout_auc")
     rows = [
         f"<tr><td>{_e(risk)}</td><td class=n>{_number(f.get('rows'), '{:,.0f}')}</td>"
-        + "".join(
-            f"<td class=n>{_number(f.get(k))}</td>" for k in ("estimated_auc", "realised_auc", "holdout_auc")
-        )
+        + "".join(f"<td class=n>{_number(f.get(k))}</td>" for k in shown)
         + "</tr>"
         for risk, f in performance.items()
     ]

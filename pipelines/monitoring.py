@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from features.config import ConfigError, load_config
+from features.online_db import StoreUnavailable, connect
+from features.training_sets import default_as_of
 from features.validation import ValidationReport, validate_workspace
+from serving.shadow import COLUMNS, stored_shadow
+from serving.state import database_url
 from training.monitoring.monitor import MonitorReport, broken, monitor_tables
 from training.monitoring.record import log_monitoring
+from training.monitoring.shadow import (
+    Labeller,
+    ShadowCheck,
+    churn_labeller,
+    compare_shadow,
+    survey_labeller,
+)
 from training.tracking import MlflowConfig
 
 SHOWN = 10  # features per model in the printed table
@@ -54,10 +67,52 @@ def validated_workspace(workspace: Path) -> ValidationReport | MonitorReport:
 def monitor_validated(
     report: ValidationReport, mlflow_config: MlflowConfig, since: dt.datetime | None, max_rows: int
 ) -> MonitorReport:
-    """The verdict on validated tables, logged to MLflow as one run per champion."""
+    """The verdict on validated tables and the challenger in shadow, logged to MLflow per champion."""
     result = monitor_tables(report.tables, report.config, mlflow_config, since, max_rows)
+    if result.verdict != "broken input":
+        result = dataclasses.replace(result, shadow=shadow_check(report))
     log_monitoring(mlflow_config, result)
     return result
+
+
+def shadow_check(report: ValidationReport) -> ShadowCheck:
+    """Champion against challenger from the service database's shadow table, with the labels since."""
+    try:
+        rows = stored_shadow_rows(report.workspace)
+    except StoreUnavailable as exc:
+        return ShadowCheck([], f"the service database cannot be read, no shadow comparison: {exc}")
+    return compare_shadow(rows, _labellers(report))
+
+
+def stored_shadow_rows(workspace: Path) -> pd.DataFrame:
+    """The rows the workspace's service scored in shadow (none when no service ran on it).
+
+    Raises:
+        StoreUnavailable: when the service database cannot be reached.
+    """
+    url = database_url(workspace, create=False)
+    postgres = url.startswith(("postgresql://", "postgres://"))
+    if not postgres and not Path(url.removeprefix("sqlite:///")).exists():
+        return pd.DataFrame(columns=list(COLUMNS))
+    db = connect(url)
+    try:
+        return pd.DataFrame(stored_shadow(db), columns=list(COLUMNS))
+    finally:
+        db.close()
+
+
+def _labellers(report: ValidationReport) -> dict[str, Labeller]:
+    """Output name -> its labels: churn within the horizon, or the next answer's negative side."""
+    tables, config = report.tables, report.config
+    labellers = {
+        f"{metric}_negative_probability": survey_labeller(tables["surveys"], metric, scale.is_negative)
+        for metric, scale in config.scales.items()
+        if "surveys" in tables
+    }
+    if "churn" in tables:
+        end = default_as_of(tables)
+        labellers["churn_probability"] = churn_labeller(tables["churn"], config.churn.horizon_days, end)
+    return labellers
 
 
 def print_report(console: Console, report: MonitorReport) -> None:
@@ -76,5 +131,7 @@ def print_report(console: Console, report: MonitorReport) -> None:
     if report.themes is not None and report.themes.distance is not None:
         grown = ", ".join(report.themes.grown) or "none"
         console.print(f"  text themes: distance {report.themes.distance:.3f} (grown: {grown})", markup=False)
+    if report.shadow is not None:
+        console.print(f"  {report.shadow.summary}", markup=False, soft_wrap=True)
     style = {0: "green", 1: "yellow", 2: "red"}[report.exit_code]
     console.print(f"{report.verdict}: {report.reason}", style=style, markup=False, soft_wrap=True)

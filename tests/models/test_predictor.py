@@ -143,3 +143,14 @@ def test_a_batch_scored_on_threads_equals_it_scored_metric_after_metric(
     threaded = predictor.predict(frame)
     monkeypatch.setattr("models.predictor.PARALLEL_ROWS", len(frame) + 1)
     pd.testing.assert_frame_equal(threaded, predictor.predict(frame), check_exact=True)
+
+
+@pytest.mark.parametrize("fit", [fit_churn, fit_satisfaction])
+def test_scores_without_reasons_are_the_scores_with_reasons(fit) -> None:  # type: ignore[no-untyped-def]
+    predictor = fit()
+    frame = churn_frame(PARALLEL_ROWS, seed=11)[list(FEATURES)]  # a batch scored on threads
+    frame.loc[frame.index[::5], "tickets_90d"] = np.nan
+    full = predictor.predict(frame)
+    plain = predictor.predict(frame, reasons=False)
+    assert not [c for c in plain.columns if c.endswith("_reasons")]
+    pd.testing.assert_frame_equal(plain, full.drop(columns=[c for c in full if c.endswith("_reasons")]))

@@ -55,6 +55,13 @@ def test_reasons_travel_as_json_in_the_predictor_output(predictor: Predictor) ->
         ("waited {value} seconds on the phone", 90.0, "waited 90 seconds on the phone"),
         ("days since the last ticket", None, "days since the last ticket: unknown"),
         ("amount spent", 12345.0, "12,345 amount spent"),
+        ("latest csat score", 1.0, "latest csat score: 1"),
+        ("customer's NumOfProducts", 1.0, "customer's NumOfProducts: 1"),  # an attribute, not a count
+        (
+            "total days late of deliveries in the last 30 days",
+            4.0,
+            "total days late of deliveries in the last 30 days: 4",
+        ),
     ],
 )
 def test_a_description_and_a_value_make_a_sentence(description: str, value: object, sentence: str) -> None:

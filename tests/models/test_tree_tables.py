@@ -32,7 +32,7 @@ def awkward_rows(n: int, seed: int) -> np.ndarray:
     return rows
 
 
-def trained(objective: str, zero_as_missing: bool, **extra: object) -> lgb.Booster:
+def trained(objective: str, zero_as_missing: bool, rounds: int = 25, **extra: object) -> lgb.Booster:
     X = awkward_rows(3000, seed=0)
     signal = (np.nan_to_num(X[:, 0], nan=1) % 2 == 0) ^ (np.nan_to_num(X[:, 1]) > 0) ^ (X[:, 3] == 0)
     y = signal.astype(int) + (X[:, 2] == 1) if objective == "multiclass" else signal.astype(float)
@@ -48,7 +48,7 @@ def trained(objective: str, zero_as_missing: bool, **extra: object) -> lgb.Boost
         "seed": 0,
         **extra,
     }
-    return lgb.train(params, lgb.Dataset(X, y, categorical_feature=[0, 2]), num_boost_round=25)
+    return lgb.train(params, lgb.Dataset(X, y, categorical_feature=[0, 2]), num_boost_round=rounds)
 
 
 @pytest.mark.parametrize("zero_as_missing", [False, True])
@@ -70,14 +70,20 @@ def test_raw_outputs_of_other_objectives_are_lightgbms_own(objective: str) -> No
     np.testing.assert_allclose(got, booster.predict(rows, raw_score=True), rtol=0, atol=1e-12)
 
 
-def test_a_row_alone_reads_as_it_does_in_a_batch() -> None:
-    tables = TreeTables(trained("binary", False))
-    rows = awkward_rows(700, seed=3)  # above the small-batch size: the batch lookup path
+@pytest.mark.parametrize("batch", [700, 300])  # the batch and the small-batch lookup paths
+def test_a_row_alone_reads_bit_for_bit_as_it_does_in_a_batch(batch: int) -> None:
+    """The service answers one customer from its cache or from a batch: both must be the same bits."""
+    # hundreds of trees, as the project trains: enough terms for the order of a sum to show in its bits
+    tables = TreeTables(trained("binary", False, rounds=400, learning_rate=0.03))
+    multiclass = TreeTables(trained("multiclass", False, rounds=200, num_class=3))
+    rows = awkward_rows(batch, seed=3)
     raw, pushes = tables.explain(rows)
-    for i in (0, 13, 45, 55, 699):
+    classes = multiclass.outputs(rows)
+    for i in range(0, batch, 7):
         alone_raw, alone_pushes = tables.explain(rows[i : i + 1])
-        np.testing.assert_allclose(alone_raw, raw[i : i + 1], rtol=0, atol=1e-12)
-        np.testing.assert_allclose(alone_pushes, pushes[i : i + 1], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(alone_raw, raw[i : i + 1])
+        np.testing.assert_array_equal(alone_pushes, pushes[i : i + 1])
+        np.testing.assert_array_equal(multiclass.outputs(rows[i : i + 1]), classes[i : i + 1])
 
 
 def test_boosters_sharing_one_ranking_of_the_rows_read_them_as_lightgbm_does() -> None:

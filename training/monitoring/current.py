@@ -16,10 +16,11 @@ import pandas as pd
 
 from features.catalogue import Catalogue
 from features.engine import compute_features
-from features.training_sets import default_as_of, satisfaction_keys
+from features.training_sets import churn_examples, default_as_of, satisfaction_keys
 from training.monitoring.profile import RECENT_DAYS
 
 DEFAULT_MAX_ROWS = 50_000
+LABELLED_BASES = 3  # churn: the labelled bases, a month apart, CBPE calibrates on
 
 
 def current_rows(
@@ -41,6 +42,32 @@ def current_rows(
         cutoffs: the workspace's declared churn cutoffs, the base's moment when nothing else is dated.
     """
     keys = _churn_keys(tables, cutoffs) if kind == "churn" else _answer_keys(tables, since)
+    if len(keys) > max_rows:
+        keys = keys.sample(max_rows, random_state=0)
+    return compute_features(tables, keys.reset_index(drop=True), catalogue)
+
+
+def labelled_churn_rows(
+    tables: Mapping[str, pd.DataFrame],
+    catalogue: Catalogue,
+    horizon_days: int,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    cutoffs: Sequence[dt.date] = (),
+    not_before: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """The newest labelled bases, with their features then and whether each customer churned since.
+
+    A base's labels are complete one horizon after its moment, so the newest is one horizon before
+    today's base; the `LABELLED_BASES` bases a month apart up to it are pooled (one month's few
+    hundred churners made the estimate swing with that month's own luck). CBPE calibrates on them
+    (see `check_model`), so its estimate for today's base rests on how the champion's
+    probabilities held up lately rather than on its holdout, which is older and was scored by the
+    model before its refit. Older bases before `not_before` are left out; `max_rows` bounds the pool.
+    """
+    newest = base_moment(tables, cutoffs) - pd.Timedelta(days=horizon_days)
+    older = (newest - pd.DateOffset(months=k) for k in range(1, LABELLED_BASES))
+    moments = [newest, *(m for m in older if not_before is None or m >= not_before)]
+    keys = pd.concat([churn_examples(tables, m, horizon_days) for m in moments])
     if len(keys) > max_rows:
         keys = keys.sample(max_rows, random_state=0)
     return compute_features(tables, keys.reset_index(drop=True), catalogue)

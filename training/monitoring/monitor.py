@@ -15,14 +15,16 @@ from typing import Any, Literal
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from features.catalogue import Catalogue
 from features.config import WorkspaceConfig
 from features.discover import build_catalogue
 from features.problems import DataProblem
-from features.training_sets import default_as_of
-from training.monitoring.cbpe import ReferenceCalibrator, expected_auc
+from features.training_sets import CHURN_LABEL, default_as_of
+from training.monitoring.cbpe import IsotonicCalibrator, ReferenceCalibrator, expected_auc
 from training.monitoring.champion import Champion, load_champion, risk_probabilities
-from training.monitoring.current import DEFAULT_MAX_ROWS, current_rows
+from training.monitoring.current import DEFAULT_MAX_ROWS, base_moment, current_rows, labelled_churn_rows
 from training.monitoring.drift import DriftRule, drifted_share, feature_drift
+from training.monitoring.shadow import ShadowCheck
 from training.monitoring.themes import ThemeCheck, theme_check
 from training.tracking import MlflowConfig, activate
 
@@ -30,6 +32,8 @@ Verdict = Literal["ok", "retrain recommended", "broken input"]
 EXIT_CODES: dict[Verdict, int] = {"ok": 0, "retrain recommended": 1, "broken input": 2}
 MODEL_KINDS = ("churn", "satisfaction")
 NAMED = 8  # drifted features named in the verdict's sentence, most important first
+MIN_CLASS_ROWS = 30  # churners (and stayers) a labelled base needs before CBPE calibrates on it
+MIN_LABELLED_ROWS = 1000  # a labelled base this large gives the bar the estimate is held to
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,17 @@ class ModelCheck:
 
 @dataclass(frozen=True)
 class MonitorReport:
-    """The verdict, its one-sentence reason and the checks behind it."""
+    """The verdict, its one-sentence reason and the checks behind it.
+
+    Attributes:
+        shadow: champion against challenger on the service's live traffic (never part of the verdict).
+    """
 
     verdict: Verdict
     reason: str
     checks: list[ModelCheck]
     themes: ThemeCheck | None = None
+    shadow: ShadowCheck | None = None
 
     @property
     def exit_code(self) -> int:
@@ -91,7 +100,14 @@ class MonitorReport:
         """The report as JSON-ready values."""
         models = [c.as_dict() for c in self.checks]
         themes = None if self.themes is None else self.themes.as_dict()
-        return {"verdict": self.verdict, "reason": self.reason, "models": models, "themes": themes}
+        shadow = None if self.shadow is None else self.shadow.as_dict()
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "models": models,
+            "themes": themes,
+            "shadow": shadow,
+        }
 
 
 def broken(reason: str) -> MonitorReport:
@@ -132,29 +148,63 @@ def monitor_tables(
         if rows.empty and champion.kind == "churn":
             return broken("no customer is active at the end of the data: there is no one to monitor")
         if not rows.empty:
-            checks.append(check_model(champion, rows, rule))
+            labelled = _labelled(champion, tables, config, chosen, max_rows)
+            checks.append(check_model(champion, rows, rule, labelled))
     ends = [pd.Timestamp(c.profile["until"]) for c in champions if "until" in c.profile]
     now = default_as_of(tables)
     themes = theme_check(tables, max(ends), now, rule.jensen_shannon) if ends else None
     return judge(checks, themes)
 
 
-def check_model(champion: Champion, rows: pd.DataFrame, rule: MonitorRule) -> ModelCheck:
-    """Drift of every feature, and each risk's estimated (and, where labelled, realised) AUC."""
+def _labelled(
+    champion: Champion,
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    catalogue: Catalogue,
+    max_rows: int,
+) -> pd.DataFrame | None:
+    """Churn: the newest labelled bases (see `labelled_churn_rows`) that the champion never saw.
+
+    A base the champion was fitted on, or whose horizon overlaps the horizon of one it was fitted
+    on (the same churners, labelled in both), would show its probabilities as sharper than they
+    are on new customers: only bases a horizon after its last cutoff count. Without one, (and for
+    surveys) the holdout's calibration stands in.
+    """
+    until = champion.profile.get("until")
+    if champion.kind != "churn" or until is None or "churn" not in tables:
+        return None
+    horizon = config.churn.horizon_days
+    unseen = pd.Timestamp(until) + pd.Timedelta(days=horizon)
+    moment = base_moment(tables, config.churn.cutoffs) - pd.Timedelta(days=horizon)
+    if moment < unseen:
+        return None
+    return labelled_churn_rows(tables, catalogue, horizon, max_rows, config.churn.cutoffs, unseen)
+
+
+def check_model(
+    champion: Champion, rows: pd.DataFrame, rule: MonitorRule, labelled: pd.DataFrame | None = None
+) -> ModelCheck:
+    """Drift of every feature, and each risk's estimated (and, where labelled, realised) AUC.
+
+    Args:
+        champion: the model judged.
+        rows: today's rows with their features (see `current_rows`).
+        rule: the thresholds.
+        labelled: churn's newest labelled bases (see `_labelled`); CBPE calibrates on them (in
+            isotonic steps) when they hold enough churners, else on the champion's holdout.
+    """
     drift = feature_drift(champion.profile, rows, rule)
     performance = {}
-    calibration = champion.profile.get("calibration", {})
     for risk, (mine, probabilities) in risk_probabilities(champion.predictor, rows).items():
-        # CBPE weighs each row by its probability as the holdout showed it to be, when it was recorded
-        weights = probabilities
-        if risk in calibration:
-            weights = ReferenceCalibrator.from_params(**calibration[risk]).transform(probabilities)
+        calibrator, figures = _calibrator(champion, risk, labelled)
+        # CBPE weighs each row by its probability as the labelled reference showed it to be
+        weights = probabilities if calibrator is None else calibrator.transform(probabilities)
         performance[risk] = {
             "rows": float(mine.sum()),
             "estimated_auc": expected_auc(weights),
             "realised_auc": _realised_auc(champion, risk, rows.loc[mine], probabilities),
             "holdout_auc": champion.holdout_auc.get(risk),
-        }
+        } | figures
     reasons = _reasons(champion, drift, performance, rule)
     return ModelCheck(
         champion.kind,
@@ -166,6 +216,25 @@ def check_model(champion: Champion, rows: pd.DataFrame, rule: MonitorRule) -> Mo
         performance,
         reasons,
     )
+
+
+def _calibrator(
+    champion: Champion, risk: str, labelled: pd.DataFrame | None
+) -> tuple[ReferenceCalibrator | IsotonicCalibrator | None, dict[str, float | None]]:
+    """CBPE's calibration for `risk`, and the labelled base's figures when it is the reference."""
+    if labelled is not None and risk == "churn":
+        churned = labelled[CHURN_LABEL].to_numpy(dtype=int)
+        if min(churned.sum(), len(churned) - churned.sum()) >= MIN_CLASS_ROWS:
+            p = risk_probabilities(champion.predictor, labelled)[risk][1]
+            figures: dict[str, float | None] = {
+                "labelled_rows": float(len(churned)),
+                "labelled_auc": float(roc_auc_score(churned, p)),
+            }
+            return IsotonicCalibrator().fit(p, churned), figures
+    calibration = champion.profile.get("calibration", {})
+    if risk in calibration:
+        return ReferenceCalibrator.from_params(**calibration[risk]), {}
+    return None, {}
 
 
 def _realised_auc(champion: Champion, risk: str, rows: pd.DataFrame, probabilities: Any) -> float | None:
@@ -186,14 +255,24 @@ def _reasons(
         named = ", ".join(drift.loc[drift["drifted"], "feature"].head(NAMED))
         reasons.append(f"{champion.name}: drifted features carry {share:.0%} of its importance ({named})")
     for risk, figures in performance.items():
-        estimated, holdout = figures["estimated_auc"], figures["holdout_auc"]
-        if figures["rows"] < rule.auc_rows or estimated is None or holdout is None:
+        estimated, (bar, where) = figures["estimated_auc"], _bar(figures)
+        if figures["rows"] < rule.auc_rows or estimated is None or bar is None:
             continue
-        if holdout - estimated > rule.auc_drop:
-            reasons.append(
-                f"{champion.name}: {risk} AUC estimated at {estimated:.3f}, {holdout:.3f} on its holdout"
-            )
+        if bar - estimated > rule.auc_drop:
+            reasons.append(f"{champion.name}: {risk} AUC estimated at {estimated:.3f}, {bar:.3f} {where}")
     return reasons
+
+
+def _bar(figures: Mapping[str, float | None]) -> tuple[float | None, str]:
+    """What the estimate must not fall well below: the newest realised AUC, else the holdout's.
+
+    A churn holdout cut by time shares its customers (and overlapping label windows) with the
+    training cutoffs, so it overstates the AUC on customers the model never saw; the labelled base
+    is unseen, and the latest the labels tell.
+    """
+    if figures.get("labelled_auc") is not None and (figures.get("labelled_rows") or 0) >= MIN_LABELLED_ROWS:
+        return figures["labelled_auc"], "realised on the newest labelled bases"
+    return figures.get("holdout_auc"), "on its holdout"
 
 
 def judge(checks: list[ModelCheck], themes: ThemeCheck | None = None) -> MonitorReport:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from training.insight.calibration import reliability_bins
 from training.monitoring.cbpe import ReferenceCalibrator
 
 PROFILE_VERSION = 1
@@ -20,6 +21,7 @@ BINS = 10
 TOP_LEVELS = 30
 OTHER = "__other__"
 MISSING = "__missing__"
+CURVE_BINS = 10  # of a holdout's reliability curve
 RECENT_DAYS = 90  # satisfaction: the answers of the last this many days of training
 
 
@@ -66,6 +68,19 @@ def holdout_calibration(sections: Iterable[Any]) -> dict[str, dict[str, float]]:
             calibrator = ReferenceCalibrator().fit(np.asarray(section.probabilities), labels)
             fitted[section.name] = {"coef": calibrator.coef_, "intercept": calibrator.intercept_}
     return fitted
+
+
+def holdout_curves(sections: Iterable[Any], bins: int = CURVE_BINS) -> dict[str, list[dict[str, float]]]:
+    """Risk -> its holdout's reliability curve: bins of predicted probability, observed rate, rows.
+
+    Kept with the run so a model page can draw each version's calibration on its own holdout.
+    """
+    curves = {}
+    for section in sections:
+        predicted = np.asarray(section.probabilities, dtype=float)
+        if len(predicted):
+            curves[section.name] = reliability_bins(predicted, np.asarray(section.labels, dtype=float), bins)
+    return curves
 
 
 def _profile_column(values: pd.Series) -> dict[str, Any]:

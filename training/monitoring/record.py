@@ -19,19 +19,22 @@ def log_monitoring(config: MlflowConfig, report: MonitorReport) -> list[str]:
     runs = []
     for check in report.checks:
         with mlflow.start_run(run_name=f"monitor-{check.kind}", tags=_tags(check, report)) as run:
-            mlflow.log_metrics(_metrics(check) | _theme_metrics(report))
+            shadow = {} if report.shadow is None else report.shadow.metrics(check.name)
+            mlflow.log_metrics(_metrics(check) | _theme_metrics(report) | shadow)
             mlflow.log_dict(check.as_dict(), "monitor.json")
             runs.append(run.info.run_id)
     return runs
 
 
 def _tags(check: ModelCheck, report: MonitorReport) -> dict[str, str]:
-    return {
+    tags = {
         "monitor.model": check.name,
         "monitor.version": check.version,
         "monitor.model_run_id": check.run_id,
         "monitor.verdict": report.verdict,
     }
+    challenger = None if report.shadow is None else report.shadow.versions(check.name)
+    return tags if challenger is None else tags | {"monitor.challenger_version": challenger}
 
 
 def _metrics(check: ModelCheck) -> dict[str, float]:

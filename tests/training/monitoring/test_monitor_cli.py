@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner, Result
 
+from features.discover import build_catalogue
+from features.engine import compute_features
+from features.training_sets import build_churn_set
 from features.validation import load_workspace
+from models.mlflow_config import MlflowConfig, activate
 from pipelines.cli import app
 from pipelines.synthetic.company import generate_company
+from serving.scorer import load_champions
+from serving.shadow import Shadow
+from serving.state import open_database
 from tests.serving.workspace import FAST
 from tests.training.conftest import temporary_mlflow
-from training.fitting import FitOptions
+from training.fitting import FitOptions, fit_churn
+from training.monitoring.shadow import NO_CHALLENGER
 from training.pipeline import HoldoutSpec
-from training.workspace import train_supported
+from training.tracking import log_predictor
+from training.workspace import as_training_set, train_supported
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -64,6 +75,7 @@ def test_an_untouched_company_is_ok_and_exits_0(trained: tuple[Path, dict[str, s
     result = runner.invoke(app, ["monitor", str(company), "--out", str(out)], env=env)
     assert result.exit_code == 0, result.output
     assert "ok:" in result.output
+    assert NO_CHALLENGER in [line.strip() for line in result.output.splitlines()]
     report = json.loads(out.read_text())
     assert report["verdict"] == "ok"
     assert {m["name"] for m in report["models"]} == {"cx-churn", "cx-satisfaction"}
@@ -210,3 +222,78 @@ def test_a_new_text_theme_is_named_and_a_steady_mix_is_not(
     if drifted:
         assert result.exit_code == 1 and themes["grown"][0] == "app crash (new)"
         assert "app crash (new)" in result.output.splitlines()[-1]
+
+
+def shadow_a_challenger(workspace: Path, config: MlflowConfig, moment: pd.Timestamp) -> None:
+    """Fit another churn model as @challenger and shadow it beside the champion at `moment`.
+
+    Every customer's features at `moment` go through `serving.shadow.Shadow`, as they would have in a
+    service that scored them then.
+    """
+    loaded = load_workspace(workspace)
+    churn_set = as_training_set(build_churn_set(loaded.tables, loaded.config))
+    predictor = fit_churn(churn_set, FitOptions(seed=7, params=dataclasses.replace(FAST, num_boost_round=30)))
+    activate(config)
+    with mlflow.start_run():
+        info = log_predictor(predictor, churn_set.X.head(5), config.model_name("churn"))
+    MlflowClient(config.tracking_uri).set_registered_model_alias(
+        "cx-churn", "challenger", str(info.registered_model_version)
+    )
+    keys = loaded.tables["customers"][["customer_id"]].assign(as_of=moment)
+    rows = compute_features(loaded.tables, keys, build_catalogue(loaded.tables, loaded.config))
+    shadow = Shadow(open_database(workspace))
+    shadow.challengers = load_champions(config, loaded.config.churn.horizon_days, "challenger")
+    micros = int(moment.timestamp() * 1e6)
+    records = rows.drop(columns=["customer_id", "as_of"]).to_dict(orient="records")
+    offered = [(str(cid), micros, r) for cid, r in zip(rows["customer_id"], records, strict=True)]
+    shadow.offer(load_champions(config, loaded.config.churn.horizon_days), offered)
+    shadow.start()
+    shadow.stop(timeout_s=120)
+
+
+def test_monitor_compares_a_challenger_in_shadow_with_the_churn_that_followed(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    # given a workspace whose service shadowed a @challenger on every customer 120 days before the data's end
+    company, env = trained
+    workspace = _copy(company, tmp_path / "shadowed")
+    shutil.copy(env["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///"), tmp_path / "mlflow.db")
+    config = temporary_mlflow(tmp_path)
+    moment = pd.Timestamp(load_workspace(workspace).tables["churn"]["churned_at"].max()) - pd.Timedelta(
+        days=120
+    )
+    shadow_a_challenger(workspace, config, moment)
+    # when monitor runs
+    out = tmp_path / "monitor.json"
+    result = runner.invoke(
+        app, ["monitor", str(workspace), "--out", str(out)], env={"MLFLOW_TRACKING_URI": config.tracking_uri}
+    )
+    assert result.exit_code in (0, 1), result.output
+    # then it compares both on the same customers, with the AUC each reached on the churn since
+    shadow = json.loads(out.read_text())["shadow"]
+    (churn,) = shadow["comparisons"]
+    assert (churn["model"], churn["output"], churn["champion_version"]) == (
+        "cx-churn",
+        "churn_probability",
+        "1",
+    )
+    assert churn["rows"] == 500 and churn["labelled_rows"] > 400
+    assert 0 < churn["mean_abs_diff"] <= churn["max_abs_diff"] and 0.5 < churn["rank_correlation"] <= 1
+    assert 0.5 < churn["champion_auc"] < 1 and 0.5 < churn["challenger_auc"] < 1
+    assert shadow["summary"] in result.output
+    page = _Page()
+    page.feed(out.with_suffix(".html").read_text(encoding="utf-8"))
+    assert page.by_id["shadow"] == shadow["summary"] and f"{churn['challenger_auc']:.3f}" in page.cells
+    # and the monitoring run of cx-churn carries the figures and the challenger's version
+    client = MlflowClient(config.tracking_uri)
+    experiment = client.get_experiment_by_name("cxpredict")
+    assert experiment is not None
+    run = client.search_runs(  # the newest: the registry was copied with the other tests' runs
+        [experiment.experiment_id],
+        "tags.`monitor.model` = 'cx-churn'",
+        order_by=["attributes.start_time DESC"],
+    )[0]
+    assert run.data.tags["monitor.challenger_version"] == churn["challenger_version"]
+    assert run.data.metrics["shadow.churn_probability.challenger_auc"] == pytest.approx(
+        churn["challenger_auc"]
+    )
