@@ -81,9 +81,13 @@ def test_every_secret_file_variable_names_a_mounted_secret_key() -> None:
     assert files and all(f == f"{mount}/{Path(f).name}" and Path(f).name in items for f in files)
 
 
-def test_never_two_servers_on_one_state_database() -> None:
-    assert _kind("Deployment")["spec"]["strategy"] == {"type": "Recreate"}
-    assert _kind("HorizontalPodAutoscaler")["spec"]["maxReplicas"] == 1
+def test_replicas_share_a_postgres_state_and_one_workspace() -> None:
+    spec = _kind("Deployment")["spec"]
+    variables = {v["name"] for v in spec["template"]["spec"]["containers"][0]["env"]}
+    assert "CX_DATABASE_URL_FILE" in variables  # SQLite is served by one process only
+    assert 2 <= _kind("HorizontalPodAutoscaler")["spec"]["minReplicas"] <= spec["replicas"]
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert _kind("PersistentVolumeClaim")["spec"]["accessModes"][0] in ("ReadWriteMany", "ReadOnlyMany")
 
 
 def test_compose_serves_on_the_port_with_its_secrets_and_known_variables() -> None:
