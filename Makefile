@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_generator
 	$(BIN)/python -m benchmarks.bench_features
 	$(BIN)/python -m benchmarks.bench_service
+	$(BIN)/python -m benchmarks.bench_workers
 	$(BIN)/python -m benchmarks.bench_text
 	$(BIN)/python -m benchmarks.bench_text_ablation
 

@@ -6,14 +6,24 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from features.config import ConfigError, WorkspaceConfig, load_config
 from features.problems import DataProblem, WorkspaceError
 from features.validation import validate_workspace
-from pipelines.cli_common import EXIT_INVALID, MlflowFile, ModelKind, Workspace, console, utc
+from pipelines.cli_common import (
+    EXIT_INVALID,
+    MlflowFile,
+    ModelKind,
+    SparkConfOption,
+    TablesOption,
+    Workspace,
+    console,
+    spark_job,
+    utc,
+)
 from pipelines.outputs import atomic_path, check_output, write_text
 from pipelines.render import print_problems, score_lines
 
@@ -138,16 +148,29 @@ def score(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Parquet file to write (default: scores.parquet beside WORKSPACE).")
+        str | None,
+        typer.Option(
+            help="Parquet file to write (default: scores.parquet beside WORKSPACE); with --engine spark "
+            "a Parquet folder, or a URI (s3a://, hdfs://)."
+        ),
     ] = None,
     mlflow_config: MlflowFile = Path("mlflow.yml"),
+    engine: Annotated[
+        Literal["duckdb", "spark"],
+        typer.Option(help="duckdb (embedded), or spark: read, score and write a Parquet dataset in Spark."),
+    ] = "duckdb",
+    tables: TablesOption = None,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     """Score every customer with the @champion models: satisfaction, churn risk and their reasons."""
     from features.validation import load_workspace
     from pipelines.scoring import score_customers
     from training.tracking import load_mlflow_config
 
-    target = check_output(out or workspace.resolve().parent / "scores.parquet", "--out")
+    if engine == "spark":
+        _spark_score(workspace, as_of, out, mlflow_config, tables, spark_conf or [])
+        return
+    target = check_output(Path(out) if out else workspace.resolve().parent / "scores.parquet", "--out")
     try:
         loaded = load_workspace(workspace, load_config(workspace))
         with console.status("Computing features and scoring every customer…"):
@@ -164,6 +187,34 @@ def score(
         scores.to_parquet(partial, index=False)
     console.print(f"[green]✓ {len(scores):,} customers scored → {target}[/]")
     for line in score_lines(scores):
+        console.print(f"  {line}")
+
+
+def _spark_score(
+    workspace: Path,
+    as_of: dt.datetime | None,
+    out: str | None,
+    mlflow_config: Path,
+    tables: str | None,
+    conf: list[str],
+) -> None:
+    from pipelines.spark_jobs import write_scores
+    from training.tracking import load_mlflow_config
+
+    job = spark_job(workspace, out, "scores.parquet", tables, conf)
+    try:
+        with console.status("Computing features and scoring every customer on spark…"):
+            rows, lines = write_scores(
+                job,
+                load_config(workspace),
+                load_mlflow_config(mlflow_config),
+                None if as_of is None else utc(as_of),
+            )
+    except LookupError as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    console.print(f"[green]✓ {rows:,} customers scored → {job.out}[/]")
+    for line in lines:
         console.print(f"  {line}")
 
 

@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from features.io import find_tables
 from features.summary import summarise
 from features.validation import ValidationReport, validate_workspace
+from pipelines.demo_rules import write_demo_rules
 from pipelines.render import headline_lines, insight_lines, print_problems, print_summary, score_lines
 from pipelines.synthetic import generate_company
 
@@ -109,17 +110,17 @@ def score_all(console: Console, report: ValidationReport) -> None:
 
 
 def report_base(console: Console, report: ValidationReport) -> None:
-    """The whole base's satisfaction three ways into WORKSPACE/_out/summary.json and report.html."""
+    """The whole base's satisfaction three ways into WORKSPACE/_out/summary.json and index.html."""
     import json
 
     from pipelines.insight import whole_base
-    from pipelines.report_html import render_report
+    from pipelines.report_html import PAGE, render_report
     from training.tracking import load_mlflow_config
 
     summary = whole_base(report.tables, report.config, load_mlflow_config(MLFLOW_FILE))
     target = report.workspace / "_out" / "summary.json"
     target.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    page = target.with_name("report.html")
+    page = target.with_name(PAGE)
     page.write_text(render_report(summary), encoding="utf-8")
     console.print(f"  the whole base three ways → {target}; the page → {page}")
     for line in insight_lines({k: v for k, v in summary.items() if k in ("nps", "csat_mean")}):
@@ -134,6 +135,7 @@ def demo_steps(text_encoder: bool) -> tuple[tuple[str, Step | None], ...]:
         ("train, register and gate", train_models),
         ("score", score_all),
         ("report", report_base),
+        ("rules", write_demo_rules),
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -30,8 +31,10 @@ def test_demo_generates_validates_trains_registers_and_scores_every_customer(
     assert "texts scored by the tfidf head" in result.output
     assert "tfidf: AUC(negative)" in result.output and "(the plain baseline)" in result.output
     assert "text_scores_negative_count_all" in pd.read_parquet(workspace / "_out" / "features.parquet")
-    for step in ("validate", "text", "features", "train, register and gate", "score", "report"):
+    for step in ("validate", "text", "features", "train, register and gate", "score", "report", "rules"):
         assert f"✓ {step}" in result.output
+    checked = CliRunner().invoke(app, ["rules", "check", str(workspace)])  # the sample names real fields
+    assert checked.exit_code == 0, checked.output
     summary = json.loads((workspace / "_out" / "summary.json").read_text())
     assert summary["nps"]["n_respondents"] > 0 and "corrected" in summary["nps"]
     scores = pd.read_parquet(workspace / "_out" / "scores.parquet")
@@ -64,3 +67,16 @@ def test_score_before_any_training_says_to_train_first(tmp_path: Path, tracking:
     result = CliRunner().invoke(app, ["score", str(write_workspace(tmp_path / "ws"))])
     assert result.exit_code == 2
     assert "no model has a @champion yet" in result.output
+
+
+def test_the_demo_keeps_a_rules_file_the_workspace_already_has(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from pipelines.demo_rules import DEMO_RULES, write_demo_rules
+
+    report = SimpleNamespace(workspace=tmp_path)
+    write_demo_rules(Console(quiet=True), report)  # type: ignore[arg-type]
+    assert (tmp_path / "rules.yml").read_text(encoding="utf-8") == DEMO_RULES
+    (tmp_path / "rules.yml").write_text("rules: []\n", encoding="utf-8")
+    write_demo_rules(Console(quiet=True), report)  # type: ignore[arg-type]
+    assert (tmp_path / "rules.yml").read_text(encoding="utf-8") == "rules: []\n"
