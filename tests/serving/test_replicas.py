@@ -90,6 +90,23 @@ def _every_read(base: str, customer: str, keys: dict[Role, str], as_of: str, rea
     return all(_as_of(base, customer, keys) == as_of for _ in range(reads))
 
 
+def _first_streak(
+    base: str, customer: str, keys: dict[Role, str], as_of: str, limit_s: float = 10.0
+) -> float:
+    """When the first streak of reads that all answer `as_of` began (monotonic seconds).
+
+    The streak's own reads are not counted: on a busy machine six HTTP reads may take longer than
+    the second the replica is allowed, and that is the test's time, not the service's.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        began = time.monotonic()
+        if _every_read(base, customer, keys, as_of):
+            return began
+        assert began < deadline, f"{base} never answered the event's row"
+        time.sleep(0.02)
+
+
 def _post_late_delivery(base: str, customer: str, order: str, keys: dict[Role, str]) -> dict[str, Any]:
     """A late delivery for `customer`, as of their stored row; the service's answer."""
     as_of = pd.Timestamp(_scores(base, customer, keys)["freshness"]["as_of"])
@@ -121,13 +138,8 @@ def test_an_event_accepted_by_one_replica_is_read_from_the_other_within_a_second
         result = _post_late_delivery(replicas.bases[writer], customer, f"REP-{customer}", keys)
         accepted, after = time.monotonic(), result["customers"][0]["after"]
         # then the reader answers with the new scores and the flag within a second
-        new = after["freshness"]["as_of"]
-        wait_for(
-            lambda: _every_read(replicas.bases[reader], customer, keys, new),  # noqa: B023
-            1.0,
-            "every worker of the other replica to read the event",
-        )
-        assert time.monotonic() - accepted < 1.0
+        seen = _first_streak(replicas.bases[reader], customer, keys, after["freshness"]["as_of"])
+        assert seen - accepted < 1.0, f"the other replica read the event {seen - accepted:.2f} s after"
         read = _scores(replicas.bases[reader], customer, keys)
         assert read["flags"] == ["late-delivery"] and read["metrics"] == after["metrics"]
         assert read["freshness"]["as_of"] != before["freshness"]["as_of"]
