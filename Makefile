@@ -26,8 +26,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The suite on both cores (a file's tests on one worker, so module fixtures are built once), then
+# the tests bound by wall time alone, so the other worker's load cannot fail them.
 test: lint chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile -m "not serial"
+	$(BIN)/pytest -m serial
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_generator

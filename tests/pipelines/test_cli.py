@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from tests.features.workspace_factory import snapshot, write_workspace
 
-runner = CliRunner()
+# wide enough that no temporary path wraps (an xdist worker's is longer): lines are matched whole
+runner = CliRunner(env={"COLUMNS": "240"})
 
 # Ten problems of different kinds, each in its own place.
 TEN_PROBLEMS = {

@@ -15,7 +15,8 @@ from pipelines.cli_errors import LOG_DIR_VARIABLE
 from pipelines.outputs import spreadsheet_safe
 from tests.features.workspace_factory import snapshot, write_workspace
 
-runner = CliRunner()
+# wide enough that no temporary path wraps (an xdist worker's is longer): lines are matched whole
+runner = CliRunner(env={"COLUMNS": "240"})
 CALLS_HEADER = "customer_id,call_id,started_at,wait_s\n"
 
 

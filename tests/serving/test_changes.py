@@ -17,6 +17,8 @@ from serving.changes import CUSTOMER, RELOAD, Change, ChangeFeed
 from tests.serving.databases import POSTGRES, drop_prefixed, opened, terminate, unique_name, unique_prefix
 from tests.serving.receiver import wait_for
 
+pytestmark = pytest.mark.serial  # wall-time bounds: run alone (`make test`)
+
 
 @dataclass
 class Heard:

@@ -22,7 +22,7 @@ from pipelines.cli import app
 from serving.keys import Role
 from tests.chromium import CHROMIUM, MISSING, screenshots
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)]
+pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)]
 ROUNDS = 3
 GOAL_S = 1.0
 

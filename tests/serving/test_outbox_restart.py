@@ -18,6 +18,8 @@ from serving.outbox import Outbox
 from tests.serving.databases import KINDS, database_url, drop_prefixed, opened, unique_prefix
 from tests.serving.receiver import Receiver, serving, wait_for
 
+pytestmark = pytest.mark.serial  # wall-time bounds: run alone (`make test`)
+
 CUSTOMERS = 5
 # Queues one notification per customer, starts delivering, then waits to be killed.
 SENDER = """

@@ -25,7 +25,7 @@ from tests.pipelines.retrain_company import FAST_OPTIONS, company_with_weak_cham
 from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
 from tests.serving.service_env import bearer, create_keys
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 READERS = 4
 CUSTOMERS = [f"C{n:07d}" for n in range(1, 61)]
 

@@ -28,6 +28,8 @@ from tests.serving.receiver import Receiver, serving, wait_for
 from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
 from tests.serving.service_env import bearer, copy_workspace, create_keys, late_delivery, state_store
 
+pytestmark = pytest.mark.serial  # wall-time bounds: run alone (`make test`)
+
 # a claim outlives a killed replica by at most this lease; the timeout fits a busy machine
 OUTBOX = {"CX_OUTBOX_LEASE_S": "4", "CX_OUTBOX_TIMEOUT_S": "2"}
 BURST = 24

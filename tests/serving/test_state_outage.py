@@ -179,6 +179,7 @@ def test_a_lease_shorter_than_twice_the_timeout_is_refused_at_load() -> None:
     assert load_delivery_policy({"CX_OUTBOX_TIMEOUT_S": "1", "CX_OUTBOX_LEASE_S": "2"}).lease_s == 2
 
 
+@pytest.mark.serial  # a 0.8 s receiver against a 1 s timeout: run alone
 def test_a_receiver_slower_than_the_lease_allows_never_gets_a_second_copy_from_another_sender(
     sending: list[Deliverer], tmp_path: Path
 ) -> None:
