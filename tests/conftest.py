@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
 from tests.training.conftest import churn_set, satisfaction_set, temporary_mlflow
 from training.pipeline import HoldoutSpec, train_workspace
 from training.tracking import MlflowConfig
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker starts with `COLUMNS=80`, which a plain run has not: rich's consoles, made when
+    the CLI is imported, would then keep 80 columns and ignore a test's own `COLUMNS`."""
+    os.environ.pop("COLUMNS", None)
 
 
 @pytest.fixture(scope="session")
