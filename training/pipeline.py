@@ -182,7 +182,7 @@ def _train_one(
     sections = _sections(predictor, predictions, test, metrics)
     data = {"train": train, "holdout": test}
     if holdout.refit:
-        predictor, data["fitted_on"] = _fit(kind, ts, scales, options), ts
+        predictor, data["fitted_on"] = _refit(kind, ts, predictor, scales, options), ts
     purged = len(train) + len(test) < len(ts)  # the time split left out the examples reaching into it
     params = {
         **holdout.as_params(),
@@ -199,6 +199,20 @@ def _train_one(
         info = log_training_run(config, predictor, data, params, metrics, report.parent, reference)
     _gate(config, kind, str(info.registered_model_version), metrics, test, scales)
     return metrics
+
+
+def _refit(
+    kind: str, ts: TrainingSet, judged: Predictor, scales: Mapping[str, MetricScale], options: FitOptions
+) -> Predictor:
+    """The model fitted again on every example, for the survey metrics the holdout judged.
+
+    A metric too thin to fit on the training part has no holdout figures; every example might be
+    enough to fit it, but nothing would say how good it is, so it is left out here too (and its
+    "not trained" warning is not repeated).
+    """
+    if kind == "satisfaction":
+        ts = ts.subset(ts.frame[METRIC_COLUMN].astype(str).isin(list(judged.metrics)))
+    return _fit(kind, ts, scales, options)
 
 
 def _reference_profile(predictor: Predictor, ts: TrainingSet) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 from models.predictor import plain_input
 from tests.training.conftest import churn_set, satisfaction_set, temporary_mlflow
 from tests.training.test_evaluate import CHURN_KEYS, SATISFACTION_KEYS
+from training.datasets import latest_cut
 from training.fitting import FitOptions, fit_churn
 from training.pipeline import HoldoutSpec, train_workspace
 from training.registry import promote_model
@@ -55,6 +56,19 @@ def test_every_run_logs_data_digests_sizes_metrics_report_and_model(
 def test_a_model_that_was_not_trained_is_absent(mlflow_config: MlflowConfig) -> None:
     metrics = train_workspace(churn=churn_set(1000), holdout=HOLDOUT, config=mlflow_config)
     assert set(metrics) == {"churn"}
+
+
+def test_a_metric_too_thin_for_the_holdout_fit_is_not_served_from_the_refit(
+    mlflow_config: MlflowConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    ts = satisfaction_set(2000)
+    early = ts.frame.index[(ts.frame["metric"] == "csat") & (ts.times < latest_cut(ts.times))]
+    thin = ts.subset(~ts.frame.index.isin(early[50:]))  # csat: 50 answers before the latest fifth, ~200 in it
+    metrics = train_workspace(satisfaction=thin, holdout=HoldoutSpec(), config=mlflow_config)
+    assert set(metrics["satisfaction"]) == {"nps"}
+    served = mlflow.pyfunc.load_model("models:/cx-satisfaction@champion").predict(plain_input(thin.X))
+    assert "nps_score" in served.columns and not any(c.startswith("csat") for c in served.columns)
+    assert sum("metric csat" in r.getMessage() for r in caplog.records) == 1  # said once, not per fit
 
 
 def test_without_refit_all_the_registered_model_is_the_one_the_latest_fifth_judged(
