@@ -115,6 +115,7 @@ class TreeTables:
         slots = max((len(s) for s in self._slots), default=0)
         self._values = np.zeros((slots, self._trees * self._width))  # SHAP value per slot and pattern
         self._known = np.zeros(self._trees * self._width, dtype=bool)
+        self._owner = np.zeros(self._trees * self._width, dtype=np.intp)  # scratch of `_first_rows`
         self._columns: NDArray[np.intp] | None = None
         self._offsets = np.arange(self._trees, dtype=np.intp) * self._width
         self._lock = threading.Lock()
@@ -202,20 +203,28 @@ class TreeTables:
     def _fill(self, matrix: FloatArray, patterns: NDArray[np.intp]) -> None:
         """Fill the entries of patterns not seen before, from LightGBM's TreeSHAP on one row each."""
         with self._lock:
-            rows, trees = np.nonzero(~self._known[patterns])
-            entries, first = np.unique(patterns[rows, trees], return_index=True)
-            for tree in np.unique(trees[first]):
-                pick = first[trees[first] == tree]
-                contributions = np.asarray(
-                    self.booster.predict(
-                        matrix[rows[pick]],
-                        pred_contrib=True,
-                        start_iteration=int(tree),
-                        num_iteration=1,
-                        num_threads=1,
-                    )
-                )
-                ids = patterns[rows[pick], tree]
-                for slot, column in enumerate(self._slots[tree]):
-                    self._values[slot, ids] = contributions[:, self.used[column]]
-            self._known[entries] = True
+            for tree in range(patterns.shape[1]):
+                rows = self._first_rows(patterns[:, tree])
+                if len(rows):
+                    self._fill_tree(tree, matrix[rows], patterns[rows, tree])
+
+    def _first_rows(self, ids: NDArray[np.intp]) -> NDArray[np.intp]:
+        """One row per table entry among `ids` that is not known yet.
+
+        Which row stands for an entry does not matter (every row of a pattern gets the same bits),
+        so a scatter picks it: linear in the rows, where a sort of every row and tree took most of
+        a large batch's first explanation.
+        """
+        new = np.flatnonzero(~self._known[ids])
+        self._owner[ids[new]] = new  # of rows sharing an entry, one write stays
+        return new[self._owner[ids[new]] == new]
+
+    def _fill_tree(self, tree: int, rows: FloatArray, ids: NDArray[np.intp]) -> None:
+        contributions = np.asarray(
+            self.booster.predict(
+                rows, pred_contrib=True, start_iteration=tree, num_iteration=1, num_threads=1
+            )
+        )
+        for slot, column in enumerate(self._slots[tree]):
+            self._values[slot, ids] = contributions[:, self.used[column]]
+        self._known[ids] = True
