@@ -25,11 +25,10 @@ import pandas as pd
 
 from benchmarks.report import write_section
 from models.mlflow_config import load_mlflow_config
-from serving.keys import KeyStore, Role
-from serving.state import open_database
+from serving.keys import Role
 from tests.chromium import launch
 from tests.serving.server_process import free_port, start_server, stop_server, wait_ready
-from tests.serving.service_env import late_delivery
+from tests.serving.service_env import create_keys, late_delivery
 
 BUSY = 40  # customers given a late delivery, so the worklist has people on it
 READY = {
@@ -39,16 +38,6 @@ READY = {
     "models": "#versions",
     "rules": "#active",
 }
-
-
-def keys(workspace: Path) -> dict[Role, str]:
-    """One key per role in the served copy's state database."""
-    db = open_database(workspace)
-    try:
-        store = KeyStore(db)
-        return {role: store.create(role, f"bench-{role.value}") for role in Role}
-    finally:
-        db.close()
 
 
 def fill_worklist(base: str, workspace: Path, ingest: str, agent: str) -> str:
@@ -190,7 +179,7 @@ def main() -> None:
     args = parser.parse_args()
 
     def run(base: str, copy: Path) -> dict[str, Any]:
-        keys_ = keys(copy)
+        keys_ = create_keys(copy)
         cold = time_api(base, keys_[Role.MANAGER], [("GET", "/overview", None)])
         customer = fill_worklist(base, copy, keys_[Role.INGEST], keys_[Role.AGENT])
         return measure(base, keys_, customer, args.rounds, args.shots) | {"cold": cold}
