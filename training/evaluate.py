@@ -21,6 +21,10 @@ from models.calibration import expected_calibration_error
 from training.datasets import METRIC_COLUMN, TrainingSet
 
 Metrics = dict[str, Any]
+# Below this many examples of either class a holdout cannot tell a weak model from chance, so the
+# check below stays silent: a small company's first model is still promoted as before.
+MIN_CLASS_FOR_CHANCE = 50
+Z_ONE_SIDED_95 = 1.6448536269514722
 
 
 def churn_metrics(labels: ArrayLike, probabilities: ArrayLike, n_train: int) -> Metrics:
@@ -89,6 +93,27 @@ def headline(metrics: Mapping[str, Any], kind: str) -> tuple[float | None, float
     aucs = [m["auc_negative"] for m in metrics.values() if m["auc_negative"] is not None]
     eces = [m["ece_negative"] for m in metrics.values() if m["ece_negative"] is not None]
     return (float(np.mean(aucs)) if aucs else None, float(np.mean(eces)) if eces else None)
+
+
+def within_chance(labels: ArrayLike, probabilities: ArrayLike) -> str | None:
+    """Why the holdout cannot tell this model's ranking from chance; None when it can, or is too small.
+
+    Under "no better than chance" the AUC (the Mann-Whitney statistic) has mean 0.5 and standard
+    error sqrt((n1 + n2 + 1) / (12 n1 n2)); an AUC that does not clear 0.5 by 1.645 of those (one
+    sided, 95%) is within chance, as is a model that gives every row the same probability.
+    """
+    y, p = np.asarray(labels, dtype=int), np.asarray(probabilities, dtype=float)
+    positives, negatives = int(y.sum()), int(len(y) - y.sum())
+    if min(positives, negatives) < MIN_CLASS_FOR_CHANCE:
+        return None
+    auc = float(roc_auc_score(y, p))
+    bar = 0.5 + Z_ONE_SIDED_95 * math.sqrt((positives + negatives + 1) / (12 * positives * negatives))
+    if auc > bar:
+        return None
+    return (
+        f"holdout AUC {auc:.3f} on {positives:,} bad and {negatives:,} other outcomes does not clear "
+        f"chance ({bar:.3f} needed)"
+    )
 
 
 def _finite(value: Any) -> float | None:

@@ -28,7 +28,7 @@ from training.datasets import (
     split_by_time,
     split_latest,
 )
-from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline
+from training.evaluate import Metrics, evaluate_churn, evaluate_satisfaction, headline, within_chance
 from training.fitting import FitOptions, answers_per_metric, fit_churn, fit_satisfaction, importance
 from training.monitoring.profile import build_profile, holdout_calibration, holdout_curves, reference_rows
 from training.registry import Decision, Score, champion_version, decide_promotion, promote_model, record_gate
@@ -197,7 +197,8 @@ def _train_one(
             "holdout_curves": holdout_curves(sections),
         }
         info = log_training_run(config, predictor, data, params, metrics, report.parent, reference)
-    _gate(config, kind, str(info.registered_model_version), metrics, test, scales)
+    chance = [f"{s.name}: {why}" for s in sections if (why := within_chance(s.labels, s.probabilities))]
+    _gate(config, kind, str(info.registered_model_version), metrics, test, scales, chance)
     return metrics
 
 
@@ -264,16 +265,26 @@ def _gate(
     metrics: Metrics,
     test: TrainingSet,
     scales: Mapping[str, MetricScale],
+    chance: list[str],
 ) -> Decision:
-    """Compare the new version with the champion on the same holdout; move the alias if it wins."""
+    """Compare the new version with the champion on the same holdout; move the alias if it wins.
+
+    A version whose holdout cannot tell a model of it from chance (`chance`, one line each) is never
+    promoted by the gate, not even as the first version: it would serve noise as risk.
+    """
     name, alias = config.model_name(kind), config.serving_alias
     champion = champion_version(name, alias)
-    if champion is None:
+    if chance:
+        decision = Decision(
+            False, "no better than chance: " + "; ".join(chance) + "; promote by hand if intended"
+        )
+    elif champion is None:
         decision = decide_promotion(Score(*headline(metrics, kind)), None, config.promotion)
     else:
         decision = _versus_champion(f"models:/{name}@{alias}", kind, metrics, test, scales, config)
     record_gate(name, version, decision)
-    log.info("%s version %s: %s", name, version, decision.reason)
+    # a refusal for noise is said where the user sees it: `score` would next find no champion
+    (log.warning if chance else log.info)("%s version %s: %s", name, version, decision.reason)
     if decision.promote:
         promote_model(name, version, f"gate: {decision.reason}", alias)
     return decision

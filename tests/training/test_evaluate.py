@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.contract import DEFAULT_METRICS
-from training.evaluate import churn_metrics, metric_metrics
+from training.evaluate import churn_metrics, metric_metrics, within_chance
 
 CHURN_KEYS = {"n_train", "n_test", "auc", "pr_auc", "brier", "ece"}
 SATISFACTION_KEYS = {"n_train", "n_test", "mae", "spearman", "auc_negative", "brier_negative", "ece_negative"}
@@ -35,3 +35,21 @@ def test_ces_counts_high_scores_as_negative() -> None:
 def test_a_holdout_with_one_outcome_has_no_auc_rather_than_a_made_up_one() -> None:
     metrics = churn_metrics(np.zeros(20), np.full(20, 0.1), n_train=5)
     assert metrics["auc"] is None and metrics["pr_auc"] is None and metrics["brier"] is not None
+
+
+def test_a_model_that_gives_everyone_the_same_probability_is_within_chance() -> None:
+    labels = np.r_[np.ones(60), np.zeros(400)]
+    why = within_chance(labels, np.full(len(labels), 0.13))
+    assert why is not None and "AUC 0.500 on 60 bad and 400 other outcomes" in why
+
+
+def test_noise_is_within_chance_and_a_real_ranking_is_not() -> None:
+    rng = np.random.default_rng(0)
+    labels = (rng.uniform(size=2000) < 0.2).astype(int)
+    assert within_chance(labels, rng.uniform(size=2000)) is not None
+    assert within_chance(labels, labels * 0.2 + rng.uniform(size=2000)) is None  # AUC about 0.7
+
+
+def test_a_holdout_too_small_to_tell_says_nothing() -> None:
+    labels = np.r_[np.ones(49), np.zeros(1000)]
+    assert within_chance(labels, np.full(len(labels), 0.5)) is None

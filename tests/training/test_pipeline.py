@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -69,6 +70,20 @@ def test_a_metric_too_thin_for_the_holdout_fit_is_not_served_from_the_refit(
     served = mlflow.pyfunc.load_model("models:/cx-satisfaction@champion").predict(plain_input(thin.X))
     assert "nps_score" in served.columns and not any(c.startswith("csat") for c in served.columns)
     assert sum("metric csat" in r.getMessage() for r in caplog.records) == 1  # said once, not per fit
+
+
+def test_a_first_churn_model_without_signal_is_registered_but_not_promoted(
+    mlflow_config: MlflowConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    ts = churn_set(4000)
+    ts.frame["churned"] = np.random.default_rng(3).permutation(ts.frame["churned"].to_numpy())
+    train_workspace(churn=ts, holdout=HOLDOUT, config=mlflow_config)
+    client = MlflowClient(mlflow_config.tracking_uri)
+    assert [v.aliases for v in client.search_model_versions("name='cx-churn'")] == [[]]
+    version = client.get_model_version("cx-churn", "1")
+    assert version.tags["gate.decision"] == "refused"
+    assert version.tags["gate.reason"].startswith("no better than chance: churn: holdout AUC")
+    assert any("no better than chance" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
 
 
 def test_without_refit_all_the_registered_model_is_the_one_the_latest_fifth_judged(
