@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from benchmarks.bench_dashboard import fill_worklist, keys, measure, serve_copy, time_api
+from benchmarks.bench_dashboard import fill_worklist, measure, serve_copy, time_api
 from pipelines.cli import app
 from serving.keys import Role
 from tests.chromium import CHROMIUM, MISSING, screenshots
+from tests.serving.service_env import create_keys
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING)]
 ROUNDS = 3
@@ -38,7 +39,7 @@ def test_every_page_of_the_demo_company_loads_in_under_a_second(
     shots = screenshots(tmp_path)
 
     def run(base: str, copy: Path) -> dict[str, Any]:
-        keys_ = keys(copy)
+        keys_ = create_keys(copy)
         customer = fill_worklist(base, copy, keys_[Role.INGEST], keys_[Role.AGENT])
         time_api(base, keys_[Role.MANAGER], [("GET", "/overview", None)])  # the kept overview is made
         return measure(base, keys_, customer, ROUNDS, shots)
