@@ -216,8 +216,9 @@ class TreeTables:
         a large batch's first explanation.
         """
         new = np.flatnonzero(~self._known[ids])
-        self._owner[ids[new]] = new  # of rows sharing an entry, one write stays
-        return new[self._owner[ids[new]] == new]
+        entries = ids[new]
+        self._owner[entries] = new  # of rows sharing an entry, one write stays
+        return new[self._owner[entries] == new]
 
     def _fill_tree(self, tree: int, rows: FloatArray, ids: NDArray[np.intp]) -> None:
         contributions = np.asarray(

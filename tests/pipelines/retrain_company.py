@@ -41,15 +41,11 @@ def company_with_weak_champions(root: Path, customers: int = 800, seed: int = 3)
     loaded = load_workspace(shuffled)
     metrics, skipped = train_supported(loaded.tables, loaded.config, config, HoldoutSpec(), FAST_OPTIONS)
     assert set(metrics) == {"churn", "satisfaction"}, skipped
+    client = MlflowClient(config.tracking_uri)
     for kind in ("churn", "satisfaction"):  # the gate refuses a model no better than chance: by hand
         name = config.model_name(kind)
-        if champion_version(name, client=MlflowClient(config.tracking_uri)) is None:
-            promote_model(
-                name,
-                "1",
-                "chance-level champion for the retrain tests",
-                client=MlflowClient(config.tracking_uri),
-            )
+        if champion_version(name, client=client) is None:
+            promote_model(name, "1", "chance-level champion for the retrain tests", client=client)
     return workspace, config
 
 
