@@ -59,7 +59,13 @@ def draw_customers(rng: np.random.Generator, n: int, grid: TimeGrid) -> Customer
     """Draw `n` customers' attributes and hidden traits."""
     segment = rng.choice(len(P.SEGMENTS), n, p=P.SEGMENT_SHARE).astype(np.int8)
     plan = rng.choice(len(P.PLANS), n, p=P.PLAN_SHARE).astype(np.int8)
-    baseline = 7.8 + np.array([0.0, 0.2, 0.4])[plan] + np.array([0.0, -0.1, 0.1])[segment]
+    age_band = rng.choice(len(P.AGE_BANDS), n, p=P.AGE_SHARE).astype(np.int8)
+    baseline = (
+        7.8
+        + np.array([0.0, 0.2, 0.4])[plan]
+        + np.array([0.0, -0.1, 0.1])[segment]
+        + P.AGE_SATISFACTION[age_band]
+    )
     steps_per_year = 12 * 4
     rate_mean = P.RATES.orders_per_year / steps_per_year * np.array([1.0, 1.8, 3.0])[segment]
     plan_hazard = np.array([1.3, 1.0, 0.7])[plan] * np.array([1.0, 0.8, 0.5])[segment]
@@ -68,7 +74,7 @@ def draw_customers(rng: np.random.Generator, n: int, grid: TimeGrid) -> Customer
         segment=segment,
         region=rng.choice(len(P.REGIONS), n, p=P.REGION_SHARE).astype(np.int8),
         plan=plan,
-        age_band=rng.choice(len(P.AGE_BANDS), n, p=P.AGE_SHARE).astype(np.int8),
+        age_band=age_band,
         annual_value=_annual_value(rng, segment, plan),
         baseline=(baseline + rng.normal(0.0, 1.25, n)).astype(np.float32),
         sensitivity=rng.lognormal(0.0, 0.5, (n, 3)).astype(np.float32),

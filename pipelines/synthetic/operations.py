@@ -153,14 +153,19 @@ def step_background_contacts(w: World, active: np.ndarray, t0: int, t1: int) -> 
 def open_tickets(
     w: World, cust: np.ndarray, opened: np.ndarray, issue: np.ndarray, order_row: np.ndarray
 ) -> None:
-    """Support tickets: channel, priority (unhappy customers and bad issues escalate), reopening, closing."""
+    """Support tickets: channel, priority (bad issues escalate), reopening, closing.
+
+    Priority and reopening follow the issue, not the customer's mood: were the unhappy to escalate
+    more, an escalation would also stand for how unhappy its customer already was, and the models
+    would credit it with more harm than it does (the planted drivers' order would not be recoverable).
+    """
     rng, m = w.rng, len(cust)
     mood = w.latent[cust]
     channel = rng.choice(len(P.CHANNELS), m, p=P.CHANNEL_SHARE).astype(np.int8)
     severity = np.isin(issue, [ISSUE["lost_order"], ISSUE["refund_delay"], ISSUE["damaged_item"]])
-    urge = rng.normal(0.0, 1.0, m) + 0.45 * (6.5 - mood) + 0.8 * severity
+    urge = rng.normal(0.0, 1.0, m) + 0.8 * severity
     priority = np.digitize(urge, [-1.2, 1.0, 2.2]).astype(np.int8)
-    reopened = rng.random(m) < 0.07 + 0.05 * severity + 0.03 * np.clip(6.5 - mood, 0, 4)
+    reopened = rng.random(m) < 0.09 + 0.05 * severity
     hours = rng.lognormal(np.log(20.0), 1.0, m) * (1 + 2.5 * reopened)
     closed = opened + (hours * HOUR).astype(np.int64) + 5 * 60
     w.log.add(

@@ -21,6 +21,11 @@ PLAN_SHARE = np.array([0.55, 0.30, 0.15])
 PROMISE_DAYS = np.array([5, 3, 2])  # delivery promise per plan
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 AGE_SHARE = np.array([0.12, 0.24, 0.22, 0.18, 0.14, 0.10])
+# Older customers are a little happier on average and answer surveys more readily; premium customers
+# too. Both are visible in the `customers` table, so this part of who answers can be corrected for.
+AGE_SATISFACTION = np.array([-0.8, -0.45, 0.0, 0.25, 0.5, 0.8])
+AGE_RESPONSE = np.array([0.4, 0.65, 0.95, 1.25, 1.55, 1.85])
+PLAN_RESPONSE = np.array([0.8, 1.1, 1.4])
 
 CARRIERS = ("SwiftShip", "ParcelPro", "Northwind Freight", "BudgetPost", "EcoCourier")
 CARRIER_SHARE = np.array([0.30, 0.25, 0.15, 0.20, 0.10])
@@ -118,9 +123,9 @@ class Rates:
     verbatim: float = 0.022
     invite_after_delivery: float = 0.7
     invite_after_ticket: float = 0.8
-    respond_after_delivery: float = 0.09
-    respond_after_ticket: float = 0.11
-    respond_relationship: float = 0.10
+    respond_after_delivery: float = 0.14
+    respond_after_ticket: float = 0.3
+    respond_relationship: float = 0.15
     comment: float = 0.3
     churn_per_step: float = 0.0022
     nps_noise_sd: float = 1.6

@@ -68,9 +68,21 @@ def relationship_invites(w: World, active: np.ndarray, t0: int, t1: int) -> None
 
 
 def propensity(latent: np.ndarray) -> np.ndarray:
-    """Relative readiness to answer: the very unhappy and the very happy answer more (mean ~1)."""
+    """Relative readiness to post a review or comment: the very unhappy and the very happy more (mean ~1)."""
     z = (latent - 7.2) / 1.6
     return np.clip(0.55 + 0.45 * z**2, 0.0, 3.0)
+
+
+def readiness(w: World, cust: np.ndarray, latent: np.ndarray) -> np.ndarray:
+    """Relative readiness to answer (mean ~1), mostly from what the `customers` table shows.
+
+    Older and premium customers answer more readily (`params.AGE_RESPONSE`, `PLAN_RESPONSE`); that
+    part a propensity model can see. The rest cannot be seen: the very unhappy and the very happy
+    answer a little more, as real respondents do.
+    """
+    z = (latent - 7.2) / 1.6
+    seen = P.AGE_RESPONSE[w.customers.age_band[cust]] * P.PLAN_RESPONSE[w.customers.plan[cust]]
+    return seen * np.clip(0.95 + 0.05 * z**2, 0.0, 1.25)
 
 
 def answer_due(w: World) -> None:
@@ -82,7 +94,7 @@ def answer_due(w: World) -> None:
     alive = w.churned_at[cust] > at
     cust, at, tp = cust[alive], at[alive], tp[alive]
     latent = w.latent[cust]
-    answers = w.rng.random(len(cust)) < RESPONSE_RATE[tp] * propensity(latent)
+    answers = w.rng.random(len(cust)) < RESPONSE_RATE[tp] * readiness(w, cust, latent)
     responded = at + (w.rng.exponential(1.0, len(cust)) * DAY).astype(np.int64)
     answers &= (responded < w.grid.end) & (responded < w.churned_at[cust])
     _count(w, tp, latent, answers)

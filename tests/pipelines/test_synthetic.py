@@ -153,11 +153,23 @@ def test_churned_customers_churn_once_and_have_no_later_events(tables: dict[str,
 # --- realism against the ground truth ----------------------------------------------------------
 
 
-def test_response_rates_per_metric_lie_between_5_and_15_percent(company: tuple[Path, dict[str, Any]]) -> None:
+def test_response_rates_per_metric_lie_between_8_and_25_percent(company: tuple[Path, dict[str, Any]]) -> None:
     _, truth = company
     assert set(truth["response_rates"]) == {"nps", "csat", "ces"}
     for metric, rate in truth["response_rates"].items():
-        assert 0.05 <= rate <= 0.15, metric
+        assert 0.08 <= rate <= 0.25, metric
+
+
+def test_older_customers_answer_more_readily_and_are_happier(company: tuple[Path, dict[str, Any]]) -> None:
+    # the part of the response bias a propensity model can see: the customers table shows the age band
+    workspace, _ = company
+    customers = pd.read_parquet(workspace / "customers.parquet").set_index("customer_id")
+    answers = pd.read_parquet(workspace / "surveys.parquet")["customer_id"].value_counts()
+    per_customer = answers.reindex(customers.index, fill_value=0).groupby(customers["age_band"]).mean()
+    assert per_customer["65+"] > 2.5 * per_customer["18-24"]
+    baseline = read_truth(workspace, "customers").set_index("customer_id")["baseline"]
+    by_age = baseline.groupby(customers["age_band"]).mean()
+    assert by_age["65+"] > by_age["18-24"] + 1.0
 
 
 def test_the_very_unhappy_and_very_happy_answer_more_often(company: tuple[Path, dict[str, Any]]) -> None:
