@@ -22,6 +22,7 @@ from pipelines.scoring import Champions, load_champions, score_features
 from pipelines.what_if import customer_value, what_if
 from training.insight.calibration import calibration_curves
 from training.insight.drivers import TOP_DRIVERS, Hits, drivers_of
+from training.insight.exposure import window_exposure
 from training.insight.population import Population, population_figures
 from training.insight.worklist import worklist_head, worklist_rows
 from training.tracking import MlflowConfig
@@ -152,10 +153,13 @@ def build_population(
     champions = load_champions(mlflow_config) if champions is None else champions
     baseline = score_features(before, mlflow_config, ("satisfaction",), False, champions)
     current = score_base(now, champions)  # churn too: its reasons are drivers
-    columns = [c for c in before.columns if c not in KEYS]
+    # The propensity reads the start's features and the window's events (what invites a survey)
+    exposure = window_exposure(tables, ids, start, moment)
+    seen = pd.concat([before.reset_index(drop=True), exposure], axis=1)
+    columns = [c for c in seen.columns if c not in KEYS]
     indexed = customers.set_index("customer_id")
     groups = indexed.loc[ids, segment_columns(indexed)].reset_index(drop=True)
-    population = Population(pd.Series(ids), current.scores, baseline, before, columns, answers, groups)
+    population = Population(pd.Series(ids), current.scores, baseline, seen, columns, answers, groups)
     return ScoredPopulation(population, now, current.hits)
 
 

@@ -23,7 +23,8 @@ ASSUMPTIONS = {
     "surveys' own response bias makes this rarely true",
     "model": "the models' predicted answers are right on average for every customer, including "
     "kinds of customer who seldom answer and so were seldom trained on",
-    "corrected": "given the features known at the window's start, whether a customer answers does not "
+    "corrected": "given the features known at the window's start and how many events of each kind "
+    "(deliveries, tickets, calls ...) the window brought them, whether a customer answers does not "
     "depend on what they would answer (no unobserved reason links the two); every customer had a chance "
     "to answer (propensities are clipped at {clip}); an answer in the window reads the customer's "
     "satisfaction at its end; the interval covers sampling noise only, not a breach of these",
@@ -37,7 +38,8 @@ class Population:
     Attributes:
         current: scores now (the model-based figure).
         baseline: scores at the window's start (what the answers correct).
-        features: features at the window's start (what the response propensity reads).
+        features: features at the window's start and the window's event counts (what the response
+            propensity reads; `exposure.window_exposure`).
         feature_columns: the feature columns of `features`.
         answers: `customer_id`, `metric`, `score` of the window's answers (latest per customer wins).
         groups: segment-like columns to break the figures down by.
