@@ -20,7 +20,8 @@ FAMILIES: dict[str, re.Pattern[str]] = {
         "late_delivery": r"^deliveries_(late|days_late|open_overdue)(_|$)",
         "lost_order": r"^deliveries_status_lost",
         "damaged_item": r"^deliveries_status_damaged",
-        "product_defect": r"^warranty_claims_(any|reason|product|amount)(_|$)",
+        # every claim is a product defect: any claim family but the rejections records one
+        "product_defect": r"^warranty_claims_(?!rejected|outcome_rejected)",
         "claim_rejected": r"^warranty_claims_(rejected|outcome_rejected)",
         "ticket_reopened": r"^tickets_reopened",
         "ticket_escalated": r"^tickets_(escalated|priority)",

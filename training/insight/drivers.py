@@ -9,7 +9,9 @@ base (mean over everyone, zero where the feature was not among a customer's reas
 A driver is a family of features: the same measure over its windows (`deliveries_days_late_sum_30d`,
 `_90d`, `_all`) is one thing to fix, so a customer's pushes are summed over the family. Features of
 past survey answers are left out: an earlier score is the customer's satisfaction itself, not a
-cause the company can act on, and it would otherwise outrank every experience that shaped it.
+cause the company can act on, and it would otherwise outrank every experience that shaped it. The
+customer's own attributes (age band, plan, tenure) are left out too: they say who is less satisfied,
+which the figures per segment show, not what made them so.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 TOP_DRIVERS = 10
-NOT_DRIVERS = ("surveys_",)  # past answers: the outcome itself (see the module's docstring)
+# past answers (the outcome itself) and who the customer is (`customer_age_band`: a segment, shown as
+# one, not something that happened to them); see the module's docstring
+NOT_DRIVERS = ("surveys_", "customer_")
 _WINDOW = re.compile(r"_(?:\d+d|all)$")
 
 
