@@ -154,14 +154,15 @@ def test_drivers_rank_by_push_per_customer_of_the_base_and_say_whom_they_reach()
     assert rows[1]["share_by"]["segment"] == {"consumer": 0.0, "smb": 0.2}
 
 
-def test_a_driver_sums_its_windows_per_customer_and_past_answers_are_not_drivers() -> None:
+def test_a_driver_sums_its_windows_per_customer_and_past_answers_and_attributes_are_not_drivers() -> None:
     def reason(feature: str, push: float) -> dict[str, object]:
         return {"feature": feature, "sentence": "", "value": 1, "log_odds": push}
 
     late = [reason("deliveries_days_late_sum_30d", 0.2), reason("deliveries_days_late_sum_all", 0.3)]
     answered = reason("surveys_nps_score_mean_all", 2.0)
+    young = reason("customer_age_band", 1.5)  # who the customer is: a segment, not a driver
     wait = reason("calls_wait_s_mean_90d", 0.4)
-    cells = [json.dumps([*late, answered])] * 4 + [json.dumps([wait, answered])] * 4
+    cells = [json.dumps([*late, answered, young])] * 4 + [json.dumps([wait, answered])] * 4
     rows = population_drivers(pd.Series(cells), pd.DataFrame({"segment": ["a"] * 8}), "nps")
     assert [r["feature"] for r in rows] == ["deliveries_days_late_sum", "calls_wait_s_mean"]
     assert rows[0]["customers"] == 4 and rows[0]["mean_push"] == pytest.approx(0.5)
