@@ -26,7 +26,7 @@ from training.workspace import as_training_set
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
-CUSTOMERS = 400
+CUSTOMERS = 700
 CX_YML = 'metrics:\n  effort5: {low: 1, high: 5, negative_min: 4, description: "effort, five-point scale"}\n'
 
 
@@ -34,11 +34,12 @@ CX_YML = 'metrics:\n  effort5: {low: 1, high: 5, negative_min: 4, description: "
 def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """CUSTOMERS customers, enough for both churn outcomes in the calibration slice.
 
-    Surveys carry 240 `cxi_easy` and 240 `effort5` answers more; CES is left thin.
+    Surveys carry 240 `cxi_easy` and 240 `effort5` answers more; CES is cut to 12 answers, too thin to fit.
     """
     folder = tmp_path_factory.mktemp("options") / "company"
     generate_company(folder, customers=CUSTOMERS, seed=4)
     surveys = pd.read_parquet(folder / "surveys.parquet")
+    surveys = surveys[(surveys["metric"] != "ces") | (surveys.groupby("metric").cumcount() < 12)]
     rng = np.random.default_rng(4)
     extra = []
     for metric, high in (("cxi_easy", 10), ("effort5", 5)):
@@ -62,7 +63,7 @@ def test_train_with_a_customer_holdout_one_cutoff_a_horizon_and_metrics_out_then
         "--churn-cutoffs",
         "2026-01-01",
         "--churn-horizon-days",
-        "60",
+        "120",
         "--metrics-out",
         str(metrics_out),
     ]
