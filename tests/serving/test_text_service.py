@@ -9,16 +9,21 @@ from fastapi import HTTPException
 
 from features.config import load_config
 from features.validation import load_workspace
-from models.mlflow_config import MlflowConfig
+from pipelines.synthetic.company import generate_company
 from pipelines.text import TextOptions, train_text
 from serving.text import TEXT_MODELS_FOLDER, TextService
 
 
-def test_text_scores_come_redacted_with_sentiment_and_theme(
-    trained: tuple[Path, MlflowConfig],
-    tmp_path: Path,
-) -> None:
-    loaded = load_workspace(trained[0], load_config(trained[0]))
+@pytest.fixture(scope="module")
+def texts_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """800 customers: comments enough for a TF-IDF head to tell a late, cancelling customer as negative."""
+    folder = tmp_path_factory.mktemp("texts") / "company"
+    generate_company(folder, customers=800, seed=1)
+    return folder
+
+
+def test_text_scores_come_redacted_with_sentiment_and_theme(texts_company: Path, tmp_path: Path) -> None:
+    loaded = load_workspace(texts_company, load_config(texts_company))
     options = TextOptions(head="tfidf", use_encoder=False, n_themes=3)
     train_text(loaded.tables, loaded.config.scales, tmp_path / TEXT_MODELS_FOLDER, options)
     result = TextService(tmp_path).score(

@@ -43,7 +43,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     """A company of 500 customers and an MLflow store where its champions were trained (fast trees)."""
     root = tmp_path_factory.mktemp("monitor")
     company, mlflow_config = root / "company", temporary_mlflow(root)
-    generate_company(company, customers=500, seed=5)
+    generate_company(company, customers=500, seed=6)
     loaded = load_workspace(company)
     metrics, skipped = train_supported(
         loaded.tables, loaded.config, mlflow_config, HoldoutSpec(), FitOptions(params=FAST)
