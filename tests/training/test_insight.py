@@ -256,3 +256,10 @@ def test_drivers_from_numeric_picks_equal_those_read_back_from_the_json_reasons(
     assert drivers_of(from_picks, 500, groups, "nps", 100) == population_drivers(
         pd.Series(cells), groups, "nps", 100
     )
+
+
+def test_picks_that_are_all_past_answers_or_attributes_give_no_driver() -> None:
+    features = ["surveys_nps_score_mean_all", "customer_age_band"]
+    columns = np.array([[0, 1], [1, -1]], dtype=np.intp)
+    pushes = np.array([[0.8, 0.3], [0.5, 0.0]])
+    assert picked_pushes(columns, pushes, features) == {}

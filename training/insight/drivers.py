@@ -150,6 +150,8 @@ def _grouped(
     known: list[str],
 ) -> Hits:
     """Hits per driver, rows ascending, drivers in the order of their first pick (`at`: row-major place)."""
+    if not len(family):  # no pick raises risk through a driver (every reason a past answer, say)
+        return {}
     order = np.lexsort((rows, family))
     rows, family, push, at = rows[order], family[order], push[order], at[order]
     present, starts = np.unique(family, return_index=True)
