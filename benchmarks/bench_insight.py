@@ -170,13 +170,12 @@ def main() -> None:
         f"{len(rows)} seeds of the generated company at {args.customers:,} customers; window: the last "
         f"{WINDOW_DAYS} days; the satisfaction model trained on answers before it.",
         "Truth: the expected answer of every customer the estimate covers had each been asked at the end "
-        "(`_truth/customers.parquet`). The generator's response propensity depends on latent satisfaction "
-        "itself, which features see only in part: some response bias is unobserved and cannot be fully "
-        "corrected. It is mostly who answers, not when: on seeds 0-3 at 5,000 customers, respondents' latent "
-        "satisfaction when they answered is within 0.05 points of theirs at the window's end (NPS and CSAT; "
-        "only CSAT's few answers after a closed ticket read 0.1-0.2 low, before recovery, "
-        "`_truth/surveys.parquet`), and it sits 0.1-0.4 points above the whole base's. A model trained on "
-        "such answers inherits the same lift, which the propensity, seeing only features, corrects in part.",
+        "(`_truth/customers.parquet`). Who answers, in the generator: older and premium customers answer "
+        "more readily, and older ones are happier (`params.AGE_RESPONSE`, `AGE_SATISFACTION`), which the "
+        "`customers` table shows; a ticket brings a CSAT survey that the unhappy-for-now answer "
+        "(`respond_after_ticket`), which the window's event counts show; and the very unhappy and very "
+        "happy answer a little more (`surveys.readiness`), which no feature shows and no estimate can "
+        "correct. The propensity reads the features at the window's start and the window's event counts.",
     ]
     for name in FIGURES:
         body += table(rows, name)
