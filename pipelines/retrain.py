@@ -21,6 +21,7 @@ from features.validation import ValidationReport
 from pipelines.monitoring import monitor_validated, validated_workspace
 from pipelines.reload_notify import Notified, notify_service
 from serving.scorer import RegistryUnavailable, champion_versions
+from training.evaluate import MIN_CLASS_FOR_CHANCE, Z_ONE_SIDED_95
 from training.fitting import FitOptions
 from training.monitoring.monitor import MonitorReport
 from training.pipeline import HoldoutSpec
@@ -158,6 +159,10 @@ def gate_rule(config: MlflowConfig) -> dict[str, Any]:
         "negative side's AUC), challenger and champion scored on the challenger's holdout",
         "min_auc_gain": config.promotion.min_auc_gain,
         "max_ece_increase": config.promotion.max_ece_increase,
+        # every version, the first included, before it is compared with the champion
+        "chance": f"refused when its holdout AUC does not clear 0.5 by {Z_ONE_SIDED_95:.3f} standard "
+        f"errors of the AUC under chance (one-sided 95%); judged with at least {MIN_CLASS_FOR_CHANCE} "
+        "of each outcome",
     }
 
 

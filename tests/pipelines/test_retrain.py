@@ -104,6 +104,7 @@ def test_challengers_the_gate_passes_are_promoted_and_an_unreachable_service_exi
     assert not outcome.notified[0].ok and "did not reload" in outcome.reason
     assert "beats the champion" in outcome.models["satisfaction"]["reason"], "true labels beat shuffled ones"
     assert outcome.as_dict()["gate"]["max_ece_increase"] == 1.0
+    assert "does not clear 0.5 by 1.645 standard errors" in outcome.as_dict()["gate"]["chance"]
 
 
 def test_a_challenger_short_of_the_margin_is_registered_but_not_promoted(
