@@ -117,6 +117,10 @@ def _response_bias(world: World) -> dict[str, Any]:
         "latent_band": bands,
         "invited": s.band_invited.tolist(),
         "response_rate": rates.round(4).tolist(),
+        # the part of who answers that the customers table shows (`surveys.readiness`)
+        "readiness_by_age_band": dict(zip(P.AGE_BANDS, P.AGE_RESPONSE.tolist(), strict=True)),
+        "readiness_by_plan": dict(zip(P.PLANS, P.PLAN_RESPONSE.tolist(), strict=True)),
+        "satisfaction_by_age_band": dict(zip(P.AGE_BANDS, P.AGE_SATISFACTION.tolist(), strict=True)),
     }
 
 

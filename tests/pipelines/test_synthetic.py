@@ -167,6 +167,8 @@ def test_older_customers_answer_more_readily_and_are_happier(company: tuple[Path
     answers = pd.read_parquet(workspace / "surveys.parquet")["customer_id"].value_counts()
     per_customer = answers.reindex(customers.index, fill_value=0).groupby(customers["age_band"]).mean()
     assert per_customer["65+"] > 2.5 * per_customer["18-24"]
+    readiness = json.loads((workspace / "_truth" / "summary.json").read_text())["response_bias"]
+    assert readiness["readiness_by_age_band"]["65+"] > readiness["readiness_by_age_band"]["18-24"]
     baseline = read_truth(workspace, "customers").set_index("customer_id")["baseline"]
     by_age = baseline.groupby(customers["age_band"]).mean()
     assert by_age["65+"] > by_age["18-24"] + 1.0
