@@ -8,10 +8,12 @@ The scoring set is every customer as of one moment. All three run the same catal
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features.catalogue import CHURN_V1, SATISFACTION_V1, Catalogue, FeatureService
@@ -159,6 +161,7 @@ def build_scoring_sets(
     ids: Sequence[str],
     moments: Sequence[pd.Timestamp],
     catalogue: Catalogue | None = None,
+    points: pd.DataFrame | None = None,
 ) -> list[pd.DataFrame]:
     """`build_scoring_set` of the customers `ids` (in that order) at each moment, in one engine pass.
 
@@ -170,13 +173,18 @@ def build_scoring_sets(
         ids: the customers, each existing at every moment.
         moments: the moments to score at.
         catalogue: the features to compute (default: the tables' own).
+        points: further `customer_id`, `as_of` rows (each customer at a moment of its own), built in
+            the same pass and returned last, in their order.
     """
     column = pd.Series(list(ids), dtype=tables["customers"]["customer_id"].dtype)
-    keys = pd.concat([pd.DataFrame({"customer_id": column, "as_of": _utc(m)}) for m in moments])
+    keys = [pd.DataFrame({"customer_id": column, "as_of": _utc(m)}) for m in moments]
+    if points is not None:
+        at = pd.to_datetime(points["as_of"], utc=True)
+        keys.append(points[["customer_id"]].astype(column.dtype).assign(as_of=at).reset_index(drop=True))
     catalogue = catalogue if catalogue is not None else build_catalogue(dict(tables), config)
-    built = compute_features(tables, keys, catalogue)
-    n = len(column)
-    return [built.iloc[k * n : (k + 1) * n].reset_index(drop=True) for k in range(len(moments))]
+    built = compute_features(tables, pd.concat(keys, ignore_index=True), catalogue)
+    bounds = np.cumsum([0, *(len(k) for k in keys)])
+    return [built.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
 
 
 def churn_examples(

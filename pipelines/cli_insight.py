@@ -47,7 +47,7 @@ def report(
 
     _check_report_folder(out, workspace)
     loaded = load_workspace(workspace, load_config(workspace))
-    with console.status("Scoring the base at the window's start and now…"):
+    with console.status("Scoring the base now, and each answer of the window at its moment…"):
         try:
             summary = whole_base(
                 loaded.tables, loaded.config, load_mlflow_config(mlflow_config), _moment(as_of), window_days

@@ -133,8 +133,9 @@ def build_population(
 ) -> ScoredPopulation:
     """Customers who existed at `start` and had not churned by `moment`, scored at both moments.
 
-    Their features at both moments come from one engine pass. Only the scores now carry reasons
-    (they give the drivers), summed per driver as numbers; the window's start needs the scores alone.
+    Their features at both moments, and at each window answer's moment, come from one engine pass.
+    Only the scores now carry reasons (they give the drivers), summed per driver as numbers; the
+    start's features feed the response propensity, and the answers' the predictions they correct.
     """
     answers = _answers(tables["surveys"], start, moment)
     if answers.empty:
@@ -149,9 +150,18 @@ def build_population(
     if existed.empty:
         raise DataProblem(_nobody_before(customers, start, moment))
     ids = active_customers(tables, moment, set(existed))
-    before, now = build_scoring_sets(tables, config, ids, (start, moment))
+    answers = answers[answers["customer_id"].isin(set(ids))].reset_index(drop=True)
+    if answers.empty:
+        raise DataProblem(
+            "none of the window's answers came from a customer of the base (one who existed at its start "
+            "and had not churned by its end); choose another --as-of or --window-days"
+        )
+    points = answers.rename(columns={"responded_at": "as_of"})
+    before, now, at_answers = build_scoring_sets(tables, config, ids, (start, moment), points=points)
     champions = load_champions(mlflow_config) if champions is None else champions
-    baseline = score_features(before, mlflow_config, ("satisfaction",), False, champions)
+    # each answer against the satisfaction model's prediction at its own moment (`estimates.aipw`)
+    predicted = score_features(at_answers, mlflow_config, ("satisfaction",), False, champions)
+    answers = pd.concat([answers, predicted.drop(columns="customer_id")], axis=1)
     current = score_base(now, champions)  # churn too: its reasons are drivers
     # The propensity reads the start's features and the window's events (what invites a survey)
     exposure = window_exposure(tables, ids, start, moment)
@@ -159,14 +169,16 @@ def build_population(
     columns = [c for c in seen.columns if c not in KEYS]
     indexed = customers.set_index("customer_id")
     groups = indexed.loc[ids, segment_columns(indexed)].reset_index(drop=True)
-    population = Population(pd.Series(ids), current.scores, baseline, seen, columns, answers, groups)
+    population = Population(pd.Series(ids), current.scores, seen, columns, answers, groups)
     return ScoredPopulation(population, now, current.hits)
 
 
 def _answers(surveys: pd.DataFrame, start: pd.Timestamp, moment: pd.Timestamp) -> pd.DataFrame:
+    """The window's answers, the latest of each customer and metric only (the one the figures read)."""
     inside = (surveys["responded_at"] >= start) & (surveys["responded_at"] < moment)
-    ordered = surveys.loc[inside].sort_values("responded_at")
-    return ordered[["customer_id", "metric", "score"]].reset_index(drop=True)
+    ordered = surveys.loc[inside].sort_values("responded_at", kind="stable")
+    latest = ordered.drop_duplicates(["customer_id", "metric"], keep="last")
+    return latest[["customer_id", "metric", "responded_at", "score"]].reset_index(drop=True)
 
 
 def active_customers(tables: Mapping[str, pd.DataFrame], moment: pd.Timestamp, ids: set[str]) -> list[str]:

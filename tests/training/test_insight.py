@@ -47,6 +47,25 @@ def test_aipw_recovers_the_mean_that_respondents_and_a_biased_model_miss() -> No
     assert result.n_respondents == answered.sum()
 
 
+def test_an_answer_that_reads_a_passing_dip_carries_only_the_models_own_error_to_the_base() -> None:
+    # after a ticket customers answer more, and lower for a while; by the window's end the dip is gone
+    rng = np.random.default_rng(5)
+    n = 20_000
+    truth = rng.normal(7.0, 1.0, n)  # each customer's answer had they been asked at the end
+    ticket = rng.random(n) < 0.3
+    propensity = np.where(ticket, 0.6, 0.1)
+    answered = rng.random(n) < propensity
+    dip = np.where(ticket, -1.5, 0.0)
+    answers = np.where(answered, truth + dip + rng.normal(0.0, 0.5, n), np.nan)
+    now = truth + 0.4 + rng.normal(0.0, 0.5, n)  # the model is 0.4 too kind to everyone
+    at_answer = now + dip  # ... and at the answer's moment it sees the ticket, as it was trained to
+    corrected = estimate(now, at_answer, answers, propensity)
+    naive = estimate(now, now, answers, propensity)  # as if the answer read the customer at the end
+    assert corrected.corrected == pytest.approx(truth.mean(), abs=0.05)
+    assert corrected.interval[0] < truth.mean() < corrected.interval[1]
+    assert naive.corrected < truth.mean() - 0.3  # the dip, read as lasting
+
+
 def test_one_design_matrix_serves_every_fit_as_the_whole_pipeline_would() -> None:
     # the report encodes the features once for all metrics: each fit must equal the pipeline's own
     features, _, answered = biased_base(3_000, seed=4)
@@ -74,7 +93,7 @@ def test_the_95_interval_covers_the_truth_about_95_times_in_200() -> None:
 def test_with_a_perfect_model_the_correction_adds_nothing() -> None:
     truth = np.linspace(0, 10, 101)
     answers = np.where(np.arange(101) % 3 == 0, truth, np.nan)
-    value, se = aipw(truth, answers, np.full(101, 0.3))
+    value, se = aipw(truth, truth, answers, np.full(101, 0.3))
     assert value == pytest.approx(truth.mean())
     assert se == pytest.approx(truth.std(ddof=1) / np.sqrt(101))
 
@@ -105,9 +124,10 @@ def small_population(seed: int = 0, n: int = 3000) -> Population:
     answer = np.where(u < p_detractor, 3.0, np.where(u < p_detractor + p_promoter, 10.0, 8.0))
     asked = rng.random(n) < 0.4
     answers = pd.DataFrame({"customer_id": ids[asked], "metric": "nps", "score": answer[asked]})
+    answers = pd.concat([answers.reset_index(drop=True), scores[asked].reset_index(drop=True)], axis=1)
     features = pd.DataFrame({"tenure": rng.normal(0, 1, n)})
     groups = pd.DataFrame({"segment": segment})
-    return Population(ids, scores, scores, features, ["tenure"], answers, groups)
+    return Population(ids, scores, features, ["tenure"], answers, groups)
 
 
 def test_population_figures_give_every_figure_whole_and_per_segment_with_assumptions() -> None:
@@ -130,7 +150,6 @@ def test_a_metric_nobody_answered_gives_no_figure() -> None:
     population = Population(
         population.customer_id,
         population.current,
-        population.baseline,
         population.features,
         ["tenure"],
         population.answers.iloc[0:0],

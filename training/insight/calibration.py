@@ -1,7 +1,8 @@
 """Out-of-time calibration: predicted chances of a negative answer against the answers that came.
 
-The predictions are the ones made at the window's start, before any of the window's answers, so a
-calibration curve here is what a CX team can trust the model's probabilities to mean next quarter.
+Each answer of the window is set against the prediction made at its moment from the features known
+just before it, as the model is used. With a model trained before the window (as `retrain` judges
+its candidates), a curve here is what a CX team can trust the model's probabilities to mean.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ def calibration_curves(
     curves: dict[str, list[dict[str, float]]] = {}
     for metric, scale in scales.items():
         column = f"{metric}_negative_probability"
-        if column not in population.baseline.columns:
+        if column not in population.answers.columns:
             continue
         answers = answers_of(population, metric)
         answered = ~np.isnan(answers)
         if answered.sum() < MIN_ANSWERS:
             continue
-        predicted = population.baseline[column].to_numpy(dtype=float)[answered]
+        predicted = answers_of(population, metric, column)[answered]
         observed = np.array([scale.is_negative(v) for v in answers[answered]], dtype=float)
         curves[metric] = reliability_bins(predicted, observed, bins)
     return curves

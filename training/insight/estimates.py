@@ -2,12 +2,17 @@
 
 The corrected figure is the augmented inverse-propensity-weighted (AIPW) mean
 
-    ψ = mean_i [ m_i + R_i / π_i · (y_i − m_i) ]
+    ψ = mean_i [ m_i + R_i / π_i · (y_i − a_i) ]
 
-over every customer `i`: the model's prediction `m_i` for everyone, plus each respondent's residual
-weighted by the inverse of their estimated response propensity `π_i`. It is unbiased when either the
-predictions or the propensities are right given the features (hence "doubly robust"); when both are
-off, it is still no worse than the better of them in the usual cases.
+over every customer `i`: the model's prediction `m_i` for everyone now, plus each respondent's
+residual weighted by the inverse of their estimated response propensity `π_i`. The residual is the
+answer `y_i` less the model's prediction `a_i` *at the moment of that answer*, from the features
+known just before it, exactly as the model was trained: an answer that followed a late parcel or
+a closed ticket reads the customer's mood of that moment, which the model at that moment also
+sees, so only the model's own error is carried to the base, not the passing dip. It is unbiased
+when either the predictions or the propensities are right given the features (hence "doubly
+robust"), provided the model's error for a customer at the moment they answered is its error for
+them now.
 
 The 95% interval comes from the estimator's influence function, `ψ ± 1.96 · sd(φ) / √n` with
 `φ_i` the bracket above, not from a bootstrap: the predictions come from a model fitted before the
@@ -68,26 +73,27 @@ class Estimate:
         }
 
 
-def aipw(baseline: Floats, answers: Floats, propensity: Floats) -> tuple[float, float]:
+def aipw(current: Floats, predicted: Floats, answers: Floats, propensity: Floats) -> tuple[float, float]:
     """The AIPW mean and its standard error.
 
     Args:
-        baseline: every customer's prediction from before the answers (`m_i`).
+        current: every customer's prediction now (`m_i`).
+        predicted: the prediction at the moment of each customer's answer (`a_i`; unread elsewhere).
         answers: every customer's answer, NaN where they did not answer (`R_i = 0`).
         propensity: every customer's estimated chance of answering, already clipped away from 0.
     """
     answered = ~np.isnan(answers)
-    residual = np.where(answered, np.nan_to_num(answers) - baseline, 0.0)
-    phi = baseline + residual / propensity
+    residual = np.where(answered, np.nan_to_num(answers) - np.nan_to_num(predicted), 0.0)
+    phi = current + residual / propensity
     return float(phi.mean()), float(phi.std(ddof=1) / np.sqrt(len(phi)))
 
 
-def estimate(current: Floats, baseline: Floats, answers: Floats, propensity: Floats) -> Estimate:
+def estimate(current: Floats, predicted: Floats, answers: Floats, propensity: Floats) -> Estimate:
     """The three figures over the customers of these aligned arrays.
 
     Args:
         current: every customer's prediction now (the model-based figure is its mean).
-        baseline: every customer's prediction from before the answers, which the answers correct.
+        predicted: the prediction at the moment of each customer's answer, which the answer corrects.
         answers: every customer's answer in the window, NaN where none.
         propensity: every customer's clipped chance of answering in the window.
     """
@@ -96,6 +102,6 @@ def estimate(current: Floats, baseline: Floats, answers: Floats, propensity: Flo
     respondents = float(answers[answered].mean()) if n else None
     corrected, interval = None, None
     if n >= MIN_RESPONDENTS:
-        corrected, se = aipw(baseline, answers, propensity)
+        corrected, se = aipw(current, predicted, answers, propensity)
         interval = (corrected - Z_95 * se, corrected + Z_95 * se)
     return Estimate(len(current), n, respondents, float(np.mean(current)), corrected, interval)

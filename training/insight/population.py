@@ -1,8 +1,9 @@
 """The whole base's satisfaction three ways, over every customer and within each segment.
 
-Design: the window's answers are corrected against predictions made at the window's *start*, from
-features known then, so neither the predictions nor the response propensity can read the answers
-they are judged by. The model-based figure is the mean of the predictions *now*.
+Design: the model-based figure is the mean of the predictions *now*. Each answer of the window is
+set against the prediction made at its own moment, from the features known just before it (as the
+model was trained), so that no prediction reads the answer it is judged by; the response propensity
+reads the features at the window's *start* and the window's events, never the answers.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ ASSUMPTIONS = {
     "corrected": "given the features known at the window's start and how many events of each kind "
     "(deliveries, tickets, calls ...) the window brought them, whether a customer answers does not "
     "depend on what they would answer (no unobserved reason links the two); every customer had a chance "
-    "to answer (propensities are clipped at {clip}); an answer in the window reads the customer's "
-    "satisfaction at its end; the interval covers sampling noise only, not a breach of these",
+    "to answer (propensities are clipped at {clip}); the models' error for a customer at the moment "
+    "they answered is their error for that customer at the window's end; the interval covers "
+    "sampling noise only, not a breach of these",
 }
 
 
@@ -37,28 +39,35 @@ class Population:
 
     Attributes:
         current: scores now (the model-based figure).
-        baseline: scores at the window's start (what the answers correct).
         features: features at the window's start and the window's event counts (what the response
             propensity reads; `exposure.window_exposure`).
         feature_columns: the feature columns of `features`.
-        answers: `customer_id`, `metric`, `score` of the window's answers (latest per customer wins).
+        answers: `customer_id`, `metric`, `score` of the window's answers (latest per customer and
+            metric wins), each with the score columns predicted at its moment (what it corrects).
         groups: segment-like columns to break the figures down by.
     """
 
     customer_id: pd.Series
     current: pd.DataFrame
-    baseline: pd.DataFrame
     features: pd.DataFrame
     feature_columns: Sequence[str]
     answers: pd.DataFrame
     groups: pd.DataFrame
 
 
-def answers_of(population: Population, metric: str) -> np.ndarray:
-    """Each customer's latest answer of `metric` in the window; NaN where none."""
+def answers_of(population: Population, metric: str, column: str = "score") -> np.ndarray:
+    """Each customer's latest answer of `metric` in the window (or `column` of its row); NaN where none."""
     rows = population.answers[population.answers["metric"] == metric]
-    latest = rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")["score"]
+    latest = rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")[column]
     return population.customer_id.map(latest).to_numpy(dtype=float)
+
+
+def predicted_at_answers(population: Population, metric: str) -> pd.DataFrame:
+    """The scores predicted at the moment of each customer's latest `metric` answer; NaN rows where none."""
+    rows = population.answers[population.answers["metric"] == metric]
+    latest = rows.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    columns = [c for c in population.current.columns if c in latest.columns]
+    return latest[columns].reindex(population.customer_id).reset_index(drop=True)
 
 
 def population_figures(
@@ -99,11 +108,12 @@ def population_figures(
 def _values(
     figure: Figure, population: Population, answers: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(current predictions, baseline predictions, answers) of one figure, aligned with customers."""
+    """(predictions now, predictions at the answers' moments, answers) of one figure, by customer."""
     answered = ~np.isnan(answers)
     values = np.full(len(answers), np.nan)
     values[answered] = figure.answer(answers[answered])
-    return figure.prediction(population.current), figure.prediction(population.baseline), values
+    at_answers = figure.prediction(predicted_at_answers(population, figure.metric))
+    return figure.prediction(population.current), at_answers, values
 
 
 def _add_levels(
@@ -122,6 +132,6 @@ def _add_levels(
             row = {"level": level, "customers": int((labels == level).sum())}
             rows.append(row)
         inside = labels == level
-        current, baseline, answers = (v[inside] for v in values)
-        part: Estimate = estimate(current, baseline, answers, propensity[inside])
+        current, predicted, answers = (v[inside] for v in values)
+        part: Estimate = estimate(current, predicted, answers, propensity[inside])
         row[name] = part.as_dict()
