@@ -49,7 +49,6 @@ from features.sources import (
 )
 
 MAX_LEVELS = 20  # text with more distinct values is free text or an id, not a category
-FREQUENT_VALUES = 5  # values counted per window, most frequent first
 POINT_AGGREGATIONS = frozenset({"last", "days_since_last", "trend"})
 
 
@@ -139,7 +138,10 @@ def _column_specs(table: str, column: str, values: pd.Series) -> list[MeasureSpe
     value_sql = q(column) if condition is None else when(condition, q(column))
     specs = [spec(_slug(column), needs, value_sql, label, ("last", ALL), text=True)]
     noun = NOUNS.get(table, table.replace("_", " "))
-    for value in values.value_counts().index[:FREQUENT_VALUES]:
+    # Every value is counted, not only the most frequent few: a cut by frequency moves as the data
+    # grows (a sixth product overtakes the fifth), and a champion trained before the move would then
+    # need a feature the next snapshot lacks, so scoring it would be refused.
+    for value in sorted(values.value_counts().index, key=str):
         name = f"{_slug(column)}_{_slug(str(value))}"
         sql = flag(f"{value_sql} = {lit(str(value))}")
         specs.append(spec(name, needs, sql, f"{noun} with {label} {value}", ("count", LONGEST)))

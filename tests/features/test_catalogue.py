@@ -35,6 +35,27 @@ def test_an_extra_low_cardinality_text_column_gets_its_latest_value_and_value_co
     assert row["tickets_team_returns_count_30d"] == 0
 
 
+def test_every_level_of_a_text_column_is_counted_so_shifting_frequencies_keep_the_features() -> None:
+    # a champion trained on one snapshot needs the same value counts from the next, where the sixth
+    # most frequent team may have overtaken the fifth
+    teams = ["a", "b", "c", "d", "e", "f", "g"]
+
+    def catalogue(weights: list[int]) -> set[str]:
+        team = [t for t, k in zip(teams, weights, strict=True) for _ in range(k)]
+        n = len(team)
+        tickets = {
+            "customer_id": ["C1"] * n,
+            "ticket_id": [f"T{i}" for i in range(n)],
+            "opened_at": [at("-2D")] * n,
+            "team": team,
+        }
+        return {name for name in names(build_catalogue(typed(tickets=tickets), CONFIG)) if "_team_" in name}
+
+    before, after = catalogue([7, 6, 5, 4, 3, 2, 1]), catalogue([1, 2, 3, 4, 5, 6, 7])
+    assert before == after
+    assert {f"tickets_team_{t}_count_all" for t in teams} <= before
+
+
 def test_scored_texts_give_features_per_window_source_and_theme() -> None:
     texts = {
         "customer_id": ["C1", "C1", "C1", "C1"],
