@@ -156,12 +156,17 @@ def build_population(
             "none of the window's answers came from a customer of the base (one who existed at its start "
             "and had not churned by its end); choose another --as-of or --window-days"
         )
-    points = answers.rename(columns={"responded_at": "as_of"})
-    before, now, at_answers = build_scoring_sets(tables, config, ids, (start, moment), points=points)
+    # each answer against the satisfaction model's prediction at its own moment (`estimates.aipw`);
+    # a delivery's NPS and CSAT answers share theirs, built and scored once
+    keys = answers[["customer_id", "responded_at"]]
+    point = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
+    points = keys.drop_duplicates().rename(columns={"responded_at": "as_of"})
+    before, now, at_points = build_scoring_sets(tables, config, ids, (start, moment), points=points)
     champions = load_champions(mlflow_config) if champions is None else champions
-    # each answer against the satisfaction model's prediction at its own moment (`estimates.aipw`)
-    predicted = score_features(at_answers, mlflow_config, ("satisfaction",), False, champions)
-    answers = pd.concat([answers, predicted.drop(columns="customer_id")], axis=1)
+    predicted = score_features(at_points, mlflow_config, ("satisfaction",), False, champions)
+    answers = pd.concat(
+        [answers, predicted.drop(columns="customer_id").iloc[point].reset_index(drop=True)], axis=1
+    )
     current = score_base(now, champions)  # churn too: its reasons are drivers
     # The propensity reads the start's features and the window's events (what invites a survey)
     exposure = window_exposure(tables, ids, start, moment)

@@ -7,13 +7,20 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.impute import SimpleImputer
 
 from features.contract import DEFAULT_METRICS
 from models.reasons import pick_strongest
 from training.insight.drivers import drivers_of, joined_hits, picked_pushes, population_drivers, reason_pushes
 from training.insight.estimates import aipw, estimate
 from training.insight.population import Population, population_figures
-from training.insight.propensity import design_matrix, fit_rows, propensity_model, response_propensity
+from training.insight.propensity import (
+    MedianImputer,
+    design_matrix,
+    fit_rows,
+    propensity_model,
+    response_propensity,
+)
 from training.insight.survey_plan import (
     PlanRules,
     draw_plan,
@@ -76,6 +83,17 @@ def test_one_design_matrix_serves_every_fit_as_the_whole_pipeline_would() -> Non
         pipeline = propensity_model(features, ["late", "plan"]).fit(features, who)
         expected = np.clip(pipeline.predict_proba(features)[:, 1], 0.02, 1.0)
         np.testing.assert_allclose(shared, expected, rtol=0, atol=1e-12)
+
+
+def test_the_median_imputer_fills_as_scikit_learns_does_an_empty_column_with_zero() -> None:
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(2_001, 6))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:, 4] = np.nan
+    ours = MedianImputer().fit(values[:1_000]).transform(values)
+    theirs = SimpleImputer(strategy="median", keep_empty_features=True).fit(values[:1_000]).transform(values)
+    np.testing.assert_array_equal(ours, theirs)
+    assert not np.isnan(ours).any() and (ours[:, 4] == 0).all()
 
 
 def test_the_95_interval_covers_the_truth_about_95_times_in_200() -> None:

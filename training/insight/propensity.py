@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -56,12 +56,38 @@ def _encoder(features: pd.DataFrame, columns: Sequence[str]) -> ColumnTransforme
         [
             (
                 "numeric",
-                make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
+                make_pipeline(MedianImputer(), StandardScaler()),
                 numeric,
             ),
             ("categorical", OneHotEncoder(handle_unknown="ignore", max_categories=20), categorical),
         ]
     )
+
+
+class MedianImputer(TransformerMixin, BaseEstimator):
+    """Missing numbers filled with their column's median (0 for a column with none at all).
+
+    `SimpleImputer(strategy="median")` takes the median through NumPy's masked arrays, which sort
+    every column whole: at a million customers that alone took 43 of the report's seconds, where
+    `nanmedian`'s partial sort of each column's present values takes a few.
+    """
+
+    def fit(self, X: NDArray[np.float64], y: object = None) -> MedianImputer:
+        """Learn each column's median."""
+        values = np.asarray(X, dtype=np.float64)
+        present = ~np.isnan(values).all(axis=0)
+        medians = np.zeros(values.shape[1])
+        if present.any():
+            medians[present] = np.nanmedian(values[:, present], axis=0)
+        self.medians_ = medians
+        return self
+
+    def transform(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The rows with each missing value replaced by its column's median."""
+        values = np.array(X, dtype=np.float64)
+        holes = np.isnan(values)
+        values[holes] = np.take(self.medians_, np.nonzero(holes)[1])
+        return values
 
 
 def response_propensity(
