@@ -175,7 +175,8 @@ def main() -> None:
         "`customers` table shows; a ticket brings a CSAT survey that the unhappy-for-now answer "
         "(`respond_after_ticket`), which the window's event counts show; and the very unhappy and very "
         "happy answer a little more (`surveys.readiness`), which no feature shows and no estimate can "
-        "correct. The propensity reads the features at the window's start and the window's event counts.",
+        "correct. The propensity reads the features at the window's start and the window's event counts; "
+        "each answer is set against the model's prediction at its own moment (`training.insight.estimates`).",
     ]
     for name in FIGURES:
         body += table(rows, name)
