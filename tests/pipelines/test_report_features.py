@@ -64,9 +64,7 @@ def test_each_answer_of_the_window_is_read_with_the_features_the_model_was_train
     *_, at_answers = build_scoring_sets(tables, config, ids, (start, moment), points=points)
     trained = build_satisfaction_set(tables, config)
     keys = ["customer_id", "responded_at"]
-    rows = trained.frame.drop_duplicates(keys).set_index(keys).loc[
-        pd.MultiIndex.from_frame(window[keys])
-    ]
+    rows = trained.frame.drop_duplicates(keys).set_index(keys).loc[pd.MultiIndex.from_frame(window[keys])]
     assert list(at_answers["customer_id"]) == list(window["customer_id"])
     names = list(trained.features)
     _same(at_answers[names], rows[names].reset_index(drop=True))
