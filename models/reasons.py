@@ -49,6 +49,11 @@ class Reason:
 MEASURE_WORDS = ("latest ", "average ", "total ", "largest ", "smallest ", "share ", "customer's ")
 
 
+# between a category feature and one of its levels, where a level stands alone (a driver
+# `deliveries_status_last=damaged`); the catalogue's names are slugs of a-z, 0-9 and _, never holding it
+LEVEL_MARK = "="
+
+
 def describe(description: str, value: Any) -> str:
     """A sentence for a feature's value, built from the catalogue's one-line description.
 

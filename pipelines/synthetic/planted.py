@@ -13,18 +13,21 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# Planted driver -> the feature families that record it (a pattern on the family's name).
+# Planted driver -> the feature families that record it (a pattern on the family's name); the first
+# that matches wins. A category's level is a family of its own (`deliveries_status_last=damaged`).
 FAMILIES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern)
     for name, pattern in {
         "late_delivery": r"^deliveries_(late|days_late|open_overdue)(_|$)",
-        "lost_order": r"^deliveries_status_lost",
-        "damaged_item": r"^deliveries_status_damaged",
-        # every claim is a product defect: any claim family but the rejections records one
-        "product_defect": r"^warranty_claims_(?!rejected|outcome_rejected)",
-        "claim_rejected": r"^warranty_claims_(rejected|outcome_rejected)",
+        "lost_order": r"^deliveries_status_(lost|last=lost$)",
+        "damaged_item": r"^deliveries_status_(damaged|last=damaged$)",
+        "claim_rejected": r"^warranty_claims_(rejected|outcome_rejected|outcome_last=rejected$)",
+        # every claim is a product defect (a rejection, matched above, adds its own hurt), and so is
+        # a ticket about one
+        "product_defect": r"^(warranty_claims_|tickets_category_(product_defect|last=product defect$))",
         "ticket_reopened": r"^tickets_reopened",
-        "ticket_escalated": r"^tickets_(escalated|priority)",
+        # the generator escalates the tickets it gives a high or urgent priority, not the low ones
+        "ticket_escalated": r"^tickets_(escalated|priority_(high|urgent)|priority_last=(high|urgent)$)",
         "long_wait": r"^calls_wait_s",
     }.items()
 }

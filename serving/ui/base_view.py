@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from features.sql import source_table
+from models.reasons import LEVEL_MARK, describe
 from serving.runtime import Runtime
 from serving.ui.places import REPORT_FOLDERS, SUMMARY_NAME
 from serving.ui.svg_charts import IntervalRow, bar_chart, calibration_chart, interval_chart
@@ -80,10 +81,14 @@ def driver_words(feature: str, words: Mapping[str, str]) -> str:
 
     Drivers are feature families (`deliveries_days_late_sum` for its 7/30/90-day and all-time
     windows); the catalogue describes each windowed member ("total days late ever"), so the family
-    reads as its all-time member's words with the window left out.
+    reads as its all-time member's words with the window left out; a category's level reads as the
+    category's words and the level.
     """
     if feature in words:
         return words[feature]
+    family, mark, level = feature.partition(LEVEL_MARK)
+    if mark:  # a category's level (`deliveries_status_last=damaged`): "status of the last delivery: damaged"
+        return describe(driver_words(family, words), level)
     members = [d for f, d in words.items() if _WINDOWED.fullmatch(f) and f.rsplit("_", 1)[0] == feature]
     if not members:
         return feature

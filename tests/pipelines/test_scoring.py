@@ -50,6 +50,7 @@ def test_the_reports_scoring_gives_the_same_scores_and_the_drivers_its_written_r
     pd.testing.assert_frame_equal(base.scores, full.drop(columns=written))
     assert list(base.hits) == [c.removesuffix(REASONS_SUFFIX) for c in written]
     assert reason_pushes(full["churn_reasons"])  # the churn model's risk is raised for some customers
+    assert "plan=basic" in base.hits["churn"]  # a category's level is a driver of its own
     for column in written:
         expected = reason_pushes(full[column])
         found = base.hits[column.removesuffix(REASONS_SUFFIX)]

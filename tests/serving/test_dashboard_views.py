@@ -80,6 +80,8 @@ def test_a_driver_family_reads_as_its_members_words_without_the_window() -> None
     assert driver_words("calls_wait_s_mean", words) == "average wait in seconds"
     assert driver_words("tenure_days", words) == "days since the customer joined"
     assert driver_words("text_theme_unknown", words) == "text_theme_unknown"  # nothing to say it better
+    words["deliveries_status_last"] = "status of the last delivery"
+    assert driver_words("deliveries_status_last=damaged", words) == "status of the last delivery: damaged"
 
 
 def test_the_summary_file_is_read_again_only_when_it_changes(tmp_path: Path) -> None:

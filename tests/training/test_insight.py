@@ -271,22 +271,38 @@ def test_a_large_base_fits_on_a_seeded_sample_and_still_predicts_everyone() -> N
 def test_drivers_from_numeric_picks_equal_those_read_back_from_the_json_reasons() -> None:
     # the report sums the picks as numbers; `cxpredict score` writes them as JSON: same drivers, same bits
     features = ["deliveries_days_late_sum_30d", "deliveries_days_late_sum_all", "surveys_nps_score_mean_all"]
-    features += ["calls_wait_s_mean_90d", "tenure_days", "theme_billing_count_90d"]
+    features += ["calls_wait_s_mean_90d", "tenure_days", "theme_billing_count_90d", "deliveries_status_last"]
     rng = np.random.default_rng(3)
     pushes = rng.normal(0, 0.4, (500, len(features))) * (rng.random((500, len(features))) < 0.6)
+    status = rng.choice(np.array(["damaged", "lost", None], dtype=object), 500)  # a category, some missing
     picks = pick_strongest(pushes, np.arange(len(features)), top=3)
     cells = [
-        json.dumps([{"feature": features[c], "log_odds": p} for c, p in zip(cs, ps, strict=True) if c >= 0])
-        for cs, ps in zip(picks.columns.tolist(), picks.pushes.tolist(), strict=True)
+        json.dumps(
+            [
+                {"feature": features[c], "value": status[row] if c == 6 else 1.0, "log_odds": p}
+                for c, p in zip(cs, ps, strict=True)
+                if c >= 0
+            ]
+        )
+        for row, (cs, ps) in enumerate(zip(picks.columns.tolist(), picks.pushes.tolist(), strict=True))
     ]
     groups = pd.DataFrame({"segment": rng.choice(["a", "b", "c"], 500)})
     from_json = reason_pushes(cells)
     chunks = [
-        (picked_pushes(picks.columns[a : a + 70], picks.pushes[a : a + 70], features), a)
+        (
+            picked_pushes(
+                picks.columns[a : a + 70], picks.pushes[a : a + 70], features, {6: status[a : a + 70]}
+            ),
+            a,
+        )
         for a in range(0, 500, 70)
     ]
     from_picks = joined_hits(chunks)
     assert list(from_picks) == list(from_json) and "deliveries_days_late_sum" in from_picks
+    # each level of the category is a driver of its own; a missing level reads as the family
+    assert {"deliveries_status_last=damaged", "deliveries_status_last=lost", "deliveries_status_last"} <= set(
+        from_picks
+    )
     for family, (rows, sums) in from_json.items():
         np.testing.assert_array_equal(from_picks[family][0], rows)
         np.testing.assert_array_equal(from_picks[family][1], sums)  # bit for bit: same additions in order

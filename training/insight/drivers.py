@@ -12,6 +12,10 @@ past survey answers are left out: an earlier score is the customer's satisfactio
 cause the company can act on, and it would otherwise outrank every experience that shaped it. The
 customer's own attributes (age band, plan, tenure) are left out too: they say who is less satisfied,
 which the figures per segment show, not what made them so.
+
+A category's level is a driver of its own (`deliveries_status_last=damaged`): a category pushes by
+its value, and a last parcel damaged and one lost are different things to fix, which one family
+`deliveries_status_last` would add up as one.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
+from models.reasons import LEVEL_MARK
 
 TOP_DRIVERS = 10
 # past answers (the outcome itself) and who the customer is (`customer_age_band`: a segment, shown as
@@ -33,9 +39,17 @@ NOT_DRIVERS = ("surveys_", "customer_")
 _WINDOW = re.compile(r"_(?:\d+d|all)$")
 
 
-def driver_family(feature: str) -> str | None:
-    """The driver a feature belongs to: its name without the window; None for a past answer."""
-    return None if feature.startswith(NOT_DRIVERS) else _WINDOW.sub("", feature)
+def driver_family(feature: str, value: object = None) -> str | None:
+    """The driver a feature belongs to: its name without the window; None for a past answer.
+
+    Args:
+        feature: the feature's name.
+        value: the feature's value; a text value (a category's level) names a driver of its own.
+    """
+    if feature.startswith(NOT_DRIVERS):
+        return None
+    family = _WINDOW.sub("", feature)
+    return f"{family}{LEVEL_MARK}{value}" if isinstance(value, str) else family
 
 
 Hits = dict[str, tuple[NDArray[np.intp], NDArray[np.float64]]]  # driver -> (rows, summed pushes)
@@ -46,7 +60,7 @@ def reason_pushes(reasons: Iterable[Any]) -> Hits:
     out: dict[str, dict[int, float]] = defaultdict(dict)
     for row, cell in enumerate(reasons):
         for reason in json.loads(cell) if isinstance(cell, str) else cell or []:
-            family = driver_family(reason["feature"])
+            family = driver_family(reason["feature"], reason.get("value"))
             if reason["log_odds"] > 0 and family is not None:
                 out[family][row] = out[family].get(row, 0.0) + float(reason["log_odds"])
     return {
@@ -107,7 +121,12 @@ def _shares(labels: pd.Series, where: np.ndarray, size: pd.Series) -> dict[str, 
     return {str(level): round(float(hit.get(level, 0)) / int(count), 4) for level, count in size.items()}
 
 
-def picked_pushes(columns: NDArray[np.intp], pushes: NDArray[np.float64], features: Sequence[str]) -> Hits:
+def picked_pushes(
+    columns: NDArray[np.intp],
+    pushes: NDArray[np.float64],
+    features: Sequence[str],
+    levels: Mapping[int, Sequence[object] | NDArray[Any]] | None = None,
+) -> Hits:
     """`reason_pushes` of a predictor's picks left as numbers (`Picks`), without writing or reading JSON.
 
     The same sums in the same order: per customer, a driver's pushes are added slot by slot as the
@@ -117,11 +136,15 @@ def picked_pushes(columns: NDArray[np.intp], pushes: NDArray[np.float64], featur
         columns: (rows, slots) positions in `features` of each row's picked features; -1 where none.
         pushes: the same shape, each pick's log-odds push; only those above 0 raise risk.
         features: the predictor's features, by position.
+        levels: the categories' values, feature position -> one per row as the reasons give them;
+            each text level is a driver of its own (`driver_family`).
     """
     names = [driver_family(name) for name in features]
     known = list(dict.fromkeys(name for name in names if name is not None))
     ids = np.array([-1 if name is None else known.index(name) for name in names] + [-1], dtype=np.intp)
     family = ids[columns]  # position -1 (no pick) reads the appended -1
+    for position, values in (levels or {}).items():
+        _by_level(family, columns == position, features[position], values, known)
     valid = (family >= 0) & (pushes > 0)
     width = columns.shape[1]
     if width == 0:
@@ -140,6 +163,26 @@ def picked_pushes(columns: NDArray[np.intp], pushes: NDArray[np.float64], featur
         found_at.append(rows * width + slot)
     joined = [np.concatenate(parts) for parts in (found_rows, found_family, found_push, found_at)]
     return _grouped(joined[0], joined[1], joined[2], joined[3], known)
+
+
+def _by_level(
+    family: NDArray[np.intp],
+    picked: NDArray[np.bool_],
+    feature: str,
+    values: Sequence[object] | NDArray[Any],
+    known: list[str],
+) -> None:
+    """Where `picked` (a category's picks), `family` becomes its level's driver; new drivers join `known`."""
+    plain = driver_family(feature)
+    if plain is None or not picked.any():  # a past answer's category, or never picked
+        return
+    codes, found = pd.factorize(np.asarray(values, dtype=object))  # a missing value's code: -1
+    named = [driver_family(feature, value) or plain for value in found] + [plain]  # -1 reads the last
+    for name in named:
+        if name not in known:
+            known.append(name)
+    level_ids = np.array([known.index(name) for name in named], dtype=np.intp)
+    family[picked] = level_ids[codes[np.nonzero(picked)[0]]]
 
 
 def _grouped(
