@@ -174,15 +174,17 @@ def _by_level(
 ) -> None:
     """Where `picked` (a category's picks), `family` becomes its level's driver; new drivers join `known`."""
     plain = driver_family(feature)
-    if plain is None or not picked.any():  # a past answer's category, or never picked
+    at = np.nonzero(picked)
+    if plain is None or not len(at[0]):  # a past answer's category, or never picked
         return
-    codes, found = pd.factorize(np.asarray(values, dtype=object))  # a missing value's code: -1
+    # only the picked rows' values: a category is among a few customers' strongest reasons
+    codes, found = pd.factorize(np.asarray(values, dtype=object)[at[0]])  # a missing value's code: -1
     named = [driver_family(feature, value) or plain for value in found] + [plain]  # -1 reads the last
     for name in named:
         if name not in known:
             known.append(name)
     level_ids = np.array([known.index(name) for name in named], dtype=np.intp)
-    family[picked] = level_ids[codes[np.nonzero(picked)[0]]]
+    family[at] = level_ids[codes]
 
 
 def _grouped(
