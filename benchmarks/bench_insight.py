@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -133,17 +134,29 @@ def driver_lines(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         "\n**Drivers** (the report's first driver families, read as the planted driver each records, "
         "`other:` where none; bar: the same as the planted order, first to last)\n",
-        "| seed | model | planted, by true effect | report's first | first right | order right |",
-        "|---:|---|---|---|---|---|",
+        "| seed | model | planted, by true effect | report's first | first right | same four | order right |",
+        "|---:|---|---|---|---|---|---|",
     ]
+    tally: Counter[str] = Counter()
     for row in (r for r in rows if "planted_drivers" in r):
         planted = row["planted_drivers"][:SHOWN_DRIVERS]
         for model, ranked in row["reported_drivers"].items():
             shown = ranked[:SHOWN_DRIVERS]
+            marks = {
+                "first": shown[:1] == planted[:1],
+                "four": set(shown) == set(planted),
+                "order": shown == planted,
+            }
+            tally.update(["all", *(k for k, hit in marks.items() if hit)])
             lines.append(
-                f"| {row['seed']} | {model} | {', '.join(planted)} | {', '.join(shown)} "
-                f"| {'yes' if shown[:1] == planted[:1] else 'NO'} | {'yes' if shown == planted else 'NO'} |"
+                f"| {row['seed']} | {model} | {', '.join(planted)} | {', '.join(shown)} | "
+                + " | ".join("yes" if marks[k] else "NO" for k in ("first", "four", "order"))
+                + " |"
             )
+    lines.append(
+        f"\nFirst driver right in {tally['first']} of {tally['all']}; the planted four first, in any order, "
+        f"in {tally['four']}; in their true order in {tally['order']}."
+    )
     return lines
 
 
@@ -178,6 +191,8 @@ def main() -> None:
         "correct. The propensity reads the features at the window's start and the window's event counts; "
         "each answer is set against the model's prediction at its own moment (`training.insight.estimates`).",
     ]
+    if args.write_only:
+        body.append(f"The rows were measured by the same command without `--write-only` ({results}).")
     for name in FIGURES:
         body += table(rows, name)
     body += driver_lines(rows)
