@@ -76,5 +76,5 @@ def _scored(model: PyFuncModel, chunk: pd.DataFrame) -> tuple[pd.DataFrame, dict
     scores, picks = predictor.predict_picks(chunk)
     features = predictor.features
     # a category's level is a driver of its own, as the written reasons' values name it
-    levels = {features.index(name): chunk[name].to_numpy(dtype=object) for name in predictor.categories}
+    levels = {features.index(name): chunk[name] for name in predictor.categories}
     return scores, {name: picked_pushes(p.columns, p.pushes, features, levels) for name, p in picks.items()}

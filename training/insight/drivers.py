@@ -125,7 +125,7 @@ def picked_pushes(
     columns: NDArray[np.intp],
     pushes: NDArray[np.float64],
     features: Sequence[str],
-    levels: Mapping[int, Sequence[object] | NDArray[Any]] | None = None,
+    levels: Mapping[int, Sequence[object] | NDArray[Any] | pd.Series] | None = None,
 ) -> Hits:
     """`reason_pushes` of a predictor's picks left as numbers (`Picks`), without writing or reading JSON.
 
@@ -169,7 +169,7 @@ def _by_level(
     family: NDArray[np.intp],
     picked: NDArray[np.bool_],
     feature: str,
-    values: Sequence[object] | NDArray[Any],
+    values: Sequence[object] | NDArray[Any] | pd.Series,
     known: list[str],
 ) -> None:
     """Where `picked` (a category's picks), `family` becomes its level's driver; new drivers join `known`."""
@@ -178,7 +178,11 @@ def _by_level(
     if plain is None or not len(at[0]):  # a past answer's category, or never picked
         return
     # only the picked rows' values: a category is among a few customers' strongest reasons
-    codes, found = pd.factorize(np.asarray(values, dtype=object)[at[0]])  # a missing value's code: -1
+    if isinstance(values, pd.Series):
+        picked_values = values.iloc[at[0]].to_numpy(dtype=object)
+    else:
+        picked_values = np.asarray(values, dtype=object)[at[0]]
+    codes, found = pd.factorize(picked_values)  # a missing value's code: -1
     named = [driver_family(feature, value) or plain for value in found] + [plain]  # -1 reads the last
     for name in named:
         if name not in known:
