@@ -31,7 +31,11 @@ Design: TypeAlias = "NDArray[np.float64] | sparse.spmatrix"  # dense or sparse, 
 
 
 def propensity_model(features: pd.DataFrame, columns: Sequence[str]) -> Pipeline:
-    """An unfitted pipeline: numbers imputed and scaled, categories one-hot, then a logistic regression."""
+    """An unfitted pipeline: numbers imputed and scaled, categories one-hot, then a logistic regression.
+
+    `_plain` codes a frame's categories by the values that frame holds, so the fitted pipeline scores
+    the rows it was fitted on (as the report does: every customer of the base), not another frame.
+    """
     return make_pipeline(FunctionTransformer(_plain), _encoder(features, columns), _regression())
 
 
