@@ -26,9 +26,13 @@ MAX_RUNS = 8
 
 def expected_churners(history: History, grid: TimeGrid, days: int = HORIZON_DAYS) -> float:
     """Churners expected within `days` after the end among its active customers, at their final hazard."""
+    return churners_at(history.final_hazard[history.alive[-1]], grid, days)
+
+
+def churners_at(hazard: np.ndarray, grid: TimeGrid, days: int = HORIZON_DAYS) -> float:
+    """Churners expected within `days` of customers with these per-step churn hazards."""
     steps = days * DAY / float(np.diff(grid.bounds).mean())
-    hazard = history.final_hazard[history.alive[-1]].astype(float)
-    return float((1.0 - (1.0 - hazard) ** steps).sum())
+    return float((1.0 - (1.0 - hazard.astype(float)) ** steps).sum())
 
 
 def base_figures(history: History, grid: TimeGrid, rater_bias: np.ndarray) -> dict[str, float]:

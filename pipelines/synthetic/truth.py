@@ -15,6 +15,8 @@ import pyarrow as pa
 from sklearn.metrics import roc_auc_score
 
 from pipelines.synthetic import params as P
+from pipelines.synthetic.population import expected_answers, figures
+from pipelines.synthetic.replay import HORIZON_DAYS, churners_at
 from pipelines.synthetic.simulate import HAZARD_SLOPE, History
 from pipelines.synthetic.surveys import METRICS
 from pipelines.synthetic.tables import Context, Rows, labels, timestamps
@@ -88,7 +90,27 @@ def oracle_aucs(ctx: Context, responses: Rows, churn: Rows, history: History) ->
     }
 
 
-def _drivers(world: World) -> dict[str, Any]:
+def lasting_effects(world: World, history: History, name: str) -> dict[str, float]:
+    """What is left of one experience's effects at the end, over the customers active then.
+
+    Latent satisfaction closes the same share of its gap to baseline every step, so it is the sum
+    of what is left of each effect (`DriverTally.remaining`): taking one experience's part out gives
+    the base it would be without it, its answers and its churn hazard (`simulate.hazard`).
+    """
+    active, grid = history.alive[-1], world.grid
+    part = world.tally.remaining(name, grid.steps - 1)
+    value = history.snapshots[-1].astype(float) + world.customers.rater_bias
+    before, after = (figures(expected_answers(v), active)["nps"] for v in (value, value - part))
+    hazard = history.final_hazard[active].astype(float)
+    without = np.minimum(hazard * np.exp(HAZARD_SLOPE * part[active]), 0.5)
+    return {
+        "latent_now": float(part[active].mean()),
+        "nps_if_removed": after - before,
+        "churners_if_removed": churners_at(without, grid) - churners_at(hazard, grid),
+    }
+
+
+def _drivers(world: World, history: History) -> dict[str, Any]:
     events, impact = world.tally.events, world.tally.impact
     total_negative = sum(-v for v in impact.values() if v < 0) or 1.0
     return {
@@ -97,9 +119,15 @@ def _drivers(world: World) -> dict[str, Any]:
                 "events": events[name],
                 "mean_effect": impact[name] / max(events[name], 1),
                 "share_of_negative_impact": max(-impact[name], 0.0) / total_negative,
+                **lasting_effects(world, history, name),
             }
             for name in sorted(events, key=lambda k: impact[k])
         },
+        "now_definition": "`latent_now`: the part of each customer's latent satisfaction at the end that the "
+        "experience left (its effects less the recovery since), mean over the customers active then; "
+        f"`nps_if_removed` and `churners_if_removed` (within {HORIZON_DAYS} days, at the final hazard): "
+        "the change with that part taken out, the experiences it set off (a damaged parcel's ticket) "
+        "keeping theirs",
         "base_effects": dataclasses.asdict(P.DRIVERS),
         "sensitivity": "lognormal(0, 0.5) per customer for the delivery, product and service groups",
         "churn_log_hazard_per_latent_point": -HAZARD_SLOPE,
@@ -151,5 +179,5 @@ def summary(
         "rows": rows,
         "rows_total": sum(rows.values()),
         "churned": int((world.churned_at < ctx.grid.end).sum()),
-        "drivers": _drivers(world),
+        "drivers": _drivers(world, history),
     }

@@ -47,15 +47,38 @@ class EventLog:
 
 @dataclass
 class DriverTally:
-    """How often each experience happened and how far it moved latent satisfaction in total."""
+    """How often each experience happened, how far it moved latent satisfaction, and what is left of it.
+
+    Attributes:
+        events: experiences per name.
+        impact: their summed effect when each landed (churned customers' included).
+        lasting: per name and customer, each effect grown by the recovery ahead of its step,
+            `(1 - recovery) ** -step`: what is left of it after step k is `lasting * (1 - recovery) ** k`
+            (`remaining`), since every step closes the same share of the gap to baseline.
+    """
 
     events: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     impact: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    lasting: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def add(self, name: str, amounts: np.ndarray) -> None:
-        """Count `len(amounts)` events and their summed effect."""
+    def add(self, name: str, amounts: np.ndarray, cust: np.ndarray, landed: np.ndarray, n: int) -> None:
+        """Count `len(amounts)` events, their summed effect and each customer's lasting part.
+
+        Args:
+            name: the experience.
+            amounts: each event's effect on latent satisfaction.
+            cust: whose it was.
+            landed: the step each effect lands in.
+            n: customers in the world.
+        """
         self.events[name] += len(amounts)
         self.impact[name] += float(amounts.sum(dtype=np.float64))
+        grown = amounts * (1.0 - DRIVERS.recovery) ** -landed.astype(np.float64)
+        np.add.at(self.lasting.setdefault(name, np.zeros(n)), cust, grown)
+
+    def remaining(self, name: str, step: int) -> np.ndarray:
+        """Per customer, what is left of `name`'s effects on latent satisfaction after `step`."""
+        return np.asarray(self.lasting[name] * (1.0 - DRIVERS.recovery) ** step)
 
 
 LATENT_BANDS = np.array([4.0, 5.0, 6.0, 7.0, 8.0, 9.0])  # edges of the bands that show response bias
@@ -143,11 +166,12 @@ class World:
         effect = amount * self.customers.sensitivity[cust, group]
         steps = self.grid.step_of(at)
         keep = steps < self.grid.steps
-        slot = np.clip(steps[keep], self.step, self.step + HORIZON - 1) % HORIZON
+        landed = np.clip(steps[keep], self.step, self.step + HORIZON - 1)
+        slot = landed % HORIZON
         np.add.at(self.pending, (slot, cust[keep]), effect[keep])
         if issue >= 0:
             self.pending_issue[slot, cust[keep]] = issue
-        self.tally.add(name, effect[keep])
+        self.tally.add(name, effect[keep], cust[keep], landed, len(self.customers))
 
     def settle(self) -> None:
         """Apply this step's queued shocks, then drift each customer part-way back to baseline."""

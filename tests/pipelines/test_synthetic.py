@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -18,7 +19,13 @@ from sklearn.metrics import roc_auc_score
 from features.contract import DEFAULT_METRICS, DERIVED_TABLES, TABLES, nps_class
 from features.validation import validate_workspace
 from pipelines.synthetic import generate_company
+from pipelines.synthetic import world as world_module
+from pipelines.synthetic.customers import draw_customers
+from pipelines.synthetic.params import DRIVERS
+from pipelines.synthetic.simulate import simulate
 from pipelines.synthetic.surveys import read_scores
+from pipelines.synthetic.timegrid import build_grid
+from pipelines.synthetic.world import World
 
 END = dt.date(2025, 12, 31)
 END_TS = pd.Timestamp(END, tz="UTC")
@@ -218,6 +225,28 @@ def test_summary_counts_rows_and_names_the_drivers(company: tuple[Path, dict[str
     effects = truth["drivers"]["effects"]
     assert effects["lost_order"]["mean_effect"] < effects["late_delivery"]["mean_effect"] < 0
     assert effects["on_time_delivery"]["mean_effect"] > 0
+    # what is left at the end: a hurt taken out raises NPS and lowers churners; a help the other way
+    late, on_time = effects["late_delivery"], effects["on_time_delivery"]
+    assert late["latent_now"] < 0 and late["nps_if_removed"] > 0 and late["churners_if_removed"] < 0
+    assert on_time["latent_now"] > 0 and on_time["nps_if_removed"] < 0 and on_time["churners_if_removed"] > 0
+
+
+def test_what_is_left_of_every_experience_adds_up_to_the_latent_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # without the drift's noise, the latent at the end is the baseline, the start's own offset as far
+    # as it has not recovered, and what is left of each experience: nothing else moves it
+    monkeypatch.setattr(world_module, "DRIVERS", dataclasses.replace(DRIVERS, drift_sd=0.0))
+    grid = build_grid(END, 12)
+    rng = np.random.default_rng(5)
+    world = World.start(rng, grid, draw_customers(rng, 1500, grid))
+    offset = world.latent.astype(float) - world.customers.baseline
+    simulate(world, lambda _: None)
+    last = grid.steps - 1
+    parts = sum(world.tally.remaining(name, last) for name in world.tally.lasting)
+    expected = world.customers.baseline + offset * (1 - DRIVERS.recovery) ** (last + 1) + parts
+    assert len(world.tally.lasting) >= 10
+    np.testing.assert_allclose(world.latent, expected, atol=2e-3)
 
 
 def test_every_planted_pii_value_appears_literally_in_its_text(
