@@ -43,12 +43,23 @@ def expected_answers(value: np.ndarray) -> dict[str, np.ndarray]:
         reading = READINGS[metric]
         steps = [at_least(reading, value, k + 1) for k in range(reading.low, reading.high)]
         out[f"{metric}_expected"] = reading.low + np.sum(steps, axis=0)
-        side, bound = reading.negative
-        above = at_least(reading, value, bound if side == ">=" else bound + 1)
-        out[f"{metric}_negative_p"] = above if side == ">=" else 1.0 - above
+        out[f"{metric}_negative_p"] = negative_p(reading, value)
     out["nps_promoter_p"] = at_least(READINGS["nps"], value, 9)
     out["nps_detractor_p"] = out["nps_negative_p"]
     return out
+
+
+def negative_p(reading: Reading, value: np.ndarray) -> np.ndarray:
+    """P(answer on the metric's negative side) for a customer whose reading is `value`."""
+    side, bound = reading.negative
+    above = at_least(reading, value, bound if side == ">=" else bound + 1)
+    return above if side == ">=" else 1.0 - above
+
+
+def expected_nps(value: np.ndarray) -> float:
+    """The NPS of expected answers (`figures`'s `nps`) of customers whose readings are `value`."""
+    reading = READINGS["nps"]
+    return float(100 * (at_least(reading, value, 9).mean() - negative_p(reading, value).mean()))
 
 
 def expected_table(ctx: Context, history: History) -> pa.Table:

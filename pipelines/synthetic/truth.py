@@ -15,7 +15,7 @@ import pyarrow as pa
 from sklearn.metrics import roc_auc_score
 
 from pipelines.synthetic import params as P
-from pipelines.synthetic.population import expected_answers, figures
+from pipelines.synthetic.population import expected_nps
 from pipelines.synthetic.replay import HORIZON_DAYS, churners_at
 from pipelines.synthetic.simulate import HAZARD_SLOPE, History
 from pipelines.synthetic.surveys import METRICS
@@ -99,8 +99,8 @@ def lasting_effects(world: World, history: History, name: str) -> dict[str, floa
     """
     active, grid = history.alive[-1], world.grid
     part = world.tally.remaining(name, grid.steps - 1)
-    value = history.snapshots[-1].astype(float) + world.customers.rater_bias
-    before, after = (figures(expected_answers(v), active)["nps"] for v in (value, value - part))
+    value = history.snapshots[-1][active].astype(float) + world.customers.rater_bias[active]
+    before, after = expected_nps(value), expected_nps(value - part[active])
     hazard = history.final_hazard[active].astype(float)
     without = np.minimum(hazard * np.exp(HAZARD_SLOPE * part[active]), 0.5)
     return {
