@@ -26,7 +26,7 @@ import pandas as pd
 from benchmarks.bench_text import company
 from benchmarks.report import write_section
 from features.training_sets import default_as_of
-from features.validation import load_workspace
+from features.validation import ValidationReport, load_workspace
 from pipelines.insight import WINDOW_DAYS, whole_base
 from pipelines.synthetic.planted import planted_order, reported_order
 from training.fitting import FitOptions
@@ -54,20 +54,31 @@ def truth_on(folder: Path, start: pd.Timestamp) -> dict[str, float]:
     }
 
 
+def models_of(customers: int, seed: int) -> MlflowConfig:
+    """Where the satisfaction model of this company is tracked (`train_before_window`)."""
+    runs = OUT / f"mlflow-{customers}-{seed}"
+    return MlflowConfig.model_validate(
+        {"tracking_uri": f"sqlite:///{runs}/mlflow.db", "artifact_location": str(runs / "artifacts")}
+    )
+
+
+def train_before_window(loaded: ValidationReport, mlflow: MlflowConfig, seed: int) -> pd.Timestamp:
+    """Train the satisfaction model on answers before the window; returns the window's start."""
+    start = default_as_of(loaded.tables) - pd.Timedelta(days=WINDOW_DAYS)
+    Path(mlflow.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    satisfaction_only = {k: v for k, v in loaded.tables.items() if k != "churn"}
+    holdout = HoldoutSpec(holdout_from=start.date())
+    train_supported(satisfaction_only, loaded.config, mlflow, holdout, FitOptions(seed=seed))
+    return start
+
+
 def run_seed(customers: int, seed: int) -> dict[str, Any]:
     """One seed's estimates and truth, with the seconds each stage took."""
     folder = company(customers, seed, OUT)
     loaded = load_workspace(folder)
-    start = default_as_of(loaded.tables) - pd.Timedelta(days=WINDOW_DAYS)
-    runs = OUT / f"mlflow-{customers}-{seed}"
-    mlflow = MlflowConfig.model_validate(
-        {"tracking_uri": f"sqlite:///{runs}/mlflow.db", "artifact_location": str(runs / "artifacts")}
-    )
-    runs.mkdir(parents=True, exist_ok=True)
+    mlflow = models_of(customers, seed)
     clock = time.perf_counter()
-    satisfaction_only = {k: v for k, v in loaded.tables.items() if k != "churn"}
-    holdout = HoldoutSpec(holdout_from=start.date())
-    train_supported(satisfaction_only, loaded.config, mlflow, holdout, FitOptions(seed=seed))
+    start = train_before_window(loaded, mlflow, seed)
     trained = time.perf_counter() - clock
     summary = whole_base(loaded.tables, loaded.config, mlflow)
     truth = truth_on(folder, start)

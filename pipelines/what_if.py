@@ -7,7 +7,7 @@ not a missing column) and scored by the same champions as the base.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,7 @@ from features.discover import build_catalogue
 from features.training_sets import build_scoring_set, build_scoring_sets
 from pipelines.scoring import Champions, load_champions, score_features
 from training.insight.population import Population
-from training.insight.what_if import effect, scenarios, value_column
+from training.insight.what_if import Scenario, effect, scenarios, value_column
 from training.tracking import MlflowConfig
 
 
@@ -39,6 +39,7 @@ def what_if(
     population: Population,
     champions: Champions | None = None,
     now: pd.DataFrame | None = None,
+    chosen: Sequence[Scenario] | None = None,
 ) -> dict[str, Any]:
     """The `what_if` rows (one per scenario the tables support) and what they rest on.
 
@@ -54,13 +55,14 @@ def what_if(
         champions: the champions already loaded.
         now: the population's features at `moment`, when built: a scenario then recomputes only the
             features of the tables it rewrites, and the others are these (the same values).
+        chosen: the scenarios to run; None: every one the tables support (`scenarios`).
     """
     champions = load_champions(mlflow_config) if champions is None else champions
     catalogue = build_catalogue(dict(tables), config)
     ids = population.customer_id.tolist()
     column, value = customer_value(tables["customers"], ids)
     rows = []
-    for scenario in scenarios(tables):
+    for scenario in scenarios(tables) if chosen is None else chosen:
         changed = scenario.change(tables)
         if now is None:
             features = build_scoring_set(changed, config, moment, catalogue=catalogue)
