@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from benchmarks.bench_insight import OUT, models_of, train_before_window
+from benchmarks.bench_insight import OUT, models_of, runs_folder, train_before_window
 from benchmarks.bench_text import company
 from benchmarks.report import write_section
 from features.training_sets import default_as_of
@@ -76,7 +75,7 @@ def run_seed(customers: int, seed: int) -> dict[str, Any]:
     folder = company(customers, seed, OUT)
     loaded = load_workspace(folder)
     mlflow = models_of(customers, seed)
-    if not Path(mlflow.tracking_uri.removeprefix("sqlite:///")).exists():
+    if not (runs_folder(customers, seed) / "mlflow.db").exists():
         train_before_window(loaded, mlflow, seed)
     moment = default_as_of(loaded.tables)
     start = moment - pd.Timedelta(days=WINDOW_DAYS)

@@ -54,9 +54,15 @@ def truth_on(folder: Path, start: pd.Timestamp) -> dict[str, float]:
     }
 
 
+def runs_folder(customers: int, seed: int) -> Path:
+    """The folder of this company's tracked runs and registry."""
+    return OUT / f"mlflow-{customers}-{seed}"
+
+
 def models_of(customers: int, seed: int) -> MlflowConfig:
-    """Where the satisfaction model of this company is tracked (`train_before_window`)."""
-    runs = OUT / f"mlflow-{customers}-{seed}"
+    """Where the satisfaction model of this company is tracked (`train_before_window`); made if missing."""
+    runs = runs_folder(customers, seed)
+    runs.mkdir(parents=True, exist_ok=True)
     return MlflowConfig.model_validate(
         {"tracking_uri": f"sqlite:///{runs}/mlflow.db", "artifact_location": str(runs / "artifacts")}
     )
@@ -65,7 +71,6 @@ def models_of(customers: int, seed: int) -> MlflowConfig:
 def train_before_window(loaded: ValidationReport, mlflow: MlflowConfig, seed: int) -> pd.Timestamp:
     """Train the satisfaction model on answers before the window; returns the window's start."""
     start = default_as_of(loaded.tables) - pd.Timedelta(days=WINDOW_DAYS)
-    Path(mlflow.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     satisfaction_only = {k: v for k, v in loaded.tables.items() if k != "churn"}
     holdout = HoldoutSpec(holdout_from=start.date())
     train_supported(satisfaction_only, loaded.config, mlflow, holdout, FitOptions(seed=seed))

@@ -90,36 +90,41 @@ def oracle_aucs(ctx: Context, responses: Rows, churn: Rows, history: History) ->
     }
 
 
-def lasting_effects(world: World, history: History, name: str) -> dict[str, float]:
-    """What is left of one experience's effects at the end, over the customers active then.
+def lasting_effects(world: World, history: History) -> dict[str, dict[str, float]]:
+    """Per experience, what is left of its effects at the end, over the customers active then.
 
     Latent satisfaction closes the same share of its gap to baseline every step, so it is the sum
     of what is left of each effect (`DriverTally.remaining`): taking one experience's part out gives
     the base it would be without it, its answers and its churn hazard (`simulate.hazard`).
     """
     active, grid = history.alive[-1], world.grid
-    part = world.tally.remaining(name, grid.steps - 1)
     value = history.snapshots[-1][active].astype(float) + world.customers.rater_bias[active]
-    before, after = expected_nps(value), expected_nps(value - part[active])
     hazard = history.final_hazard[active].astype(float)
-    without = np.minimum(hazard * np.exp(HAZARD_SLOPE * part[active]), 0.5)
-    return {
-        "latent_now": float(part[active].mean()),
-        "nps_if_removed": after - before,
-        "churners_if_removed": churners_at(without, grid) - churners_at(hazard, grid),
-    }
+    nps, churners = expected_nps(value), churners_at(hazard, grid)
+    out = {}
+    for name in world.tally.lasting:
+        part = world.tally.remaining(name, grid.steps - 1)[active]
+        # the hazard is capped as `simulate.hazard` caps it; a capped one stays an approximation
+        without = np.minimum(hazard * np.exp(HAZARD_SLOPE * part), 0.5)
+        out[name] = {
+            "latent_now": float(part.mean()),
+            "nps_if_removed": expected_nps(value - part) - nps,
+            "churners_if_removed": churners_at(without, grid) - churners,
+        }
+    return out
 
 
 def _drivers(world: World, history: History) -> dict[str, Any]:
     events, impact = world.tally.events, world.tally.impact
     total_negative = sum(-v for v in impact.values() if v < 0) or 1.0
+    lasting = lasting_effects(world, history)
     return {
         "effects": {
             name: {
                 "events": events[name],
                 "mean_effect": impact[name] / max(events[name], 1),
                 "share_of_negative_impact": max(-impact[name], 0.0) / total_negative,
-                **lasting_effects(world, history, name),
+                **lasting[name],
             }
             for name in sorted(events, key=lambda k: impact[k])
         },
