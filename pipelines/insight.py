@@ -22,8 +22,9 @@ from pipelines.scoring import Champions, load_champions, score_features
 from pipelines.what_if import customer_value, what_if
 from training.insight.calibration import calibration_curves
 from training.insight.drivers import TOP_DRIVERS, Hits, drivers_of
-from training.insight.exposure import window_exposure
-from training.insight.population import Population, population_figures
+from training.insight.exposure import exposure_tables, window_exposure
+from training.insight.population import EVENT_DAYS, Population, population_figures
+from training.insight.reach import latest_event_days
 from training.insight.worklist import worklist_head, worklist_rows
 from training.tracking import MlflowConfig
 
@@ -167,6 +168,8 @@ def build_population(
     answers = pd.concat(
         [answers, predicted.drop(columns="customer_id").iloc[point].reset_index(drop=True)], axis=1
     )
+    events = list(exposure_tables(tables))  # how far the base now lies from the answers' moments
+    answers[EVENT_DAYS] = latest_event_days(at_points, events)[point]
     current = score_base(now, champions)  # churn too: its reasons are drivers
     # The propensity reads the start's features and the window's events (what invites a survey)
     exposure = window_exposure(tables, ids, start, moment)
@@ -174,7 +177,9 @@ def build_population(
     columns = [c for c in seen.columns if c not in KEYS]
     indexed = customers.set_index("customer_id")
     groups = indexed.loc[ids, segment_columns(indexed)].reset_index(drop=True)
-    population = Population(pd.Series(ids), current.scores, seen, columns, answers, groups)
+    population = Population(
+        pd.Series(ids), current.scores, seen, columns, answers, groups, latest_event_days(now, events)
+    )
     return ScoredPopulation(population, now, current.hits)
 
 

@@ -85,13 +85,33 @@ def response_section(summary: Mapping[str, Any]) -> str:
     """Share of the base that answered each metric in the window."""
     response = summary.get("response", {})
     items = [(metric, 100 * float(r["rate"])) for metric, r in response.items()]
-    rows = [(m, 100 * float(r["rate"]), 100 * float(r["clipped_share"])) for m, r in response.items()]
+    rows = [
+        (
+            m,
+            100 * float(r["rate"]),
+            100 * float(r["clipped_share"]),
+            r.get("answer_event_days"),
+            r.get("base_event_days"),
+            None if r.get("beyond_answers_share") is None else 100 * float(r["beyond_answers_share"]),
+        )
+        for m, r in response.items()
+    ]
     return (
         "<section><h2>Response rates</h2>"
         + _figure(
             bar_chart(items, "Response rate by metric", "%"), "share of the base that answered in the window"
         )
-        + table(["metric", "answered %", "propensity clipped %"], rows)
+        + table(
+            [
+                "metric",
+                "answered %",
+                "propensity clipped %",
+                "days from latest event to answer (median)",
+                "base: days since latest event now (median)",
+                "base further past an event than 95% of answers %",
+            ],
+            rows,
+        )
         + "</section>"
     )
 

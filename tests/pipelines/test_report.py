@@ -124,6 +124,20 @@ def test_the_truth_lies_inside_the_corrected_figures_interval(
         assert lo <= value <= hi, (name, value, summary[name])
 
 
+def test_the_report_says_csat_answers_come_days_after_an_event_while_the_base_is_weeks_past_one(
+    trained: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, env = trained
+    assert runner.invoke(app, ["report", str(folder), "--out", str(tmp_path)], env=env).exit_code == 0
+    response = json.loads((tmp_path / "summary.json").read_text())["response"]
+    csat, nps = response["csat"], response["nps"]
+    # the generator asks CSAT only after a delivery or a closed ticket, NPS also once a quarter at random
+    assert csat["answer_event_days"] < 7 < csat["base_event_days"]
+    assert csat["beyond_answers_share"] > 0.5 > nps["beyond_answers_share"]
+    page = (tmp_path / "index.html").read_text()
+    assert "base further past an event than 95% of answers %" in page
+
+
 def test_survey_plan_writes_invitations_with_inclusion_probabilities_within_the_fatigue_rule(
     trained: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:

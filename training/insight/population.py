@@ -13,12 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from features.contract import MetricScale
 from training.insight.estimates import Estimate, estimate
 from training.insight.figures import Figure, supported_figures
 from training.insight.propensity import CLIP_LOW, design_matrix, response_propensity
+from training.insight.reach import reach
 
+EVENT_DAYS = "event_days"
 ASSUMPTIONS = {
     "respondents": "the customers who answered in the window are like those who did not; "
     "surveys' own response bias makes this rarely true",
@@ -28,7 +31,9 @@ ASSUMPTIONS = {
     "(deliveries, tickets, calls ...) the window brought them, whether a customer answers does not "
     "depend on what they would answer (no unobserved reason links the two); every customer had a chance "
     "to answer (propensities are clipped at {clip}); the models' error for a customer at the moment "
-    "they answered is their error for that customer at the window's end; the interval covers "
+    "they answered is their error for that customer at the window's end (the response table shows "
+    "how many days after an event the answers came and how much of the base is further past its "
+    "latest event now: there the figure rests on the model alone); the interval covers "
     "sampling noise only, not a breach of these",
 }
 
@@ -45,6 +50,8 @@ class Population:
         answers: `customer_id`, `metric`, `score` of the window's answers (latest per customer and
             metric wins), each with the score columns predicted at its moment (what it corrects).
         groups: segment-like columns to break the figures down by.
+        event_days: days since each customer's latest event now (`reach`); the answers then hold
+            theirs at each answer's moment in an `event_days` column. None: not measured.
     """
 
     customer_id: pd.Series
@@ -53,6 +60,7 @@ class Population:
     feature_columns: Sequence[str]
     answers: pd.DataFrame
     groups: pd.DataFrame
+    event_days: NDArray[np.float64] | None = None
 
 
 def answers_of(population: Population, metric: str, column: str = "score") -> np.ndarray:
@@ -91,9 +99,10 @@ def population_figures(
         response[metric] = {
             "rate": round(float(answered.mean()), 4),
             "clipped_share": round(float((propensity <= clip).mean()), 4),
+            **_reach(population, metric),
         }
         for figure in (f for f in figures if f.metric == metric):
-            values = _values(figure, population, answers)
+            values = figure_values(figure, population, answers)
             whole[figure.name] = estimate(*values, propensity=propensity).as_dict()
             for column in population.groups.columns:
                 _add_levels(by[column], figure.name, population.groups[column], values, propensity)
@@ -105,7 +114,14 @@ def population_figures(
     }
 
 
-def _values(
+def _reach(population: Population, metric: str) -> dict[str, float | None]:
+    """`reach.reach` of one metric's answers, where the population measured event recency."""
+    if population.event_days is None or EVENT_DAYS not in population.answers.columns:
+        return {}
+    return reach(answers_of(population, metric, EVENT_DAYS), population.event_days)
+
+
+def figure_values(
     figure: Figure, population: Population, answers: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(predictions now, predictions at the answers' moments, answers) of one figure, by customer."""
