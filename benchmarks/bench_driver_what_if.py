@@ -17,18 +17,14 @@ Reuses `bench_insight`'s companies and models (trains them where missing). Write
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
 import pandas as pd
 
-from benchmarks.bench_insight import OUT, models_of, runs_folder, train_before_window
-from benchmarks.bench_text import company
+from benchmarks.bench_insight import seeds_parser, trained_company
 from benchmarks.report import write_section
-from features.training_sets import default_as_of
-from features.validation import load_workspace
-from pipelines.insight import WINDOW_DAYS, build_population
+from pipelines.insight import build_population
 from pipelines.scoring import load_champions
 from pipelines.synthetic.planted import planted_order
 from pipelines.what_if import what_if
@@ -72,19 +68,14 @@ UNDONE = [
 
 def run_seed(customers: int, seed: int) -> dict[str, Any]:
     """One seed: each planted driver's predicted NPS change when undone, and the true order."""
-    folder = company(customers, seed, OUT)
-    loaded = load_workspace(folder)
-    mlflow = models_of(customers, seed)
-    if not (runs_folder(customers, seed) / "mlflow.db").exists():
-        train_before_window(loaded, mlflow, seed)
-    moment = default_as_of(loaded.tables)
-    start = moment - pd.Timedelta(days=WINDOW_DAYS)
+    trained = trained_company(customers, seed)
+    tables, config, mlflow = trained.loaded.tables, trained.loaded.config, trained.mlflow
     champions = load_champions(mlflow)
-    scored = build_population(loaded.tables, loaded.config, mlflow, start, moment, champions)
-    rows = what_if(
-        loaded.tables, loaded.config, mlflow, moment, scored.population, champions, scored.now, UNDONE
-    )["what_if"]
-    truth = json.loads((folder / "_truth" / "summary.json").read_text())
+    scored = build_population(tables, config, mlflow, trained.start, trained.moment, champions)
+    rows = what_if(tables, config, mlflow, trained.moment, scored.population, champions, scored.now, UNDONE)[
+        "what_if"
+    ]
+    truth = json.loads((trained.folder / "_truth" / "summary.json").read_text())
     return {
         "seed": seed,
         "nps_change": {str(r["scenario"]): float(r["nps_change"]) for r in rows},
@@ -114,11 +105,7 @@ def lines(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--customers", type=int, default=20000)
-    parser.add_argument("--seeds", type=int, default=10)
+    parser = seeds_parser(__doc__)
     args = parser.parse_args()
     rows = [run_seed(args.customers, seed) for seed in range(args.seeds)]
     body = [

@@ -18,6 +18,7 @@ import argparse
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,28 @@ def train_before_window(loaded: ValidationReport, mlflow: MlflowConfig, seed: in
     holdout = HoldoutSpec(holdout_from=start.date())
     train_supported(satisfaction_only, loaded.config, mlflow, holdout, FitOptions(seed=seed))
     return start
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A generated company with its satisfaction model trained before the report's window."""
+
+    folder: Path
+    loaded: ValidationReport
+    mlflow: MlflowConfig
+    start: pd.Timestamp
+    moment: pd.Timestamp
+
+
+def trained_company(customers: int, seed: int) -> Trained:
+    """This company and its model (`train_before_window`), each made where missing, and the window."""
+    folder = company(customers, seed, OUT)
+    loaded = load_workspace(folder)
+    mlflow = models_of(customers, seed)
+    if not (runs_folder(customers, seed) / "mlflow.db").exists():
+        train_before_window(loaded, mlflow, seed)
+    moment = default_as_of(loaded.tables)
+    return Trained(folder, loaded, mlflow, moment - pd.Timedelta(days=WINDOW_DAYS), moment)
 
 
 def run_seed(customers: int, seed: int) -> dict[str, Any]:
@@ -176,12 +199,16 @@ def driver_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def seeds_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A parser with `--customers` and `--seeds`, as every benchmark over generated companies takes."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=20000, help="customers per generated company")
+    parser.add_argument("--seeds", type=int, default=10, help="companies, seeds 0, 1, …")
+    return parser
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--customers", type=int, default=20000)
-    parser.add_argument("--seeds", type=int, default=10)
+    parser = seeds_parser(__doc__)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument(
         "--write-only", action="store_true", help="Write the section from the seeds results.jsonl holds."
