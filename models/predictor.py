@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
+from numpy.typing import NDArray
 
 from models.reasons import Picks, Reason, ReasonWriter, pick_strongest, top_reasons
-from models.satisfaction import NPS_CLASSES, MetricModel
+from models.satisfaction import NPS_CLASSES, MetricModel, NpsClassifier
 from models.schema import FEW_ROWS, EncodedRows, FeatureSchema
 from models.tabular import ChurnModel, RiskClassifier
 from models.tree_tables import share_ranks, tables_of
@@ -29,6 +31,7 @@ Reasons = bool | Literal["picks"]  # with reasons written, without, or as `Picks
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 REASONS_SUFFIX = "_reasons"
+EXPERIENCE_FILE = "experience.classes.txt"
 PARALLEL_ROWS = 2048  # from this many rows the metrics are scored on threads of their own
 
 
@@ -40,6 +43,10 @@ class Predictor:
         churn: the churn model (kind `churn`).
         metrics: survey metric -> its model (kind `satisfaction`).
         top: reasons kept per direction (risk up, risk down) for each prediction.
+        experience: NPS classes from the experiences alone (kind `satisfaction`): its features leave
+            out the customer's past answers. An answer given after a late parcel carries the parcel's
+            hurt, so a model that reads it credits the answer, not the parcel; the what-ifs, which
+            change experiences, read this one (`experience_nps`).
     """
 
     kind: Kind
@@ -48,6 +55,7 @@ class Predictor:
     churn: ChurnModel | None = None
     metrics: dict[str, MetricModel] = field(default_factory=dict)
     top: int = 3
+    experience: NpsClassifier | None = None
     _writer: ReasonWriter | None = field(default=None, init=False, repr=False, compare=False)
     _ranks_shared: bool = field(default=False, init=False, repr=False, compare=False)
 
@@ -176,6 +184,13 @@ class Predictor:
             return self._writer.json(picks, encoded).to_pandas().array
         return self._writer.reasons(picks, encoded.values_at)
 
+    def experience_nps(self, frame: pd.DataFrame) -> NDArray[np.float64] | None:
+        """Per row, P(promoter) − P(detractor) of the `experience` model; None without one."""
+        if self.experience is None:
+            return None
+        classes = self.experience.predict_proba(frame)
+        return np.asarray(classes[:, NPS_CLASSES.index("promoter")] - classes[:, 0], dtype=float)
+
     def explain(self, frame: pd.DataFrame, metric: str | None = None) -> list[list[Reason]]:
         """Reasons per row for the churn model, or for the negative side of `metric`."""
         model = self.churn if metric is None else self.metrics[metric].negative_
@@ -203,6 +218,9 @@ class Predictor:
             "models": models_meta,
             "files": files,
         }
+        if self.experience is not None:
+            manifest["experience"], texts = self.experience.to_state()
+            (folder / EXPERIENCE_FILE).write_text(texts["classes"], encoding="utf-8")
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         return folder
 
@@ -221,6 +239,9 @@ class Predictor:
                 predictor.churn = ChurnModel.from_state(meta, texts)
             else:
                 predictor.metrics[name] = MetricModel.from_state(meta, texts)
+        if "experience" in manifest:  # a predictor saved before it existed has none
+            text = (folder / EXPERIENCE_FILE).read_text(encoding="utf-8")
+            predictor.experience = NpsClassifier.from_state(manifest["experience"], {"classes": text})
         predictor._share_schema()
         return predictor
 

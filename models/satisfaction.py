@@ -111,6 +111,20 @@ class NpsClassifier:
         calibrated = np.column_stack([c.predict(logits[:, k]) for k, c in enumerate(self.calibrators_)])
         return np.asarray(calibrated / calibrated.sum(axis=1, keepdims=True), dtype=float)
 
+    def to_state(self) -> State:
+        """JSON metadata (its own schema, the calibrators) and the booster as LightGBM text."""
+        meta = {"schema": self.schema_.to_dict(), "calibrators": [c.to_dict() for c in self.calibrators_]}
+        return meta, {"classes": self.booster_.model_to_string()}
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], texts: Mapping[str, str]) -> Self:
+        """A fitted classifier from `to_state` output."""
+        model = cls()
+        model.schema_ = FeatureSchema.from_dict(meta["schema"])
+        model.booster_ = booster_from_text(texts["classes"])
+        model.calibrators_ = [calibrator_from_dict(c) for c in meta["calibrators"]]
+        return model
+
 
 def _softmax(raw: NDArray[np.float64]) -> NDArray[np.float64]:
     """Class probabilities from raw class scores, as LightGBM's multiclass objective gives them."""

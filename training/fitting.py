@@ -12,13 +12,15 @@ import pandas as pd
 from features.contract import MetricScale
 from models.boosting import DEFAULT_PARAMS, BoosterParams
 from models.predictor import Predictor
-from models.satisfaction import MetricModel
+from models.satisfaction import MetricModel, NpsClassifier
 from models.tabular import ChurnModel, RiskClassifier
 from training.datasets import METRIC_COLUMN, TrainingSet
 
 log = logging.getLogger(__name__)
 # below this many answers a metric's three time slices are too thin to fit and calibrate
 MIN_ANSWERS = 100
+# the features of the customer's past answers (`surveys_nps_last` ...), left out of `experience`
+PAST_ANSWERS = "surveys_"
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,30 @@ def fit_satisfaction(ts: TrainingSet, scales: Mapping[str, MetricScale], options
             log.warning("metric %s: not trained: %s", name, exc)
     if not predictor.metrics:
         raise ValueError(f"no survey metric of {ts.feature_set!r} has enough answers to train on")
+    nps = predictor.metrics.get("nps")
+    if nps is not None and nps.is_nps:
+        predictor.experience = fit_experience(ts, options)
     return predictor
+
+
+def fit_experience(ts: TrainingSet, options: FitOptions) -> NpsClassifier | None:
+    """NPS classes from the experiences alone: the features without the customer's past answers.
+
+    The what-ifs read it (`Predictor.experience`). On the generated company (20,000 customers,
+    seed 0) the full model credits past answers with most of the late parcels' hurt: undoing every
+    late parcel moved its predicted NPS +2.7 against the truth's +6.2 (`nps_if_removed`); this one's +5.8.
+    None when no feature is left or the answers cannot be fitted (said in the log).
+    """
+    rows = ts.frame[ts.frame[METRIC_COLUMN].astype(str) == "nps"]
+    features = [f for f in ts.features if not f.startswith(PAST_ANSWERS)]
+    if not features:
+        return None
+    model = NpsClassifier(options.params.for_rows(len(rows)), options.seed)
+    try:
+        return model.fit(rows[features], rows[ts.label], rows[ts.time_column])
+    except ValueError as exc:
+        log.warning("nps without past answers: not trained: %s", exc)
+        return None
 
 
 def answers_per_metric(ts: TrainingSet, predictor: Predictor) -> dict[str, int]:

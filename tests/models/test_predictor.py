@@ -9,7 +9,7 @@ import pytest
 
 from features.contract import DEFAULT_METRICS
 from models.predictor import PARALLEL_ROWS, Predictor
-from models.satisfaction import MetricModel
+from models.satisfaction import MetricModel, NpsClassifier
 from models.tabular import ChurnModel
 from tests.models.synthetic import DESCRIPTIONS, FEATURES, churn_frame, satisfaction_frame
 
@@ -36,6 +36,25 @@ def test_a_saved_predictor_loads_back_with_identical_outputs(fit, tmp_path: Path
     loaded = Predictor.load(predictor.save(tmp_path / "predictor"))
     pd.testing.assert_frame_equal(predictor.predict(rows), loaded.predict(rows))
     assert loaded.feature_set == predictor.feature_set and loaded.features == FEATURES
+
+
+def test_the_experience_model_is_saved_as_text_and_loads_back_with_identical_outputs(tmp_path: Path) -> None:
+    # given a satisfaction predictor with an NPS model of the experiences alone (every feature but one)
+    predictor = fit_satisfaction()
+    answers = satisfaction_frame(2000, seed=0)
+    nps = answers[answers["metric"] == "nps"]
+    own = list(FEATURES[:-1])
+    predictor.experience = NpsClassifier().fit(nps[own], nps["score"], nps["responded_at"])
+    # when it is saved and loaded
+    folder = predictor.save(tmp_path / "predictor")
+    loaded = Predictor.load(folder)
+    # then it is LightGBM text beside the others, and gives the same figures from the same rows
+    assert (folder / "experience.classes.txt").read_text().startswith("tree\n")
+    rows = churn_frame(200, seed=5)[list(FEATURES)]
+    before, after = predictor.experience_nps(rows), loaded.experience_nps(rows)
+    assert before is not None and after is not None
+    np.testing.assert_array_equal(before, after)
+    assert loaded.experience is not None and loaded.experience.schema_.features == tuple(own)
 
 
 def test_a_saved_predictor_is_lightgbm_text_and_json_without_pickles(tmp_path: Path) -> None:

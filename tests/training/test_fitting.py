@@ -46,3 +46,26 @@ def test_a_metric_with_fewer_answers_than_the_minimum_is_left_out_saying_so(
     # then that metric is absent (not zero), and the log says why in one line
     assert thin not in predictor.metrics and len(predictor.metrics) == metrics.nunique() - 1
     assert f"metric {thin}: {MIN_ANSWERS - 1} answers, fewer than {MIN_ANSWERS}; not trained" in caplog.text
+
+
+def test_nps_is_also_fitted_from_the_experiences_alone_without_the_past_answers() -> None:
+    # given answers whose features include a past answer
+    frame = satisfaction_frame(2000, seed=0)
+    frame["surveys_nps_last"] = frame["score"].where(frame["metric"] == "nps")
+    features = (*FEATURES, "surveys_nps_last")
+    ts = TrainingSet(frame, features, "score", "responded_at", DESCRIPTIONS, "satisfaction_v1")
+    # when the satisfaction models are fitted
+    predictor = fit_satisfaction(ts, DEFAULT_METRICS, FitOptions())
+    # then the metrics read it, and the experience model reads every feature but it
+    assert predictor.experience is not None
+    assert predictor.experience.schema_.features == FEATURES
+    assert predictor.features == features
+    nps = predictor.experience_nps(frame)
+    assert nps is not None and nps.shape == (len(frame),) and ((nps >= -1) & (nps <= 1)).all()
+
+
+def test_without_nps_answers_there_is_no_experience_model() -> None:
+    frame = satisfaction_frame(2000, seed=0)
+    ts = TrainingSet(frame[frame["metric"] != "nps"], FEATURES, "score", "responded_at", DESCRIPTIONS, "s_v1")
+    predictor = fit_satisfaction(ts, DEFAULT_METRICS, FitOptions())
+    assert predictor.experience is None and predictor.experience_nps(frame) is None

@@ -31,11 +31,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from models.reasons import LEVEL_MARK
+from training.fitting import PAST_ANSWERS
 
 TOP_DRIVERS = 10
 # past answers (the outcome itself) and who the customer is (`customer_age_band`: a segment, shown as
 # one, not something that happened to them); see the module's docstring
-NOT_DRIVERS = ("surveys_", "customer_")
+NOT_DRIVERS = (PAST_ANSWERS, "customer_")
 _WINDOW = re.compile(r"_(?:\d+d|all)$")
 
 
