@@ -145,6 +145,21 @@ def drivers_section(title: str, rows: Sequence[Mapping[str, Any]], caption: str)
     )
 
 
+def worth_section(summary: Mapping[str, Any]) -> str:
+    """Each driver undone whole, ranked by the NPS it wins: a bar per driver, then the table."""
+    rows = summary.get("driver_worth", [])
+    if not rows:
+        return ""
+    title = "What fixing each driver is worth"
+    items = [(str(r["description"]), float(r["nps_change"])) for r in rows if r.get("nps_change") is not None]
+    caption = "predicted NPS points won with the driver undone"
+    chart = _figure(bar_chart(items, title), caption) if items else ""
+    keys = ("rank", "description", "nps_change", "churners_change", "revenue_kept")
+    head = ["rank", "driver undone", "NPS change", "churners change", "revenue kept"]
+    facts = [[r.get(k) for k in keys] for r in rows]
+    return f"<section><h2>{title}</h2>{chart}{table(head, facts)}</section>"
+
+
 def what_if_section(summary: Mapping[str, Any]) -> str:
     """One row per scenario: change in predicted NPS, churners and revenue kept."""
     keys = ("description", "nps_change", "churners_change", "revenue_kept")
@@ -188,6 +203,7 @@ def render_report(summary: Mapping[str, Any]) -> str:
     sections = [
         nps_section(summary),
         response_section(summary),
+        worth_section(summary),
         drivers_section(
             "Drivers", summary.get("drivers", []), "push on risk per customer of the base (top 5 per model)"
         ),

@@ -2,12 +2,15 @@
 
 The scenarios and their effects live in `training.insight.what_if`; here the rewritten tables are
 featurised with the catalogue of the tables as they are (so a removed theme is a feature at zero,
-not a missing column) and scored by the same champions as the base.
+not a missing column) and scored by the same champions as the base. The drivers' worth
+(`driver_worth`) runs each driver undone whole (`training.insight.undo`) the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,10 +20,24 @@ from features.catalogue import Catalogue, Feature
 from features.config import WorkspaceConfig
 from features.discover import build_catalogue
 from features.training_sets import build_scoring_set, build_scoring_sets
+from models.predictor import Predictor
 from pipelines.scoring import Champions, load_champions, score_features
 from training.insight.population import Population
-from training.insight.what_if import Scenario, effect, scenarios, value_column
+from training.insight.undo import undo_scenarios
+from training.insight.what_if import (
+    SEED,
+    Scenario,
+    effect,
+    ranked_worth,
+    scenarios,
+    value_column,
+    worth_row,
+)
 from training.tracking import MlflowConfig
+
+# above this many customers the drivers' worth is re-scored on a sample: nine scenarios over a
+# million customers would outlast the report's budget, and a mean change needs no million rows
+WORTH_ROWS = 50_000
 
 
 def customer_value(customers: pd.DataFrame, ids: list[str]) -> tuple[str | None, np.ndarray | None]:
@@ -39,12 +56,12 @@ def what_if(
     population: Population,
     champions: Champions | None = None,
     now: pd.DataFrame | None = None,
-    chosen: Sequence[Scenario] | None = None,
 ) -> dict[str, Any]:
-    """The `what_if` rows (one per scenario the tables support) and what they rest on.
+    """The `what_if` rows (one per scenario the tables support), the `driver_worth` ranking, and their basis.
 
     The base as it is comes scored in `population`; each scenario is scored once more, without
-    reasons (its figures read probabilities only).
+    reasons (its figures read probabilities only). The NPS changes are read from the satisfaction
+    champion's `experience` model where it has one (`models.predictor.Predictor.experience`).
 
     Args:
         tables: the validated, typed tables of the workspace.
@@ -55,32 +72,122 @@ def what_if(
         champions: the champions already loaded.
         now: the population's features at `moment`, when built: a scenario then recomputes only the
             features of the tables it rewrites, and the others are these (the same values).
-        chosen: the scenarios to run; None: every one the tables support (`scenarios`).
     """
     champions = load_champions(mlflow_config) if champions is None else champions
     catalogue = build_catalogue(dict(tables), config)
     ids = population.customer_id.tolist()
+    if now is None:
+        now = build_scoring_set(tables, config, moment, catalogue=catalogue)
+        now = now.set_index("customer_id").loc[ids].reset_index()
+    rescore = Rescore(tables, config, mlflow_config, moment, catalogue, champions)
     column, value = customer_value(tables["customers"], ids)
-    rows = []
-    for scenario in scenarios(tables) if chosen is None else chosen:
-        changed = scenario.change(tables)
-        if now is None:
-            features = build_scoring_set(changed, config, moment, catalogue=catalogue)
-            features = features.set_index("customer_id").loc[ids].reset_index()
-        else:
-            features = _rebuilt(changed, tables, config, moment, now, catalogue)
-        after = score_features(features, mlflow_config, reasons=False, champions=champions)
-        rows.append(effect(scenario, population.current, after, value))
-    basis = {
+    base = rescore.base(now, population.current, value)
+    return {
+        "what_if": [rescore.effect(s, base) for s in scenarios(tables)],
+        "driver_worth": driver_worth(rescore, base),
+        "what_if_basis": _basis(config, column, rescore, len(ids)),
+    }
+
+
+def driver_worth(rescore: Rescore, base: Base) -> list[dict[str, object]]:
+    """Each driver the tables record, undone whole (`undo_scenarios`), ranked by the NPS it wins.
+
+    A base over `WORTH_ROWS` customers is re-scored on a seeded uniform sample of that many, from
+    the tables' rows of those customers alone (a customer's features read only their own rows); the
+    NPS change is the sample's mean change, the churners and the revenue are scaled up to the base.
+    """
+    undone = undo_scenarios(rescore.tables)  # from every customer's rows: a median wait is the base's
+    rows = worth_sample(len(base.now))
+    if len(rows) < len(base.now):
+        rescore = rescore.within(set(base.now["customer_id"].iloc[rows]))
+        value = None if base.value is None else base.value[rows]
+        base = rescore.base(base.now.iloc[rows], base.current.iloc[rows], value)
+    scale = len(base.now) / len(rows) if len(rows) else 1.0
+    return ranked_worth([worth_row(rescore.effect(s, base), scale) for s in undone])
+
+
+def worth_sample(n: int) -> np.ndarray:
+    """The rows `driver_worth` re-scores: every one up to `WORTH_ROWS`, else a seeded uniform sample."""
+    if n <= WORTH_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(SEED).choice(n, WORTH_ROWS, replace=False))
+
+
+@dataclass(frozen=True)
+class Base:
+    """Customers to re-score: features and scores now, value (None without), experience NPS now."""
+
+    now: pd.DataFrame
+    current: pd.DataFrame
+    value: np.ndarray | None
+    experience: float | None
+
+
+@dataclass(frozen=True)
+class Rescore:
+    """The base's scores again, with one scenario's tables: through the same features and champions."""
+
+    tables: Mapping[str, pd.DataFrame]
+    config: WorkspaceConfig
+    mlflow_config: MlflowConfig
+    moment: pd.Timestamp
+    catalogue: Catalogue
+    champions: Champions
+
+    def base(self, now: pd.DataFrame, current: pd.DataFrame, value: np.ndarray | None) -> Base:
+        """The customers whose features are `now` and scores `current`, in the same order."""
+        now, current = now.reset_index(drop=True), current.reset_index(drop=True)
+        return Base(now, current, value, self.experience_nps(now))
+
+    def effect(self, scenario: Scenario, base: Base) -> dict[str, object]:
+        """`effect`'s row for `base` with the scenario's tables."""
+        changed = scenario.change(self.tables)
+        features = _rebuilt(changed, self.tables, self.config, self.moment, base.now, self.catalogue)
+        after = score_features(features, self.mlflow_config, reasons=False, champions=self.champions)
+        later = self.experience_nps(features)
+        change = None if later is None or base.experience is None else later - base.experience
+        return effect(scenario, base.current, after, base.value, change)
+
+    def within(self, customers: set[str]) -> Rescore:
+        """The same, over the tables' rows of `customers` alone (the catalogue stays the base's)."""
+        kept = {
+            name: table[table["customer_id"].isin(customers)] if "customer_id" in table.columns else table
+            for name, table in self.tables.items()
+        }
+        return dataclasses.replace(self, tables=kept)
+
+    def experience_nps(self, features: pd.DataFrame) -> float | None:
+        """The experience model's NPS of these customers (−100..100); None without that model."""
+        predictor = self.experience_predictor
+        nps = None if predictor is None else predictor.experience_nps(features)
+        return None if nps is None else float(100 * nps.mean())
+
+    @property
+    def experience_predictor(self) -> Predictor | None:
+        """The satisfaction champion's predictor when it holds an `experience` model."""
+        model = self.champions.get("satisfaction")
+        predictor = getattr(model.unwrap_python_model(), "predictor", None) if model is not None else None
+        return predictor if isinstance(predictor, Predictor) and predictor.experience is not None else None
+
+
+def _basis(config: WorkspaceConfig, column: str | None, rescore: Rescore, n: int) -> dict[str, str]:
+    """What the what-if rows and the drivers' worth rest on, in words."""
+    sample = "every customer of the base" if n <= WORTH_ROWS else f"a seeded uniform sample of {WORTH_ROWS:,}"
+    return {
         "churners": f"expected churners within {config.churn.horizon_days} days: "
         "the sum of churn probabilities",
         "revenue_kept": f"fewer expected churners × customers.{column}"
         if column is not None
         else "not computed: the customers table has no value column (annual_value, revenue, clv …)",
+        "nps": "the satisfaction model without the customers' past answers (an answer given after an "
+        "experience carries its hurt, so the full model credits the answer, not the experience); "
+        "`nps` is the full model's, `nps_after` adds the change"
+        if rescore.experience_predictor is not None
+        else "the satisfaction model's NPS (it reads past answers, so an experience's change is understated)",
         "scope": "only the table a scenario names changes; what the driver sets off elsewhere "
         "(tickets, complaints) stays, so each row reads as the driver's direct part",
+        "driver_worth": f"each driver undone whole, re-scored over {sample}; ranked by the NPS it wins",
     }
-    return {"what_if": rows, "what_if_basis": basis}
 
 
 def _rebuilt(

@@ -110,6 +110,7 @@ def base_view(summary: Mapping[str, Any], words: Mapping[str, str]) -> dict[str,
         "segments_svg": segment_charts(summary),
         "drivers_svg": _bars(summary.get("drivers", []), words, "Drivers: push on risk per customer"),
         "themes_svg": _bars(summary.get("themes", []), words, "Text themes: push on risk per customer"),
+        "driver_worth": summary.get("driver_worth", []),
         "what_if": summary.get("what_if", []),
         "what_if_basis": summary.get("what_if_basis", {}),
         "calibration_svg": {

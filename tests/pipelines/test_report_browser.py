@@ -59,8 +59,10 @@ def test_every_chart_renders_offline_with_no_request_leaving_the_page(report: Pa
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     summary = json.loads((report / "summary.json").read_text())
-    # one NPS chart, response rates, drivers, themes only when some exist, one per calibrated metric
-    expected = 3 + bool(summary["themes"]) + len(summary["calibration"])
+    # one NPS chart, response rates, drivers, the drivers' worth and the themes only when some
+    # exist (worth: when an NPS is predicted), one per calibrated metric
+    worth = any(r.get("nps_change") is not None for r in summary["driver_worth"])
+    expected = 3 + worth + bool(summary["themes"]) + len(summary["calibration"])
     assert len(boxes) == expected and len(summary["calibration"]) >= 1
     assert all(box is not None and box["width"] > 0 and box["height"] > 0 for box in boxes), boxes
     assert not blocked and not failed, (blocked, failed)

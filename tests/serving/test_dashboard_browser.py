@@ -160,11 +160,13 @@ def test_an_agent_works_the_list_and_a_manager_sees_the_overview_with_nothing_le
         chart = visit.open("overview", "/overview", "#distribution svg")
         box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 50
-        # the report's whole base three ways with its interval, drivers and what-ifs; model health
+        # the report's whole base three ways with its interval, drivers, their worth and what-ifs;
+        # model health
         expect(visit.page.locator("#figures")).to_contain_text("NPS")
         expect(visit.page.locator("#figures-chart svg").first).to_be_visible()
         expect(visit.page.locator("#drivers svg")).to_be_visible()
         expect(visit.page.locator("#what-if tbody tr")).not_to_have_count(0)
+        expect(visit.page.locator("#driver-worth tbody tr")).not_to_have_count(0)
         expect(visit.page.locator("#churners")).not_to_be_empty()
         expect(visit.page.locator("#health")).to_contain_text("not monitored yet")
         visit.open("models", "/models", "#versions")

@@ -12,11 +12,13 @@ from training.insight.what_if import (
     Scenario,
     effect,
     halve_late_deliveries,
+    ranked_worth,
     remove_theme,
     scenarios,
     shorten_call_waits,
     top_theme,
     value_column,
+    worth_row,
 )
 from training.insight.worklist import worklist_head
 
@@ -95,3 +97,37 @@ def test_worklist_ranks_by_value_at_risk_and_names_the_top_reason() -> None:
     scores = pd.DataFrame({"churn_probability": [0.5, 0.2], "churn_reasons": [reasons, "[]"]})
     rows = worklist_head(pd.Series(["A", "B"]), scores, np.array([10.0, 100.0]))
     assert [r["customer_id"] for r in rows] == ["B", "A"] and rows[1]["reason"] == "3 late deliveries"
+
+
+def test_an_nps_change_read_elsewhere_is_added_to_the_base_nps_as_it_is() -> None:
+    before = pd.DataFrame({"nps_promoter": [0.5, 0.5], "nps_detractor": [0.2, 0.2]})
+    after = pd.DataFrame({"nps_promoter": [0.9, 0.9], "nps_detractor": [0.0, 0.0]})
+    row = effect(Scenario("s", "s", dict), before, after, None, nps_change=4.0)
+    assert (row["nps"], row["nps_change"], row["nps_after"]) == (30.0, 4.0, 34.0)
+
+
+def test_drivers_are_ranked_by_the_nps_they_win_then_by_the_churners_they_keep() -> None:
+    rows = [
+        {"driver": "a", "nps_change": 1.0, "churners_change": -2.0},
+        {"driver": "b", "nps_change": 3.0, "churners_change": -1.0},
+        {"driver": "c", "nps_change": 1.0, "churners_change": -5.0},
+    ]
+    ranked = ranked_worth(rows)
+    assert [(r["rank"], r["driver"]) for r in ranked] == [(1, "b"), (2, "c"), (3, "a")]
+
+
+def test_a_samples_churners_and_revenue_are_scaled_to_the_base_and_its_nps_change_is_not() -> None:
+    row = {
+        "scenario": "x",
+        "description": "d",
+        "nps_change": 2.5,
+        "churners_change": -1.5,
+        "revenue_kept": None,
+    }
+    assert worth_row(row, 4.0) == {
+        "driver": "x",
+        "description": "d",
+        "nps_change": 2.5,
+        "churners_change": -6.0,
+        "revenue_kept": None,
+    }

@@ -106,7 +106,11 @@ def predicted_nps(scores: pd.DataFrame) -> float | None:
 
 
 def effect(
-    scenario: Scenario, before: pd.DataFrame, after: pd.DataFrame, value: np.ndarray | None
+    scenario: Scenario,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    value: np.ndarray | None,
+    nps_change: float | None = None,
 ) -> dict[str, object]:
     """One `what_if` row: the scenario's change in predicted NPS, churners and revenue kept.
 
@@ -115,15 +119,44 @@ def effect(
         before: the base's scores as it is, one row per customer.
         after: the same customers' scores with the driver changed, in the same order.
         value: each customer's value in the same order; None when the customers carry none.
+        nps_change: the NPS change read from another model (`Predictor.experience`); None: from
+            `before` and `after`.
     """
     row: dict[str, object] = {"scenario": scenario.key, "description": scenario.description}
     nps_before, nps_after = predicted_nps(before), predicted_nps(after)
     if nps_before is not None and nps_after is not None:
-        row |= {"nps": round(nps_before, 2), "nps_after": round(nps_after, 2)}
-        row["nps_change"] = round(nps_after - nps_before, 2)
+        change = nps_after - nps_before if nps_change is None else nps_change
+        row |= {"nps": round(nps_before, 2), "nps_after": round(nps_before + change, 2)}
+        row["nps_change"] = round(change, 2)
     if "churn_probability" in before.columns:
         p0, p1 = (s["churn_probability"].to_numpy(dtype=float) for s in (before, after))
         row |= {"churners": round(float(p0.sum()), 1), "churners_after": round(float(p1.sum()), 1)}
         row["churners_change"] = round(float(p1.sum() - p0.sum()), 1)
         row["revenue_kept"] = None if value is None else round(float(((p0 - p1) * value).sum()), 2)
     return row
+
+
+def worth_row(row: Mapping[str, object], scale: float) -> dict[str, object]:
+    """An `effect` row as a `driver_worth` row: churners and revenue of a sample scaled by `scale`."""
+    out: dict[str, object] = {"driver": row["scenario"], "description": row["description"]}
+    if "nps_change" in row:
+        out["nps_change"] = row["nps_change"]
+    for key in ("churners_change", "revenue_kept"):
+        if isinstance(row.get(key), float):
+            out[key] = round(float(row[key]) * scale, 2)  # type: ignore[arg-type]
+        elif key in row:
+            out[key] = None
+    return out
+
+
+def ranked_worth(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """`worth_row`s, the largest NPS won first (then the most churners kept), with their rank."""
+
+    def key(row: dict[str, object]) -> tuple[float, float]:
+        nps, churners = row.get("nps_change"), row.get("churners_change")
+        return (
+            -float(nps) if isinstance(nps, float | int) else 0.0,
+            float(churners) if isinstance(churners, float | int) else 0.0,
+        )
+
+    return [{"rank": k + 1, **row} for k, row in enumerate(sorted(rows, key=key))]

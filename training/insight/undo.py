@@ -1,0 +1,127 @@
+"""Each driver the contract's tables record, undone: the scenarios that say what fixing it is worth.
+
+A what-if of `training.insight.what_if` changes a driver by a share (half the late parcels on
+time). To rank the drivers against each other, each is undone whole instead: every late parcel on
+its promise, no parcel lost, no warranty claim, no ticket escalated or reopened, no call waiting
+longer than the median wait. The tables name the levels (a parcel's status, a ticket's priority),
+so the scenarios come from what the tables hold, not from a fixed list.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+
+from training.insight.what_if import Scenario, Tables
+
+ESCALATED = ("high", "urgent")  # the priorities the features count as escalated (`features.sources`)
+STATUS_LEVELS = 5  # a parcel status's rarer levels undone, at most: the five most common ones
+
+
+def late_on_promise(tables: Tables) -> dict[str, pd.DataFrame]:
+    """Every late parcel delivered on its promised moment."""
+    deliveries = tables["deliveries"].copy()
+    late = deliveries["delivered_at"] > deliveries["promised_at"]
+    deliveries["delivered_at"] = deliveries["delivered_at"].mask(late, deliveries["promised_at"])
+    return {**tables, "deliveries": deliveries}
+
+
+def replaced(
+    tables: Tables, table: str, column: str, levels: tuple[str, ...], usual: object
+) -> dict[str, pd.DataFrame]:
+    """`table` with `column`'s `levels` (compared in lower case) replaced by `usual`."""
+    frame = tables[table].copy()
+    hit = frame[column].astype("string").str.lower().isin(levels).fillna(False).to_numpy(dtype=bool)
+    frame[column] = frame[column].mask(hit, usual)
+    return {**tables, table: frame}
+
+
+def no_claims(tables: Tables) -> dict[str, pd.DataFrame]:
+    """No warranty claim: no product failed."""
+    return {**tables, "warranty_claims": tables["warranty_claims"].iloc[0:0].copy()}
+
+
+def waits_at_most(tables: Tables, limit: float) -> dict[str, pd.DataFrame]:
+    """No call waits longer than `limit` seconds."""
+    calls = tables["calls"].copy()
+    calls["wait_s"] = calls["wait_s"].clip(upper=limit)
+    return {**tables, "calls": calls}
+
+
+def _levels(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A text column's levels in lower case, most common first (missing values left out)."""
+    if column not in frame.columns:
+        return pd.Series(dtype=int)
+    return frame[column].dropna().astype(str).str.lower().value_counts()
+
+
+def _delivery_scenarios(deliveries: pd.DataFrame) -> list[Scenario]:
+    """Late parcels on time; and per rarer parcel status, its parcels given the usual status."""
+    out = []
+    dated = {"delivered_at", "promised_at"} <= set(deliveries.columns)
+    if dated and (deliveries["delivered_at"] > deliveries["promised_at"]).any():
+        out.append(Scenario("late_parcels_on_time", "every late parcel on time", late_on_promise))
+    levels = _levels(deliveries, "status")
+    if len(levels) < 2:
+        return out
+    usual = levels.index[0]
+    return out + [
+        Scenario(
+            f"no_{level}_parcels",
+            f"no parcel {level} (each one {usual})",
+            partial(replaced, table="deliveries", column="status", levels=(level,), usual=usual),
+        )
+        for level in levels.index[1 : 1 + STATUS_LEVELS]
+    ]
+
+
+def _usual_other(levels: pd.Series, undone: tuple[str, ...]) -> str | None:
+    """The most common level not among `undone`; None when every level is."""
+    return next((str(level) for level in levels.index if level not in undone), None)
+
+
+def _ticket_scenarios(tickets: pd.DataFrame) -> list[Scenario]:
+    out = []
+    priorities = _levels(tickets, "priority")
+    usual = _usual_other(priorities, ESCALATED)
+    if usual is not None and priorities.index.isin(ESCALATED).any():
+        change = partial(replaced, table="tickets", column="priority", levels=ESCALATED, usual=usual)
+        out.append(Scenario("no_escalated_tickets", f"no ticket escalated (each one {usual})", change))
+    if "reopened" in tickets.columns and tickets["reopened"].fillna(False).astype(bool).any():
+        change = partial(replaced, table="tickets", column="reopened", levels=("true",), usual=False)
+        out.append(Scenario("no_reopened_tickets", "no ticket reopened", change))
+    return out
+
+
+def _claim_scenarios(claims: pd.DataFrame) -> list[Scenario]:
+    if claims.empty:
+        return []
+    out = [Scenario("no_warranty_claims", "no product failure (no warranty claim)", no_claims)]
+    outcomes = _levels(claims, "outcome")
+    usual = _usual_other(outcomes, ("rejected",))
+    if usual is not None and "rejected" in outcomes.index:
+        change = partial(
+            replaced, table="warranty_claims", column="outcome", levels=("rejected",), usual=usual
+        )
+        out.append(Scenario("no_rejected_claims", f"no claim rejected (each one {usual})", change))
+    return out
+
+
+def undo_scenarios(tables: Tables) -> list[Scenario]:
+    """Each driver the tables record, undone whole; only those the tables hold any of."""
+    out: list[Scenario] = []
+    deliveries = tables.get("deliveries")
+    if deliveries is not None:
+        out += _delivery_scenarios(deliveries)
+    if "warranty_claims" in tables:
+        out += _claim_scenarios(tables["warranty_claims"])
+    if "tickets" in tables:
+        out += _ticket_scenarios(tables["tickets"])
+    calls = tables.get("calls")
+    if calls is not None and "wait_s" in calls.columns and calls["wait_s"].notna().any():
+        # the median of the tables given, fixed here: a scenario applied to a sample keeps it
+        median = float(calls["wait_s"].median())
+        words = f"no call waits longer than the median ({median:.0f} s)"
+        out.append(Scenario("no_long_call_waits", words, partial(waits_at_most, limit=median)))
+    return out
