@@ -3,7 +3,8 @@
 The scenarios and their effects live in `training.insight.what_if`; here the rewritten tables are
 featurised with the catalogue of the tables as they are (so a removed theme is a feature at zero,
 not a missing column) and scored by the same champions as the base. The drivers' worth
-(`driver_worth`) runs each driver undone whole (`training.insight.undo`) the same way.
+(`driver_worth`) runs each driver undone whole (`training.insight.undo`) the same way. Above
+`SAMPLE_ROWS` customers both re-score a seeded sample (`sampled`).
 """
 
 from __future__ import annotations
@@ -28,16 +29,18 @@ from training.insight.what_if import (
     SEED,
     Scenario,
     effect,
+    predicted_nps,
     ranked_worth,
+    scaled,
     scenarios,
     value_column,
     worth_row,
 )
 from training.tracking import MlflowConfig
 
-# above this many customers the drivers' worth is re-scored on a sample: nine scenarios over a
-# million customers would outlast the report's budget, and a mean change needs no million rows
-WORTH_ROWS = 50_000
+# above this many customers the scenarios re-score a sample: a dozen of them over a million
+# customers would outlast the report's budget, and a mean change needs no million rows
+SAMPLE_ROWS = 50_000
 
 
 def customer_value(customers: pd.DataFrame, ids: list[str]) -> tuple[str | None, np.ndarray | None]:
@@ -81,36 +84,41 @@ def what_if(
         now = now.set_index("customer_id").loc[ids].reset_index()
     rescore = Rescore(tables, config, mlflow_config, moment, catalogue, champions)
     column, value = customer_value(tables["customers"], ids)
-    base = rescore.base(now, population.current, value)
+    whole_nps = predicted_nps(population.current)
+    chosen, undone = scenarios(tables), undo_scenarios(tables)  # from every row: a median wait is the base's
+    rescore, base, scale = sampled(rescore, now, population.current, value)
+    rows = [scaled(rescore.effect(s, base), scale, whole_nps) for s in chosen]
+    worth = [worth_row(scaled(rescore.effect(s, base), scale)) for s in undone]
     return {
-        "what_if": [rescore.effect(s, base) for s in scenarios(tables)],
-        "driver_worth": driver_worth(rescore, base),
+        "what_if": rows,
+        "driver_worth": ranked_worth(worth),
         "what_if_basis": _basis(config, column, rescore, len(ids)),
     }
 
 
-def driver_worth(rescore: Rescore, base: Base) -> list[dict[str, object]]:
-    """Each driver the tables record, undone whole (`undo_scenarios`), ranked by the NPS it wins.
+def sampled(
+    rescore: Rescore, now: pd.DataFrame, current: pd.DataFrame, value: np.ndarray | None
+) -> tuple[Rescore, Base, float]:
+    """What the scenarios re-score, and the factor from its churners to the base's.
 
-    A base over `WORTH_ROWS` customers is re-scored on a seeded uniform sample of that many, from
-    the tables' rows of those customers alone (a customer's features read only their own rows); the
-    NPS change is the sample's mean change, the churners and the revenue are scaled up to the base.
+    The base itself up to `SAMPLE_ROWS` customers; above, a seeded uniform sample of that many,
+    from the tables' rows of those customers alone (a customer's features read only their own
+    rows). A what-if's NPS change is a mean change, which a sample that size estimates closely.
     """
-    undone = undo_scenarios(rescore.tables)  # from every customer's rows: a median wait is the base's
-    rows = worth_sample(len(base.now))
-    if len(rows) < len(base.now):
-        rescore = rescore.within(set(base.now["customer_id"].iloc[rows]))
-        value = None if base.value is None else base.value[rows]
-        base = rescore.base(base.now.iloc[rows], base.current.iloc[rows], value)
-    scale = len(base.now) / len(rows) if len(rows) else 1.0
-    return ranked_worth([worth_row(rescore.effect(s, base), scale) for s in undone])
+    rows = sample_rows(len(now))
+    scale = len(now) / len(rows) if len(rows) else 1.0
+    if len(rows) < len(now):
+        rescore = rescore.within(set(now["customer_id"].iloc[rows]))
+        now, current = now.iloc[rows], current.iloc[rows]
+        value = None if value is None else value[rows]
+    return rescore, rescore.base(now, current, value), scale
 
 
-def worth_sample(n: int) -> np.ndarray:
-    """The rows `driver_worth` re-scores: every one up to `WORTH_ROWS`, else a seeded uniform sample."""
-    if n <= WORTH_ROWS:
+def sample_rows(n: int) -> np.ndarray:
+    """The rows the scenarios re-score: every one up to `SAMPLE_ROWS`, else a seeded uniform sample."""
+    if n <= SAMPLE_ROWS:
         return np.arange(n)
-    return np.sort(np.random.default_rng(SEED).choice(n, WORTH_ROWS, replace=False))
+    return np.sort(np.random.default_rng(SEED).choice(n, SAMPLE_ROWS, replace=False))
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,9 @@ class Rescore:
 
 def _basis(config: WorkspaceConfig, column: str | None, rescore: Rescore, n: int) -> dict[str, str]:
     """What the what-if rows and the drivers' worth rest on, in words."""
-    sample = "every customer of the base" if n <= WORTH_ROWS else f"a seeded uniform sample of {WORTH_ROWS:,}"
+    sample = (
+        "every customer of the base" if n <= SAMPLE_ROWS else f"a seeded uniform sample of {SAMPLE_ROWS:,}"
+    )
     return {
         "churners": f"expected churners within {config.churn.horizon_days} days: "
         "the sum of churn probabilities",
@@ -186,7 +196,8 @@ def _basis(config: WorkspaceConfig, column: str | None, rescore: Rescore, n: int
         else "the satisfaction model's NPS (it reads past answers, so an experience's change is understated)",
         "scope": "only the table a scenario names changes; what the driver sets off elsewhere "
         "(tickets, complaints) stays, so each row reads as the driver's direct part",
-        "driver_worth": f"each driver undone whole, re-scored over {sample}; ranked by the NPS it wins",
+        "sample": f"each scenario re-scores {sample}; churners and revenue are scaled to the base",
+        "driver_worth": "each driver undone whole; ranked by the NPS it wins, then the churners it keeps",
     }
 
 

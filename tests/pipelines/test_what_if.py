@@ -140,21 +140,28 @@ def test_a_sample_of_the_base_is_featurised_from_its_own_rows_as_from_every_row(
     pd.testing.assert_frame_equal(every, own)
 
 
-def test_a_base_larger_than_the_sample_ranks_the_same_drivers_from_a_sample(
+def test_a_base_larger_than_the_sample_is_re_scored_on_a_sample_with_like_figures(
     trained: tuple[Path, dict[str, str]], reported: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given the company's base reported whole, and again with the sample smaller than the base
     folder, env = trained
-    monkeypatch.setattr(what_if_module, "WORTH_ROWS", 800)
+    monkeypatch.setattr(what_if_module, "SAMPLE_ROWS", 800)
     loaded = load_workspace(folder)
     summary = whole_base(loaded.tables, loaded.config, load_mlflow_config(None, env))
     whole = {r["driver"]: r for r in reported[0]["driver_worth"]}
     sampled = {r["driver"]: r for r in summary["driver_worth"]}
     # then every driver is there, the basis says so, and the largest stays first with a like figure
     assert set(sampled) == set(whole)
-    assert "sample of 800" in summary["what_if_basis"]["driver_worth"]
+    assert "sample of 800" in summary["what_if_basis"]["sample"]
     first = summary["driver_worth"][0]["driver"]
     assert first == reported[0]["driver_worth"][0]["driver"]
     assert (
         0.5 * whole[first]["nps_change"] <= sampled[first]["nps_change"] <= 1.5 * whole[first]["nps_change"]
     )
+    # and the halving's figures are the base's: its NPS the whole base's, its churners scaled up
+    halved = [
+        next(r for r in s["what_if"] if r["scenario"] == "late_deliveries_halved")
+        for s in (reported[0], summary)
+    ]
+    assert halved[1]["nps"] == halved[0]["nps"]
+    assert 0.5 * halved[0]["churners"] <= halved[1]["churners"] <= 2.0 * halved[0]["churners"]

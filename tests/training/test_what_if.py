@@ -14,6 +14,7 @@ from training.insight.what_if import (
     halve_late_deliveries,
     ranked_worth,
     remove_theme,
+    scaled,
     scenarios,
     shorten_call_waits,
     top_theme,
@@ -120,11 +121,23 @@ def test_a_samples_churners_and_revenue_are_scaled_to_the_base_and_its_nps_chang
     row = {
         "scenario": "x",
         "description": "d",
+        "nps": 9.0,
+        "nps_after": 11.5,
         "nps_change": 2.5,
+        "churners": 10.0,
+        "churners_after": 8.5,
         "churners_change": -1.5,
         "revenue_kept": None,
     }
-    assert worth_row(row, 4.0) == {
+    whole = scaled(row, 4.0, nps=10.0)
+    assert whole == row | {
+        "nps": 10.0,
+        "nps_after": 12.5,
+        "churners": 40.0,
+        "churners_after": 34.0,
+        "churners_change": -6.0,
+    }
+    assert worth_row(whole) == {
         "driver": "x",
         "description": "d",
         "nps_change": 2.5,

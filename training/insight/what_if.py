@@ -136,17 +136,37 @@ def effect(
     return row
 
 
-def worth_row(row: Mapping[str, object], scale: float) -> dict[str, object]:
-    """An `effect` row as a `driver_worth` row: churners and revenue of a sample scaled by `scale`."""
-    out: dict[str, object] = {"driver": row["scenario"], "description": row["description"]}
-    if "nps_change" in row:
-        out["nps_change"] = row["nps_change"]
-    for key in ("churners_change", "revenue_kept"):
-        if isinstance(row.get(key), float):
-            out[key] = round(float(row[key]) * scale, 2)  # type: ignore[arg-type]
-        elif key in row:
-            out[key] = None
+SCALED = ("churners", "churners_after", "churners_change", "revenue_kept")
+
+
+def scaled(row: Mapping[str, object], scale: float, nps: float | None = None) -> dict[str, object]:
+    """An `effect` row of a sample as the base's: churners and revenue × `scale`; NPS from `nps`.
+
+    Args:
+        row: the sample's row.
+        scale: the base's customers per customer of the sample.
+        nps: the whole base's predicted NPS; the row's `nps` and `nps_after` are set from it and the
+            change (None: left as the sample's).
+    """
+    out = dict(row)
+    for key in SCALED:
+        found = out.get(key)
+        if isinstance(found, float):
+            out[key] = round(found * scale, 2 if key == "revenue_kept" else 1)
+    change = out.get("nps_change")
+    if nps is not None and isinstance(change, float | int):
+        out |= {"nps": round(nps, 2), "nps_after": round(nps + float(change), 2)}
     return out
+
+
+def worth_row(row: Mapping[str, object]) -> dict[str, object]:
+    """A `driver_worth` row of an `effect` row (of the base, or `scaled` to it)."""
+    keys = ("nps_change", "churners_change", "revenue_kept")
+    return {
+        "driver": row["scenario"],
+        "description": row["description"],
+        **{k: row[k] for k in keys if k in row},
+    }
 
 
 def ranked_worth(rows: list[dict[str, object]]) -> list[dict[str, object]]:
