@@ -86,6 +86,8 @@ _DELIVERED = known("delivered_at")
 _OPEN_DELIVERY = f"({q('delivered_at')} IS NULL OR {q('delivered_at')} >= as_of)"
 _CLOSED = known("closed_at")
 _RESOLVED = known("resolved_at")
+# the ticket priorities counted as escalated; the what-if that undoes escalations reads the same
+ESCALATED_PRIORITIES = ("high", "urgent")
 
 _NEGATIVE_TEXT = f"{q('negative')} >= 0.5"
 # The texts' tables, as the text models name them in `text_scores.source`.
@@ -173,8 +175,8 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
         spec(
             "escalated",
             ("priority",),
-            flag(f"LOWER({q('priority')}) IN ('high', 'urgent')"),
-            "escalated tickets (priority high or urgent)",
+            flag(f"LOWER({q('priority')}) IN ({', '.join(repr(p) for p in ESCALATED_PRIORITIES)})"),
+            f"escalated tickets (priority {' or '.join(ESCALATED_PRIORITIES)})",
             ("count", WIN),
         ),
         spec("open", ("closed_at",), flag(f"NOT ({_CLOSED})"), "open tickets", ("count", NOW)),

@@ -189,7 +189,8 @@ class Predictor:
         if self.experience is None:
             return None
         classes = self.experience.predict_proba(frame)
-        return np.asarray(classes[:, NPS_CLASSES.index("promoter")] - classes[:, 0], dtype=float)
+        promoter, detractor = (NPS_CLASSES.index(c) for c in ("promoter", "detractor"))
+        return np.asarray(classes[:, promoter] - classes[:, detractor], dtype=float)
 
     def explain(self, frame: pd.DataFrame, metric: str | None = None) -> list[list[Reason]]:
         """Reasons per row for the churn model, or for the negative side of `metric`."""

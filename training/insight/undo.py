@@ -13,18 +13,10 @@ from functools import partial
 
 import pandas as pd
 
-from training.insight.what_if import Scenario, Tables
+from features.sources import ESCALATED_PRIORITIES as ESCALATED
+from training.insight.what_if import Scenario, Tables, late_on_promise
 
-ESCALATED = ("high", "urgent")  # the priorities the features count as escalated (`features.sources`)
 STATUS_LEVELS = 5  # a parcel status's rarer levels undone, at most: the five most common ones
-
-
-def late_on_promise(tables: Tables) -> dict[str, pd.DataFrame]:
-    """Every late parcel delivered on its promised moment."""
-    deliveries = tables["deliveries"].copy()
-    late = deliveries["delivered_at"] > deliveries["promised_at"]
-    deliveries["delivered_at"] = deliveries["delivered_at"].mask(late, deliveries["promised_at"])
-    return {**tables, "deliveries": deliveries}
 
 
 def replaced(

@@ -34,16 +34,21 @@ class Scenario:
     change: Callable[[Tables], dict[str, pd.DataFrame]]
 
 
-def halve_late_deliveries(tables: Tables) -> dict[str, pd.DataFrame]:
-    """Half the late deliveries (a seeded draw) delivered on their promised moment instead."""
+def late_on_promise(tables: Tables, share: float = 1.0) -> dict[str, pd.DataFrame]:
+    """A `share` of the late deliveries (a seeded draw; every one at 1) delivered on their promise."""
     deliveries = tables["deliveries"].copy()
     late = np.flatnonzero((deliveries["delivered_at"] > deliveries["promised_at"]).to_numpy())
-    fixed = np.random.default_rng(SEED).permutation(late)[: len(late) // 2]
+    fixed = late if share >= 1 else np.random.default_rng(SEED).permutation(late)[: int(len(late) * share)]
     on_time = np.zeros(len(deliveries), dtype=bool)
     on_time[fixed] = True
     # `mask` keeps the column's own dtype; `to_numpy` on a zoned column would make Timestamp objects
     deliveries["delivered_at"] = deliveries["delivered_at"].mask(on_time, deliveries["promised_at"])
     return {**tables, "deliveries": deliveries}
+
+
+def halve_late_deliveries(tables: Tables) -> dict[str, pd.DataFrame]:
+    """Half the late deliveries (a seeded draw) delivered on their promised moment instead."""
+    return late_on_promise(tables, 0.5)
 
 
 def shorten_call_waits(tables: Tables, factor: float = 0.7) -> dict[str, pd.DataFrame]:
