@@ -171,11 +171,17 @@ class Rescore:
         return None if nps is None else float(100 * nps.mean())
 
     @property
-    def experience_predictor(self) -> Predictor | None:
-        """The satisfaction champion's predictor when it holds an `experience` model."""
+    def satisfaction_predictor(self) -> Predictor | None:
+        """The satisfaction champion's predictor; None without that champion."""
         model = self.champions.get("satisfaction")
         predictor = getattr(model.unwrap_python_model(), "predictor", None) if model is not None else None
-        return predictor if isinstance(predictor, Predictor) and predictor.experience is not None else None
+        return predictor if isinstance(predictor, Predictor) else None
+
+    @property
+    def experience_predictor(self) -> Predictor | None:
+        """The satisfaction champion's predictor when it holds an `experience` model."""
+        predictor = self.satisfaction_predictor
+        return predictor if predictor is not None and predictor.experience is not None else None
 
 
 def _basis(config: WorkspaceConfig, column: str | None, rescore: Rescore, n: int) -> dict[str, str]:
@@ -189,16 +195,29 @@ def _basis(config: WorkspaceConfig, column: str | None, rescore: Rescore, n: int
         "revenue_kept": f"fewer expected churners × customers.{column}"
         if column is not None
         else "not computed: the customers table has no value column (annual_value, revenue, clv …)",
-        "nps": "the satisfaction model without the customers' past answers (an answer given after an "
-        "experience carries its hurt, so the full model credits the answer, not the experience); "
-        "`nps` is the full model's, `nps_after` adds the change"
-        if rescore.experience_predictor is not None
-        else "the satisfaction model's NPS (it reads past answers, so an experience's change is understated)",
+        "nps": nps_basis(rescore.satisfaction_predictor),
         "scope": "only the table a scenario names changes; what the driver sets off elsewhere "
         "(tickets, complaints) stays, so each row reads as the driver's direct part",
         "sample": f"each scenario re-scores {sample}; churners and revenue are scaled to the base",
         "driver_worth": "each driver undone whole; ranked by the NPS it wins, then the churners it keeps",
     }
+
+
+def nps_basis(predictor: Predictor | None) -> str:
+    """Which model the NPS changes are read from, in words, or that none is.
+
+    Args:
+        predictor: the satisfaction champion's predictor; None without one.
+    """
+    if predictor is not None and predictor.experience is not None:
+        return (
+            "the satisfaction model without the customers' past answers (an answer given after an "
+            "experience carries its hurt, so the full model credits the answer, not the experience); "
+            "`nps` is the full model's, `nps_after` adds the change"
+        )
+    if predictor is None or "nps" not in predictor.metrics:
+        return "not computed: the satisfaction champion predicts no NPS (the surveys hold no NPS answers)"
+    return "the satisfaction model's NPS (it reads past answers, so an experience's change is understated)"
 
 
 def _rebuilt(

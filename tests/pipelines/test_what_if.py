@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from features.training_sets import build_scoring_sets, default_as_of
 from features.validation import load_workspace
 from pipelines.cli import app
 from pipelines.insight import whole_base
+from pipelines.scoring import load_champions
 from pipelines.synthetic.company import generate_company
 from pipelines.synthetic.planted import planted_order, reported_order
 from training.tracking import load_mlflow_config
@@ -119,6 +121,24 @@ def test_the_driver_worth_most_fixing_is_the_planted_driver_of_largest_effect(re
         "no_long_call_waits",
     }
     assert "without the customers' past answers" in summary["what_if_basis"]["nps"]
+
+
+def test_the_basis_names_the_model_the_nps_changes_come_from_or_that_there_is_none(
+    trained: tuple[Path, dict[str, str]],
+) -> None:
+    # given the trained satisfaction champion, as it is, without its experience model (a champion
+    # saved before there was one), and without any NPS model (a workspace of CSAT answers only)
+    predictor = load_champions(load_mlflow_config(None, trained[1]))["satisfaction"]
+    predictor = predictor.unwrap_python_model().predictor
+    older = dataclasses.replace(predictor, experience=None)
+    csat_only = dataclasses.replace(older, metrics={"csat": predictor.metrics["csat"]})
+    # then each says which NPS the changes read, and the last two say what is missing
+    assert "without the customers' past answers" in what_if_module.nps_basis(predictor)
+    assert "understated" in what_if_module.nps_basis(older)
+    for none in (csat_only, None):
+        assert what_if_module.nps_basis(none).startswith(
+            "not computed: the satisfaction champion predicts no NPS"
+        )
 
 
 def test_a_sample_of_the_base_is_featurised_from_its_own_rows_as_from_every_row(
