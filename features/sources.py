@@ -216,13 +216,21 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
 # negative answer, and the models are held to that (`harm_directions`, as LightGBM monotone
 # constraints). Unconstrained trees read these counts as loyalty too, since they grow with how much
 # a customer buys: halving late deliveries then raised predicted churn where the generator's replay
-# lowers it.
-HARMFUL: frozenset[tuple[str, str]] = frozenset(
+# lowers it, and undoing every warranty claim or damaged parcel raised predicted churners.
+HARMFUL: frozenset[tuple[str, str | None]] = frozenset(
     {
         ("deliveries", "late"),
         ("deliveries", "days_late"),
         ("deliveries", "open_overdue"),
+        ("deliveries", "status_damaged"),  # a status's level, as `discover` counts it
+        ("deliveries", "status_lost"),
         ("calls", "wait_s"),  # the calls table's generic number column (see `discover`)
+        ("warranty_claims", None),  # every claim is a product that failed (the events' count)
+        ("warranty_claims", "rejected"),
+        ("warranty_claims", "outcome_rejected"),  # the same rejections, as `discover` counts a level
+        ("tickets", "escalated"),
+        *(("tickets", f"priority_{p}") for p in ESCALATED_PRIORITIES),
+        ("tickets", "reopened"),
     }
 )
 # Aggregations that rise with more (or worse) events of a measure.

@@ -144,23 +144,47 @@ def test_scoring_leaves_out_customers_who_join_later() -> None:
     assert (frame["as_of"] == pd.Timestamp(T)).all()
 
 
-def test_lateness_and_call_wait_features_are_held_to_never_lower_risk_and_nothing_else_is() -> None:
+def test_harmful_measures_are_held_to_never_lower_risk_and_a_customers_volume_is_not() -> None:
     deliveries = {
         "customer_id": ["C1"],
         "order_id": ["O1"],
         "ordered_at": [at("-9D")],
         "promised_at": [at("-5D")],
         "delivered_at": [at("-3D")],
+        "status": ["damaged"],
     }
     calls = {"customer_id": ["C1"], "call_id": ["K1"], "started_at": [at("-2D")], "wait_s": ["600"]}
-    catalogue = build_catalogue(typed(deliveries=deliveries, calls=calls), CONFIG)
+    claims = {
+        "customer_id": ["C1"],
+        "claim_id": ["W1"],
+        "filed_at": [at("-8D")],
+        "resolved_at": [at("-4D")],
+        "outcome": ["rejected"],
+    }
+    tickets = {
+        "customer_id": ["C1"],
+        "ticket_id": ["T1"],
+        "opened_at": [at("-6D")],
+        "closed_at": [at("-5D")],
+        "priority": ["urgent"],
+        "reopened": ["true"],
+    }
+    tables = typed(deliveries=deliveries, calls=calls, warranty_claims=claims, tickets=tickets)
+    catalogue = build_catalogue(tables, CONFIG)
     held = harm_directions(catalogue)
     assert set(held.values()) == {1}
     assert {"deliveries_late_count_30d", "deliveries_days_late_sum_all", "deliveries_late_share_all"} <= set(
         held
     )
-    assert {"calls_wait_s_mean_30d", "calls_wait_s_last"} <= set(held)
-    # how much a customer buys or calls is no harm: it stays free to push either way
+    assert {"calls_wait_s_mean_30d", "calls_wait_s_last", "deliveries_status_damaged_count_30d"} <= set(held)
+    assert {"warranty_claims_count_30d", "warranty_claims_rejected_count_30d"} <= set(held)
+    assert {
+        "tickets_escalated_count_30d",
+        "tickets_priority_urgent_count_30d",
+        "tickets_reopened_count_30d",
+    } <= set(held)
+    # how long ago the last claim was is no count of harm: it stays free
+    assert "warranty_claims_days_since_last" not in held
     free = {"deliveries_count_30d", "calls_count_30d"}
     assert free <= names(catalogue)
     assert not free & set(held)
