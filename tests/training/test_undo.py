@@ -47,6 +47,25 @@ def test_each_rarer_status_is_undone_alone_into_the_most_common_one_whatever_its
     assert found["no_lost_parcels"]["deliveries"]["status"].tolist()[2:4] == ["DAMAGED", "delivered"]
 
 
+def test_a_parcel_never_delivered_is_delivered_on_its_promise_when_its_status_is_undone() -> None:
+    # a lost parcel has no delivery time, and its status is known only once it has one: changing
+    # the status alone would leave it an overdue parcel, as the models see it
+    table = deliveries(
+        ["delivered", "lost", "lost", "delivered", "delivered"], [False, False, True, False, False]
+    )
+    table.loc[1, "delivered_at"] = pd.NaT
+    table.loc[4, "delivered_at"] = pd.NaT  # in transit, of the usual status: not undone
+    after = by_key({"deliveries": table})["no_lost_parcels"]["deliveries"]
+    assert after["status"].tolist() == ["delivered"] * 5
+    assert after["delivered_at"].tolist()[:4] == [
+        table["delivered_at"][0],
+        PROMISED,
+        table["delivered_at"][2],  # a lost parcel with a delivery time keeps it
+        table["delivered_at"][3],
+    ]
+    assert pd.isna(after["delivered_at"][4]) and pd.isna(table["delivered_at"][1])
+
+
 def test_claims_go_and_rejections_become_the_most_common_other_outcome() -> None:
     claims = pd.DataFrame(
         {"claim_id": ["A", "B", "C", "D"], "outcome": ["rejected", "partial", "approved", "approved"]}

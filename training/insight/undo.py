@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from features.sources import ESCALATED_PRIORITIES as ESCALATED
@@ -19,14 +20,34 @@ from training.insight.what_if import Scenario, Tables, late_on_promise
 STATUS_LEVELS = 5  # a parcel status's rarer levels undone, at most: the five most common ones
 
 
+def _hit(frame: pd.DataFrame, column: str, levels: tuple[str, ...]) -> np.ndarray:
+    """The rows whose `column` is one of `levels` (compared in lower case)."""
+    return frame[column].astype("string").str.lower().isin(levels).fillna(False).to_numpy(dtype=bool)
+
+
 def replaced(
     tables: Tables, table: str, column: str, levels: tuple[str, ...], usual: object
 ) -> dict[str, pd.DataFrame]:
     """`table` with `column`'s `levels` (compared in lower case) replaced by `usual`."""
     frame = tables[table].copy()
-    hit = frame[column].astype("string").str.lower().isin(levels).fillna(False).to_numpy(dtype=bool)
-    frame[column] = frame[column].mask(hit, usual)
+    frame[column] = frame[column].mask(_hit(frame, column, levels), usual)
     return {**tables, table: frame}
+
+
+def delivered_instead(tables: Tables, level: str, usual: str) -> dict[str, pd.DataFrame]:
+    """Parcels of status `level` given the `usual` one; those never delivered, delivered on their promise.
+
+    A lost parcel has no delivery time, and its status is known only once it has one
+    (`features.sources.KNOWN_WHEN`): the tables show it as a parcel overdue. Giving it another
+    status alone would change nothing the models read.
+    """
+    deliveries = tables["deliveries"].copy()
+    hit = _hit(deliveries, "status", (level,))
+    deliveries["status"] = deliveries["status"].mask(hit, usual)
+    if {"delivered_at", "promised_at"} <= set(deliveries.columns):
+        never = hit & deliveries["delivered_at"].isna().to_numpy(dtype=bool)
+        deliveries["delivered_at"] = deliveries["delivered_at"].mask(never, deliveries["promised_at"])
+    return {**tables, "deliveries": deliveries}
 
 
 def no_claims(tables: Tables) -> dict[str, pd.DataFrame]:
@@ -62,7 +83,7 @@ def _delivery_scenarios(deliveries: pd.DataFrame) -> list[Scenario]:
         Scenario(
             f"no_{level}_parcels",
             f"no parcel {level} (each one {usual})",
-            partial(replaced, table="deliveries", column="status", levels=(level,), usual=usual),
+            partial(delivered_instead, level=level, usual=usual),
         )
         for level in levels.index[1 : 1 + STATUS_LEVELS]
     ]
