@@ -66,6 +66,21 @@ def test_a_parcel_never_delivered_is_delivered_on_its_promise_when_its_status_is
     assert pd.isna(after["delivered_at"][4]) and pd.isna(table["delivered_at"][1])
 
 
+def test_parcels_still_on_their_way_are_no_driver_but_lost_ones_spread_over_the_year_are() -> None:
+    promised = [PROMISED - pd.Timedelta(days=d) for d in (300, 200, 100, 5, 2, 250, 150, 1)]
+    delivered = [p - pd.Timedelta(hours=1) for p in promised[:5]] + [pd.NaT] * 3
+    table = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "order_id": [f"O{k}" for k in range(8)],
+            "promised_at": pd.Series(promised, dtype="datetime64[ns, UTC]"),
+            "delivered_at": pd.Series(delivered, dtype="datetime64[ns, UTC]"),
+            "status": ["delivered"] * 5 + ["lost", "lost", "in_transit"],
+        }
+    )
+    assert set(by_key({"deliveries": table})) == {"no_lost_parcels"}
+
+
 def test_claims_go_and_rejections_become_the_most_common_other_outcome() -> None:
     claims = pd.DataFrame(
         {"claim_id": ["A", "B", "C", "D"], "outcome": ["rejected", "partial", "approved", "approved"]}

@@ -18,6 +18,7 @@ from features.sources import ESCALATED_PRIORITIES as ESCALATED
 from training.insight.what_if import Scenario, Tables, late_on_promise
 
 STATUS_LEVELS = 5  # a parcel status's rarer levels undone, at most: the five most common ones
+TRAVEL_DAYS = 30  # a status of parcels promised this recently, none delivered, is one of parcels on their way
 
 
 def _hit(frame: pd.DataFrame, column: str, levels: tuple[str, ...]) -> np.ndarray:
@@ -78,7 +79,7 @@ def _delivery_scenarios(deliveries: pd.DataFrame) -> list[Scenario]:
     levels = _levels(deliveries, "status")
     if len(levels) < 2:
         return out
-    usual = levels.index[0]
+    usual, travelling = levels.index[0], _travelling(deliveries) if dated else set()
     return out + [
         Scenario(
             f"no_{level}_parcels",
@@ -86,7 +87,25 @@ def _delivery_scenarios(deliveries: pd.DataFrame) -> list[Scenario]:
             partial(delivered_instead, level=level, usual=usual),
         )
         for level in levels.index[1 : 1 + STATUS_LEVELS]
+        if level not in travelling
     ]
+
+
+def _travelling(deliveries: pd.DataFrame) -> set[str]:
+    """The statuses of parcels still on their way at export: a state, not a failure to undo.
+
+    Such a status has no delivered parcel, and most of its parcels were promised in the last
+    `TRAVEL_DAYS` before the table's latest delivery; a lost parcel is not delivered either, but
+    lost parcels are spread over the table's whole span.
+    """
+    latest = deliveries["delivered_at"].max()
+    if pd.isna(latest):
+        return set()
+    status = deliveries["status"].astype("string").str.lower()
+    recent = deliveries["promised_at"] > latest - pd.Timedelta(days=TRAVEL_DAYS)
+    by_level = pd.DataFrame({"status": status, "open": deliveries["delivered_at"].isna(), "recent": recent})
+    shares = by_level.dropna(subset=["status"]).groupby("status")[["open", "recent"]].mean()
+    return set(shares.index[(shares["open"] == 1.0) & (shares["recent"] > 0.5)].astype(str))
 
 
 def _usual_other(levels: pd.Series, undone: tuple[str, ...]) -> str | None:
