@@ -22,7 +22,7 @@ from features.config import WorkspaceConfig
 from features.discover import build_catalogue
 from features.training_sets import build_scoring_set, build_scoring_sets
 from models.predictor import Predictor
-from pipelines.scoring import Champions, load_champions, score_features
+from pipelines.scoring import MODEL_KINDS, Champions, load_champions, score_features
 from training.insight.population import Population
 from training.insight.undo import undo_scenarios
 from training.insight.what_if import (
@@ -151,10 +151,19 @@ class Rescore:
         """`effect`'s row for `base` with the scenario's tables."""
         changed = scenario.change(self.tables)
         features = _rebuilt(changed, self.tables, self.config, self.moment, base.now, self.catalogue)
-        after = score_features(features, self.mlflow_config, reasons=False, champions=self.champions)
         later = self.experience_nps(features)
         change = None if later is None or base.experience is None else later - base.experience
+        after = self._scores(features, MODEL_KINDS if change is None else ("churn",))
         return effect(scenario, base.current, after, base.value, change)
+
+    def _scores(self, features: pd.DataFrame, kinds: tuple[str, ...]) -> pd.DataFrame:
+        """The `kinds` champions' scores of `features`; only `customer_id` where none of them has one.
+
+        With the experience model's NPS change, the satisfaction scores would go unread: churn's alone.
+        """
+        if all(self.champions.get(kind) is None for kind in kinds):
+            return features[["customer_id"]]
+        return score_features(features, self.mlflow_config, kinds, reasons=False, champions=self.champions)
 
     def within(self, customers: set[str]) -> Rescore:
         """The same, over the tables' rows of `customers` alone (the catalogue stays the base's)."""

@@ -122,15 +122,18 @@ def effect(
     Args:
         scenario: the driver changed.
         before: the base's scores as it is, one row per customer.
-        after: the same customers' scores with the driver changed, in the same order.
+        after: the same customers' scores with the driver changed, in the same order (its NPS
+            unread when `nps_change` is given).
         value: each customer's value in the same order; None when the customers carry none.
         nps_change: the NPS change read from another model (`Predictor.experience`); None: from
             `before` and `after`.
     """
     row: dict[str, object] = {"scenario": scenario.key, "description": scenario.description}
-    nps_before, nps_after = predicted_nps(before), predicted_nps(after)
-    if nps_before is not None and nps_after is not None:
-        change = nps_after - nps_before if nps_change is None else nps_change
+    nps_before, change = predicted_nps(before), nps_change
+    if change is None and nps_before is not None:  # `after` need hold no NPS when the change is given
+        nps_after = predicted_nps(after)
+        change = None if nps_after is None else nps_after - nps_before
+    if nps_before is not None and change is not None:
         row |= {"nps": round(nps_before, 2), "nps_after": round(nps_before + change, 2)}
         row["nps_change"] = round(change, 2)
     if "churn_probability" in before.columns:
