@@ -42,6 +42,7 @@ from features.sources import (
     MeasureSpec,
     Span,
     flag,
+    level_measure,
     lit,
     q,
     spec,
@@ -142,7 +143,7 @@ def _column_specs(table: str, column: str, values: pd.Series) -> list[MeasureSpe
     # grows (a sixth product overtakes the fifth), and a champion trained before the move would then
     # need a feature the next snapshot lacks, so scoring it would be refused.
     for value in sorted(values.value_counts().index, key=str):
-        name = f"{_slug(column)}_{_slug(str(value))}"
+        name = level_measure(_slug(column), _slug(str(value)))
         sql = flag(f"{value_sql} = {lit(str(value))}")
         specs.append(spec(name, needs, sql, f"{noun} with {label} {value}", ("count", LONGEST)))
     return specs

@@ -212,6 +212,12 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
     ),
 }
 
+
+def level_measure(column: str, level: str) -> str:
+    """The measure counting a text column's level (`discover` names each level's count so)."""
+    return f"{column}_{level}"
+
+
 # Measures of what can only hurt a customer: more of them never lowers the risk of churn or of a
 # negative answer, and the models are held to that (`harm_directions`, as LightGBM monotone
 # constraints). Unconstrained trees read these counts as loyalty too, since they grow with how much
@@ -222,14 +228,14 @@ HARMFUL: frozenset[tuple[str, str | None]] = frozenset(
         ("deliveries", "late"),
         ("deliveries", "days_late"),
         ("deliveries", "open_overdue"),
-        ("deliveries", "status_damaged"),  # a status's level, as `discover` counts it
-        ("deliveries", "status_lost"),
+        ("deliveries", level_measure("status", "damaged")),
+        ("deliveries", level_measure("status", "lost")),
         ("calls", "wait_s"),  # the calls table's generic number column (see `discover`)
         ("warranty_claims", None),  # every claim is a product that failed (the events' count)
         ("warranty_claims", "rejected"),
-        ("warranty_claims", "outcome_rejected"),  # the same rejections, as `discover` counts a level
+        ("warranty_claims", level_measure("outcome", "rejected")),  # the same rejections, as a level
         ("tickets", "escalated"),
-        *(("tickets", f"priority_{p}") for p in ESCALATED_PRIORITIES),
+        *(("tickets", level_measure("priority", p)) for p in ESCALATED_PRIORITIES),
         ("tickets", "reopened"),
     }
 )
