@@ -32,6 +32,7 @@ MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 REASONS_SUFFIX = "_reasons"
 EXPERIENCE_FILE = "experience.classes.txt"
+HALF_FILE = "experience.half{k}.classes.txt"
 PARALLEL_ROWS = 2048  # from this many rows the metrics are scored on threads of their own
 
 
@@ -47,6 +48,9 @@ class Predictor:
             out the customer's past answers. An answer given after a late parcel carries the parcel's
             hurt, so a model that reads it credits the answer, not the parcel; the what-ifs, which
             change experiences, read this one (`experience_nps`).
+        experience_halves: the same model refitted on halves of the customers, in complementary
+            pairs: how far a what-if's NPS change moves between them gives its interval
+            (`training.insight.spread`). Empty: no interval.
     """
 
     kind: Kind
@@ -56,6 +60,7 @@ class Predictor:
     metrics: dict[str, MetricModel] = field(default_factory=dict)
     top: int = 3
     experience: NpsClassifier | None = None
+    experience_halves: list[NpsClassifier] = field(default_factory=list)
     _writer: ReasonWriter | None = field(default=None, init=False, repr=False, compare=False)
     _ranks_shared: bool = field(default=False, init=False, repr=False, compare=False)
 
@@ -184,11 +189,17 @@ class Predictor:
             return self._writer.json(picks, encoded).to_pandas().array
         return self._writer.reasons(picks, encoded.values_at)
 
-    def experience_nps(self, frame: pd.DataFrame) -> NDArray[np.float64] | None:
-        """Per row, P(promoter) − P(detractor) of the `experience` model; None without one."""
-        if self.experience is None:
+    def experience_nps(self, frame: pd.DataFrame, half: int | None = None) -> NDArray[np.float64] | None:
+        """Per row, P(promoter) − P(detractor) of the `experience` model; None without one.
+
+        Args:
+            frame: feature rows.
+            half: read `experience_halves[half]` instead.
+        """
+        model = self.experience if half is None else self.experience_halves[half]
+        if model is None:
             return None
-        classes = self.experience.predict_proba(frame)
+        classes = model.predict_proba(frame)
         promoter, detractor = (NPS_CLASSES.index(c) for c in ("promoter", "detractor"))
         return np.asarray(classes[:, promoter] - classes[:, detractor], dtype=float)
 
@@ -209,7 +220,7 @@ class Predictor:
             files[name] = {part: f"{name}.{part}.txt" for part in texts}
             for part, text in texts.items():
                 (folder / files[name][part]).write_text(text, encoding="utf-8")
-        manifest = {
+        manifest: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "kind": self.kind,
             "feature_set": self.feature_set,
@@ -222,8 +233,17 @@ class Predictor:
         if self.experience is not None:
             manifest["experience"], texts = self.experience.to_state()
             (folder / EXPERIENCE_FILE).write_text(texts["classes"], encoding="utf-8")
+        manifest["experience_halves"] = [
+            self._save_half(folder, k) for k in range(len(self.experience_halves))
+        ]
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         return folder
+
+    def _save_half(self, folder: Path, k: int) -> dict[str, Any]:
+        """Write `experience_halves[k]`'s booster; its manifest entry."""
+        meta, texts = self.experience_halves[k].to_state()
+        (folder / HALF_FILE.format(k=k)).write_text(texts["classes"], encoding="utf-8")
+        return meta
 
     @classmethod
     def load(cls, folder: Path) -> Predictor:
@@ -243,6 +263,9 @@ class Predictor:
         if "experience" in manifest:  # a predictor saved before it existed has none
             text = (folder / EXPERIENCE_FILE).read_text(encoding="utf-8")
             predictor.experience = NpsClassifier.from_state(manifest["experience"], {"classes": text})
+        for k, meta in enumerate(manifest.get("experience_halves", [])):
+            text = (folder / HALF_FILE.format(k=k)).read_text(encoding="utf-8")
+            predictor.experience_halves.append(NpsClassifier.from_state(meta, {"classes": text}))
         predictor._share_schema()
         return predictor
 

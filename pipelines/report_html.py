@@ -154,10 +154,28 @@ def worth_section(summary: Mapping[str, Any]) -> str:
     items = [(str(r["description"]), float(r["nps_change"])) for r in rows if r.get("nps_change") is not None]
     caption = "predicted NPS points won with the driver undone"
     chart = _figure(bar_chart(items, title), caption) if items else ""
-    keys = ("rank", "description", "nps_change", "churners_change", "revenue_kept")
-    head = ["rank", "driver undone", "NPS change", "churners change", "revenue kept"]
-    facts = [[r.get(k) for k in keys] for r in rows]
-    return f"<section><h2>{title}</h2>{chart}{table(head, facts)}</section>"
+    head = ["rank", "driver undone", "NPS change", "95% interval", "ahead of the next"]
+    facts = [_worth_cells(r) for r in rows]
+    table_html = table([*head, "churners change", "revenue kept"], facts)
+    return f"<section><h2>{title}</h2>{chart}{table_html}</section>"
+
+
+def _worth_cells(row: Mapping[str, Any]) -> list[object]:
+    """One `driver_worth` row's cells, its interval and whether it is ahead of the next in words."""
+    named = [row.get(k) for k in ("rank", "description", "nps_change")]
+    spread = [_span(row.get("nps_change_interval")), AHEAD_WORDS.get(row.get("ahead_of_next"))]
+    return [*named, *spread, row.get("churners_change"), row.get("revenue_kept")]
+
+
+# whether the data tells a driver's worth from the next one's (`training.insight.spread.told_apart`)
+AHEAD_WORDS = {True: "yes", False: "not told apart", None: ""}
+
+
+def _span(interval: object) -> str:
+    """`[lo, hi]` as text; empty without one."""
+    if not isinstance(interval, list | tuple) or len(interval) != 2:
+        return ""
+    return f"{interval[0]:+.2f} to {interval[1]:+.2f}"
 
 
 def what_if_section(summary: Mapping[str, Any]) -> str:

@@ -24,6 +24,7 @@ from features.training_sets import build_scoring_set, build_scoring_sets
 from models.predictor import Predictor
 from pipelines.scoring import MODEL_KINDS, Champions, load_champions, score_features
 from training.insight.population import Population
+from training.insight.spread import HALVES, with_intervals
 from training.insight.undo import undo_scenarios
 from training.insight.what_if import (
     SEED,
@@ -90,8 +91,8 @@ def what_if(
     rows = [scaled(rescore.effect(s, base), scale, whole_nps) for s in chosen]
     worth = [worth_row(scaled(rescore.effect(s, base), scale)) for s in undone]
     return {
-        "what_if": rows,
-        "driver_worth": ranked_worth(worth),
+        "what_if": with_intervals(rows),
+        "driver_worth": with_intervals(ranked_worth(worth), ranked=True),
         "what_if_basis": _basis(config, column, rescore, len(ids)),
     }
 
@@ -123,12 +124,16 @@ def sample_rows(n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Base:
-    """Customers to re-score: features and scores now, value (None without), experience NPS now."""
+    """Customers to re-score: features and scores now, value (None without), experience NPS now.
+
+    `halves`: the experience NPS now by each of the model's halves (`Predictor.experience_halves`).
+    """
 
     now: pd.DataFrame
     current: pd.DataFrame
     value: np.ndarray | None
     experience: float | None
+    halves: list[float]
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ class Rescore:
     def base(self, now: pd.DataFrame, current: pd.DataFrame, value: np.ndarray | None) -> Base:
         """The customers whose features are `now` and scores `current`, in the same order."""
         now, current = now.reset_index(drop=True), current.reset_index(drop=True)
-        return Base(now, current, value, self.experience_nps(now))
+        return Base(now, current, value, self.experience_nps(now), self.half_nps(now))
 
     def effect(self, scenario: Scenario, base: Base) -> dict[str, object]:
         """`effect`'s row for `base` with the scenario's tables."""
@@ -154,7 +159,10 @@ class Rescore:
         later = self.experience_nps(features)
         change = None if later is None or base.experience is None else later - base.experience
         after = self._scores(features, MODEL_KINDS if change is None else ("churn",))
-        return effect(scenario, base.current, after, base.value, change)
+        row = effect(scenario, base.current, after, base.value, change)
+        if change is not None and base.halves:
+            row[HALVES] = [b - a for a, b in zip(base.halves, self.half_nps(features), strict=True)]
+        return row
 
     def _scores(self, features: pd.DataFrame, kinds: tuple[str, ...]) -> pd.DataFrame:
         """The `kinds` champions' scores of `features`; only `customer_id` where none of them has one.
@@ -178,6 +186,14 @@ class Rescore:
         predictor = self.experience_predictor
         nps = None if predictor is None else predictor.experience_nps(features)
         return None if nps is None else float(100 * nps.mean())
+
+    def half_nps(self, features: pd.DataFrame) -> list[float]:
+        """The NPS of these customers by each of the experience model's halves; empty without."""
+        predictor = self.experience_predictor
+        if predictor is None:
+            return []
+        each = (predictor.experience_nps(features, k) for k in range(len(predictor.experience_halves)))
+        return [float(100 * nps.mean()) for nps in each if nps is not None]
 
     @property
     def satisfaction_predictor(self) -> Predictor | None:
@@ -209,7 +225,19 @@ def _basis(config: WorkspaceConfig, column: str | None, rescore: Rescore, n: int
         "(tickets, complaints) stays, so each row reads as the driver's direct part",
         "sample": f"each scenario re-scores {sample}; churners and revenue are scaled to the base",
         "driver_worth": "each driver undone whole; ranked by the NPS it wins, then the churners it keeps",
+        "nps_change_interval": interval_basis(rescore.experience_predictor),
     }
+
+
+def interval_basis(predictor: Predictor | None) -> str:
+    """What the NPS changes' intervals rest on, in words, or why there are none."""
+    if predictor is None or predictor.experience is None or not predictor.experience_halves:
+        return "not computed: the satisfaction champion holds no model refitted on halves of the customers"
+    return (
+        f"95%, from the NPS model without past answers refitted on {len(predictor.experience_halves)} "
+        "halves of the customers: it covers which customers' answers trained the model, not a cause no "
+        "feature records; `ahead_of_next` says whether a driver is surely worth more than the next one"
+    )
 
 
 def nps_basis(predictor: Predictor | None) -> str:

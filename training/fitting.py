@@ -8,19 +8,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from features.contract import MetricScale
 from models.boosting import DEFAULT_PARAMS, BoosterParams
 from models.predictor import Predictor
 from models.satisfaction import MetricModel, NpsClassifier
 from models.tabular import ChurnModel, RiskClassifier
-from training.datasets import METRIC_COLUMN, TrainingSet
+from training.datasets import CUSTOMER_COLUMN, METRIC_COLUMN, TrainingSet
 
 log = logging.getLogger(__name__)
 # below this many answers a metric's three time slices are too thin to fit and calibrate
 MIN_ANSWERS = 100
 # the features of the customer's past answers (`surveys_nps_last` ...), left out of `experience`
 PAST_ANSWERS = "surveys_"
+# `experience` refitted on complementary halves of the customers this many times: three pairs give
+# an interval of five degrees of freedom for two more fits' time (each on half the rows)
+HALF_PAIRS = 3
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ def fit_satisfaction(ts: TrainingSet, scales: Mapping[str, MetricScale], options
     nps = predictor.metrics.get("nps")
     if nps is not None and nps.is_nps:
         predictor.experience = fit_experience(ts, options)
+        if predictor.experience is not None:
+            predictor.experience_halves = fit_halves(ts, options)
     return predictor
 
 
@@ -89,10 +95,44 @@ def fit_experience(ts: TrainingSet, options: FitOptions) -> NpsClassifier | None
     late parcel moved its predicted NPS +2.7 against the truth's +6.2 (`nps_if_removed`); this one's +5.8.
     None when no feature is left or the answers cannot be fitted (said in the log).
     """
+    rows, features = _experience_rows(ts)
+    return _fit_nps(ts, rows, features, options) if features else None
+
+
+def fit_halves(ts: TrainingSet, options: FitOptions, pairs: int = HALF_PAIRS) -> list[NpsClassifier]:
+    """`fit_experience`'s model on complementary halves of the customers, `pairs` times (seeded).
+
+    A customer's answers stay together, so a half reads as another company's worth of customers half
+    the size (`training.insight.spread`). Empty when any half cannot be fitted (too few answers).
+    """
+    rows, features = _experience_rows(ts)
+    halves: list[NpsClassifier] = []
+    for inside in customer_halves(rows[CUSTOMER_COLUMN], pairs, options.seed):
+        for part in (rows[inside], rows[~inside]):
+            model = _fit_nps(ts, part, features, options) if len(part) >= MIN_ANSWERS else None
+            if model is None:
+                return []
+            halves.append(model)
+    return halves
+
+
+def customer_halves(customers: pd.Series, pairs: int, seed: int) -> list[NDArray[np.bool_]]:
+    """Per pair, which rows fall in its first half: a seeded half of the customers, all their rows."""
+    unique = customers.unique()
+    rng = np.random.default_rng(seed)
+    return [customers.isin(rng.permutation(unique)[: len(unique) // 2]).to_numpy() for _ in range(pairs)]
+
+
+def _experience_rows(ts: TrainingSet) -> tuple[pd.DataFrame, list[str]]:
+    """The NPS answers of `ts`, and its features less the customers' past answers."""
     rows = ts.frame[ts.frame[METRIC_COLUMN].astype(str) == "nps"]
-    features = [f for f in ts.features if not f.startswith(PAST_ANSWERS)]
-    if not features:
-        return None
+    return rows, [f for f in ts.features if not f.startswith(PAST_ANSWERS)]
+
+
+def _fit_nps(
+    ts: TrainingSet, rows: pd.DataFrame, features: list[str], options: FitOptions
+) -> NpsClassifier | None:
+    """NPS classes of `rows` of `ts` from `features`; None (logged) when they cannot be fitted."""
     model = NpsClassifier(options.params.for_rows(len(rows)), options.seed)
     try:
         return model.fit(rows[features], rows[ts.label], rows[ts.time_column])

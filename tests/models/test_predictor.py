@@ -45,16 +45,22 @@ def test_the_experience_model_is_saved_as_text_and_loads_back_with_identical_out
     nps = answers[answers["metric"] == "nps"]
     own = list(FEATURES[:-1])
     predictor.experience = NpsClassifier().fit(nps[own], nps["score"], nps["responded_at"])
+    # and the same model on two halves of the answers
+    halves = (nps.iloc[::2], nps.iloc[1::2])
+    predictor.experience_halves = [NpsClassifier().fit(h[own], h["score"], h["responded_at"]) for h in halves]
     # when it is saved and loaded
     folder = predictor.save(tmp_path / "predictor")
     loaded = Predictor.load(folder)
-    # then it is LightGBM text beside the others, and gives the same figures from the same rows
-    assert (folder / "experience.classes.txt").read_text().startswith("tree\n")
+    # then each is LightGBM text beside the others, and gives the same figures from the same rows
+    for name in ("experience.classes.txt", "experience.half0.classes.txt", "experience.half1.classes.txt"):
+        assert (folder / name).read_text().startswith("tree\n")
     rows = churn_frame(200, seed=5)[list(FEATURES)]
-    before, after = predictor.experience_nps(rows), loaded.experience_nps(rows)
-    assert before is not None and after is not None
-    np.testing.assert_array_equal(before, after)
+    for half in (None, 0, 1):
+        before, after = predictor.experience_nps(rows, half), loaded.experience_nps(rows, half)
+        assert before is not None and after is not None
+        np.testing.assert_array_equal(before, after)
     assert loaded.experience is not None and loaded.experience.schema_.features == tuple(own)
+    assert len(loaded.experience_halves) == 2
 
 
 def test_a_saved_predictor_is_lightgbm_text_and_json_without_pickles(tmp_path: Path) -> None:

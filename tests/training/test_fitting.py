@@ -7,7 +7,15 @@ from models.boosting import BoosterParams
 from tests.models.synthetic import DESCRIPTIONS, FEATURES, satisfaction_frame
 from tests.training.conftest import churn_set, satisfaction_set
 from training.datasets import TrainingSet
-from training.fitting import MIN_ANSWERS, FitOptions, fit_churn, fit_satisfaction
+from training.fitting import (
+    HALF_PAIRS,
+    MIN_ANSWERS,
+    FitOptions,
+    customer_halves,
+    fit_churn,
+    fit_halves,
+    fit_satisfaction,
+)
 
 
 def test_each_metric_is_fitted_with_the_settings_for_its_own_number_of_answers() -> None:
@@ -69,3 +77,27 @@ def test_without_nps_answers_there_is_no_experience_model() -> None:
     ts = TrainingSet(frame[frame["metric"] != "nps"], FEATURES, "score", "responded_at", DESCRIPTIONS, "s_v1")
     predictor = fit_satisfaction(ts, DEFAULT_METRICS, FitOptions())
     assert predictor.experience is None and predictor.experience_nps(frame) is None
+
+
+def test_the_experience_model_is_also_fitted_on_complementary_halves_of_the_customers() -> None:
+    # given answers of customers who answered twice each
+    frame = satisfaction_frame(2000, seed=0)
+    ts = TrainingSet(frame, FEATURES, "score", "responded_at", DESCRIPTIONS, "satisfaction_v1")
+    # when the satisfaction models are fitted
+    predictor = fit_satisfaction(ts, DEFAULT_METRICS, FitOptions())
+    # then three pairs of halves are fitted beside the experience model, and they differ
+    assert len(predictor.experience_halves) == 2 * HALF_PAIRS
+    each = [predictor.experience_nps(frame, k) for k in range(2 * HALF_PAIRS)]
+    assert len({float(nps.mean()) for nps in each if nps is not None}) == 2 * HALF_PAIRS
+    # and each pair splits the customers in two, a customer's answers all on one side
+    customers = frame["customer_id"]
+    for first in customer_halves(customers, HALF_PAIRS, seed=0):
+        assert set(customers[first]).isdisjoint(set(customers[~first]))
+        assert abs(int(first.sum()) - len(frame) // 2) <= 2
+
+
+def test_no_halves_are_fitted_when_a_half_would_hold_too_few_answers() -> None:
+    frame = satisfaction_frame(2000, seed=0)
+    nps = frame[frame["metric"] == "nps"].head(2 * MIN_ANSWERS - 20)
+    ts = TrainingSet(nps, FEATURES, "score", "responded_at", DESCRIPTIONS, "satisfaction_v1")
+    assert fit_halves(ts, FitOptions()) == []

@@ -20,6 +20,8 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from training.insight.spread import HALVES
+
 Tables = Mapping[str, pd.DataFrame]
 SEED = 0  # which late deliveries turn on time: a fixed draw, so a report is reproducible
 VALUE_HINTS = ("value", "revenue", "clv", "ltv")
@@ -169,7 +171,7 @@ def scaled(row: Mapping[str, object], scale: float, nps: float | None = None) ->
 
 def worth_row(row: Mapping[str, object]) -> dict[str, object]:
     """A `driver_worth` row of an `effect` row (of the base, or `scaled` to it)."""
-    keys = ("nps_change", "churners_change", "revenue_kept")
+    keys = ("nps_change", HALVES, "churners_change", "revenue_kept")
     return {
         "driver": row["scenario"],
         "description": row["description"],

@@ -170,7 +170,10 @@ function baseCards(base, surveyed) {
   const figures = base.figures.map((f) => [f.label, num(f.respondents), num(f.model), h("strong", {}, num(f.corrected)),
     f.interval ? `${num(f.interval[0])} – ${num(f.interval[1])}` : "–", `${num(f.n_respondents, 0)} of ${num(f.customers, 0)}`,
     f.response && f.response.rate !== undefined ? Math.round(1000 * f.response.rate) / 10 + "%" : "–"]);
-  const worth = (base.driver_worth || []).map((w) => [num(w.rank, 0), w.description, num(w.nps_change), num(w.churners_change), num(w.revenue_kept, 0)]);
+  const ahead = (w) => (w.ahead_of_next === true ? "yes" : w.ahead_of_next === false ? "not told apart" : "–");
+  const worth = (base.driver_worth || []).map((w) => [num(w.rank, 0), w.description, num(w.nps_change),
+    w.nps_change_interval ? `${num(w.nps_change_interval[0])} – ${num(w.nps_change_interval[1])}` : "–", ahead(w),
+    num(w.churners_change), num(w.revenue_kept, 0)]);
   const whatIf = base.what_if.map((w) => [w.description, num(w.nps), num(w.nps_after), num(w.churners), num(w.churners_after), num(w.revenue_kept, 0)]);
   return [
     h("section", { class: "card", id: "base" }, h("h2", {}, "The whole base, three ways"),
@@ -181,7 +184,8 @@ function baseCards(base, surveyed) {
       h("p", {}, `Surveyed: every answer of the month. Predicted: ${surveyed.predicted?.customers ?? 0} customers evenly sampled, scored from their events at each moment by the models in service.`)) : null,
     h("section", { class: "card" }, h("h2", {}, "By segment"), h("div", { class: "grid" }, Object.entries(base.segments_svg).map(([name, svg]) => h("div", {}, h("h3", {}, name), chart(svg))))),
     worth.length ? h("section", { class: "card" }, h("h2", {}, "What fixing each driver is worth"),
-      table("driver-worth", ["Rank", "Driver undone", "NPS change", "Churners change", "Revenue kept"], worth)) : null,
+      table("driver-worth", ["Rank", "Driver undone", "NPS change", "95% interval", "Ahead of the next", "Churners change", "Revenue kept"], worth),
+      h("p", {}, "The interval: the NPS model refitted on halves of the customers. ‘Not told apart’: the answers cannot say this driver is worth more than the next.")) : null,
     h("section", { class: "card" }, h("h2", {}, "Top drivers"), chart(base.drivers_svg, "drivers")),
     h("section", { class: "card" }, h("h2", {}, "Text themes"), base.themes_svg ? chart(base.themes_svg, "themes") : h("p", {}, "No text theme raises risk across the base in this report.")),
     h("section", { class: "card" }, h("h2", {}, "What if"), table("what-if", ["Scenario", "NPS", "NPS after", "Churners", "Churners after", "Revenue kept"], whatIf)),
