@@ -23,6 +23,7 @@ from features.discover import build_catalogue
 from features.training_sets import build_scoring_set, build_scoring_sets
 from models.predictor import Predictor
 from pipelines.scoring import MODEL_KINDS, Champions, load_champions, score_features
+from training.fitting import HALF_LEAST
 from training.insight.population import Population
 from training.insight.spread import HALVES, with_intervals
 from training.insight.undo import undo_scenarios
@@ -232,7 +233,10 @@ def _basis(config: WorkspaceConfig, column: str | None, rescore: Rescore, n: int
 def interval_basis(predictor: Predictor | None) -> str:
     """What the NPS changes' intervals rest on, in words, or why there are none."""
     if predictor is None or predictor.experience is None or not predictor.experience_halves:
-        return "not computed: the satisfaction champion holds no model refitted on halves of the customers"
+        return (
+            "not computed: the satisfaction champion holds no model refitted on halves of the customers "
+            f"(it is fitted from {2 * HALF_LEAST:,} NPS answers on)"
+        )
     return (
         f"95%, from the NPS model without past answers refitted on {len(predictor.experience_halves)} "
         "halves of the customers: it covers which customers' answers trained the model, not a cause no "

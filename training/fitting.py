@@ -25,6 +25,10 @@ PAST_ANSWERS = "surveys_"
 # `experience` refitted on complementary halves of the customers this many times: three pairs give
 # an interval of five degrees of freedom for two more fits' time (each on half the rows)
 HALF_PAIRS = 3
+# ... and only when each half holds this many NPS answers: with fewer, the intervals are wider than
+# most drivers' worth (3,000 customers, about 3,000 answers a half: late parcels ±2 NPS points), so
+# they would tell nothing apart and the fits would only cost time
+HALF_LEAST = 2_000
 
 
 @dataclass(frozen=True)
@@ -99,13 +103,18 @@ def fit_experience(ts: TrainingSet, options: FitOptions) -> NpsClassifier | None
     return _fit_nps(ts, rows, features, options) if features else None
 
 
-def fit_halves(ts: TrainingSet, options: FitOptions, pairs: int = HALF_PAIRS) -> list[NpsClassifier]:
+def fit_halves(
+    ts: TrainingSet, options: FitOptions, pairs: int = HALF_PAIRS, least: int = HALF_LEAST
+) -> list[NpsClassifier]:
     """`fit_experience`'s model on complementary halves of the customers, `pairs` times (seeded).
 
     A customer's answers stay together, so a half reads as another company's worth of customers half
-    the size (`training.insight.spread`). Empty when any half cannot be fitted (too few answers).
+    the size (`training.insight.spread`). Empty when a half would hold fewer than `least` NPS answers
+    (at least `MIN_ANSWERS`) or cannot be fitted.
     """
     rows, features = _experience_rows(ts)
+    if len(rows) < 2 * max(least, MIN_ANSWERS):
+        return []
     halves: list[NpsClassifier] = []
     for inside in customer_halves(rows[CUSTOMER_COLUMN], pairs, options.seed):
         for part in (rows[inside], rows[~inside]):

@@ -83,12 +83,14 @@ def test_the_experience_model_is_also_fitted_on_complementary_halves_of_the_cust
     # given answers of customers who answered twice each
     frame = satisfaction_frame(2000, seed=0)
     ts = TrainingSet(frame, FEATURES, "score", "responded_at", DESCRIPTIONS, "satisfaction_v1")
-    # when the satisfaction models are fitted
+    # when the satisfaction models are fitted, and the halves with as few answers as a metric needs
     predictor = fit_satisfaction(ts, DEFAULT_METRICS, FitOptions())
-    # then three pairs of halves are fitted beside the experience model, and they differ
-    assert len(predictor.experience_halves) == 2 * HALF_PAIRS
-    each = [predictor.experience_nps(frame, k) for k in range(2 * HALF_PAIRS)]
-    assert len({float(nps.mean()) for nps in each if nps is not None}) == 2 * HALF_PAIRS
+    halves = fit_halves(ts, FitOptions(), least=MIN_ANSWERS)
+    # then training fits none (a half would hold fewer than HALF_LEAST answers), and the halves are
+    # three pairs that differ
+    assert predictor.experience is not None and predictor.experience_halves == []
+    assert len(halves) == 2 * HALF_PAIRS
+    assert len({float(h.predict_proba(frame[list(FEATURES)])[:, 0].mean()) for h in halves}) == 2 * HALF_PAIRS
     # and each pair splits the customers in two, a customer's answers all on one side
     customers = frame["customer_id"]
     for first in customer_halves(customers, HALF_PAIRS, seed=0):
@@ -100,4 +102,4 @@ def test_no_halves_are_fitted_when_a_half_would_hold_too_few_answers() -> None:
     frame = satisfaction_frame(2000, seed=0)
     nps = frame[frame["metric"] == "nps"].head(2 * MIN_ANSWERS - 20)
     ts = TrainingSet(nps, FEATURES, "score", "responded_at", DESCRIPTIONS, "satisfaction_v1")
-    assert fit_halves(ts, FitOptions()) == []
+    assert fit_halves(ts, FitOptions(), least=MIN_ANSWERS) == []
