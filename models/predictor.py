@@ -189,11 +189,13 @@ class Predictor:
             return self._writer.json(picks, encoded).to_pandas().array
         return self._writer.reasons(picks, encoded.values_at)
 
-    def experience_nps(self, frame: pd.DataFrame, half: int | None = None) -> NDArray[np.float64] | None:
+    def experience_nps(
+        self, frame: pd.DataFrame | EncodedRows, half: int | None = None
+    ) -> NDArray[np.float64] | None:
         """Per row, P(promoter) − P(detractor) of the `experience` model; None without one.
 
         Args:
-            frame: feature rows.
+            frame: feature rows, or rows encoded for the experience model's schema (read as they are).
             half: read `experience_halves[half]` instead.
         """
         model = self.experience if half is None else self.experience_halves[half]

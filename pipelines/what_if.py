@@ -151,18 +151,18 @@ class Rescore:
     def base(self, now: pd.DataFrame, current: pd.DataFrame, value: np.ndarray | None) -> Base:
         """The customers whose features are `now` and scores `current`, in the same order."""
         now, current = now.reset_index(drop=True), current.reset_index(drop=True)
-        return Base(now, current, value, self.experience_nps(now), self.half_nps(now))
+        return Base(now, current, value, *self.experience_nps(now))
 
     def effect(self, scenario: Scenario, base: Base) -> dict[str, object]:
         """`effect`'s row for `base` with the scenario's tables."""
         changed = scenario.change(self.tables)
         features = _rebuilt(changed, self.tables, self.config, self.moment, base.now, self.catalogue)
-        later = self.experience_nps(features)
+        later, halves = self.experience_nps(features)
         change = None if later is None or base.experience is None else later - base.experience
         after = self._scores(features, MODEL_KINDS if change is None else ("churn",))
         row = effect(scenario, base.current, after, base.value, change)
         if change is not None and base.halves:
-            row[HALVES] = [b - a for a, b in zip(base.halves, self.half_nps(features), strict=True)]
+            row[HALVES] = [b - a for a, b in zip(base.halves, halves, strict=True)]
         return row
 
     def _scores(self, features: pd.DataFrame, kinds: tuple[str, ...]) -> pd.DataFrame:
@@ -182,19 +182,19 @@ class Rescore:
         }
         return dataclasses.replace(self, tables=kept)
 
-    def experience_nps(self, features: pd.DataFrame) -> float | None:
-        """The experience model's NPS of these customers (−100..100); None without that model."""
-        predictor = self.experience_predictor
-        nps = None if predictor is None else predictor.experience_nps(features)
-        return None if nps is None else float(100 * nps.mean())
+    def experience_nps(self, features: pd.DataFrame) -> tuple[float | None, list[float]]:
+        """The experience model's NPS of these customers (−100..100), and each of its halves'.
 
-    def half_nps(self, features: pd.DataFrame) -> list[float]:
-        """The NPS of these customers by each of the experience model's halves; empty without."""
+        None and no halves without that model. The rows are encoded once for all seven models: the
+        halves read the whole model's features.
+        """
         predictor = self.experience_predictor
-        if predictor is None:
-            return []
-        each = (predictor.experience_nps(features, k) for k in range(len(predictor.experience_halves)))
-        return [float(100 * nps.mean()) for nps in each if nps is not None]
+        if predictor is None or predictor.experience is None:
+            return None, []
+        rows = predictor.experience.schema_.encode(features)
+        each = [predictor.experience_nps(rows, k) for k in (None, *range(len(predictor.experience_halves)))]
+        whole, *halves = (float(100 * nps.mean()) for nps in each if nps is not None)
+        return whole, halves
 
     @property
     def satisfaction_predictor(self) -> Predictor | None:
