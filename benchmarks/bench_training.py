@@ -101,7 +101,8 @@ def main() -> None:
     }
     body = f"""Training set: {len(train):,} synthetic satisfaction answers ({len(data.features)} features, \
 {CATEGORICAL} categorical; NPS / CSAT / CES {" / ".join(f"{s:.0%}" for s in METRIC_SHARE.values())}), \
-holdout the latest {len(test):,}. Every model of every metric is fitted (score, negative side, NPS classes).
+holdout the latest {len(test):,}. Every model of every metric is fitted (score, negative side, NPS classes), \
+and NPS's model without past answers with its six halves (`Predictor.experience`, `experience_halves`).
 
 | booster settings | fit time | AUC negative side (nps / csat / ces) |
 |---|---|---|
