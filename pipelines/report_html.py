@@ -93,6 +93,7 @@ def response_section(summary: Mapping[str, Any]) -> str:
             r.get("answer_event_days"),
             r.get("base_event_days"),
             None if r.get("beyond_answers_share") is None else 100 * float(r["beyond_answers_share"]),
+            r.get("beyond_reach_read_from"),
         )
         for m, r in response.items()
     ]
@@ -109,6 +110,7 @@ def response_section(summary: Mapping[str, Any]) -> str:
                 "days from latest event to answer (median)",
                 "base: days since latest event now (median)",
                 "base further past an event than 95% of answers %",
+                "there, the corrected figure read off",
             ],
             rows,
         )

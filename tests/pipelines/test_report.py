@@ -134,8 +134,11 @@ def test_the_report_says_csat_answers_come_days_after_an_event_while_the_base_is
     # the generator asks CSAT only after a delivery or a closed ticket, NPS also once a quarter at random
     assert csat["answer_event_days"] < 7 < csat["base_event_days"]
     assert csat["beyond_answers_share"] > 0.5 > nps["beyond_answers_share"]
+    # there the corrected CSAT starts from the NPS model's reading, whose answers reach them
+    assert csat["beyond_reach_read_from"] == "nps" and "beyond_reach_read_from" not in nps
     page = (tmp_path / "index.html").read_text()
     assert "base further past an event than 95% of answers %" in page
+    assert "there, the corrected figure read off" in page
 
 
 def test_survey_plan_writes_invitations_with_inclusion_probabilities_within_the_fatigue_rule(

@@ -88,7 +88,9 @@ def aipw(current: Floats, predicted: Floats, answers: Floats, propensity: Floats
     return float(phi.mean()), float(phi.std(ddof=1) / np.sqrt(len(phi)))
 
 
-def estimate(current: Floats, predicted: Floats, answers: Floats, propensity: Floats) -> Estimate:
+def estimate(
+    current: Floats, predicted: Floats, answers: Floats, propensity: Floats, outcome: Floats | None = None
+) -> Estimate:
     """The three figures over the customers of these aligned arrays.
 
     Args:
@@ -96,12 +98,15 @@ def estimate(current: Floats, predicted: Floats, answers: Floats, propensity: Fl
         predicted: the prediction at the moment of each customer's answer, which the answer corrects.
         answers: every customer's answer in the window, NaN where none.
         propensity: every customer's clipped chance of answering in the window.
+        outcome: the predictions now that the correction starts from (`m_i`), where they are not
+            `current` (`anchor.anchored`).
     """
     answered = ~np.isnan(answers)
     n = int(answered.sum())
     respondents = float(answers[answered].mean()) if n else None
     corrected, interval = None, None
     if n >= MIN_RESPONDENTS:
-        corrected, se = aipw(current, predicted, answers, propensity)
+        start = current if outcome is None else outcome
+        corrected, se = aipw(start, predicted, answers, propensity)
         interval = (corrected - Z_95 * se, corrected + Z_95 * se)
     return Estimate(len(current), n, respondents, float(np.mean(current)), corrected, interval)

@@ -16,10 +16,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from features.contract import MetricScale
-from training.insight.estimates import Estimate, estimate
+from training.insight.anchor import anchored, choose_anchor
+from training.insight.estimates import Estimate, Floats, estimate
 from training.insight.figures import Figure, supported_figures
 from training.insight.propensity import CLIP_LOW, design_matrix, response_propensity
-from training.insight.reach import reach
+from training.insight.reach import reach, reach_edge
 
 EVENT_DAYS = "event_days"
 ASSUMPTIONS = {
@@ -33,7 +34,10 @@ ASSUMPTIONS = {
     "to answer (propensities are clipped at {clip}); the models' error for a customer at the moment "
     "they answered is their error for that customer at the window's end (the response table shows "
     "how many days after an event the answers came and how much of the base is further past its "
-    "latest event now: there the figure rests on the model alone); the interval covers "
+    "latest event now); beyond a metric's reach (further past an event than 95% of its answers "
+    "came) its prediction is read off the metric whose answers reach furthest, through the two "
+    "models' relation among the customers within reach (`beyond_reach_read_from`), so the figure "
+    "rests there on that relation holding far from an event as near one; the interval covers "
     "sampling noise only, not a breach of these",
 }
 
@@ -90,20 +94,20 @@ def population_figures(
     metric_names = sorted({f.metric for f in figures})
     # encoded once: the encoding does not depend on who answered, only each metric's fit does
     design = design_matrix(population.features, population.feature_columns) if metric_names else None
+    edges = _edges(population, metric_names)
     for metric in metric_names:
         answers = answers_of(population, metric)
         answered = ~np.isnan(answers)
         propensity = response_propensity(
             population.features, population.feature_columns, answered, clip, design
         )
-        response[metric] = {
-            "rate": round(float(answered.mean()), 4),
-            "clipped_share": round(float((propensity <= clip).mean()), 4),
-            **_reach(population, metric),
-        }
+        anchor = _anchor_of(metric, edges, population.current)
+        response[metric] = _response(population, metric, answered, propensity, clip, anchor)
         for figure in (f for f in figures if f.metric == metric):
-            values = figure_values(figure, population, answers)
-            whole[figure.name] = estimate(*values, propensity=propensity).as_dict()
+            current, predicted, given = figure_values(figure, population, answers)
+            outcome = _outcome(population, current, edges, metric, anchor)
+            values = (current, predicted, given, outcome)
+            whole[figure.name] = estimate(current, predicted, given, propensity, outcome).as_dict()
             for column in population.groups.columns:
                 _add_levels(by[column], figure.name, population.groups[column], values, propensity)
     return {
@@ -114,11 +118,69 @@ def population_figures(
     }
 
 
+def _response(
+    population: Population,
+    metric: str,
+    answered: NDArray[np.bool_],
+    propensity: Floats,
+    clip: float,
+    anchor: str | None,
+) -> dict[str, object]:
+    """Who answered `metric`, whose chance was clipped, its reach, and the metric it is read off if any."""
+    return {
+        "rate": round(float(answered.mean()), 4),
+        "clipped_share": round(float((propensity <= clip).mean()), 4),
+        **_reach(population, metric),
+        **({"beyond_reach_read_from": anchor} if anchor else {}),
+    }
+
+
 def _reach(population: Population, metric: str) -> dict[str, float | None]:
     """`reach.reach` of one metric's answers, where the population measured event recency."""
     if population.event_days is None or EVENT_DAYS not in population.answers.columns:
         return {}
     return reach(answers_of(population, metric, EVENT_DAYS), population.event_days)
+
+
+def _edges(population: Population, metrics: Sequence[str]) -> dict[str, float | None]:
+    """Metric -> how many days past an event 95% of its answers came; empty where not measured."""
+    if population.event_days is None or EVENT_DAYS not in population.answers.columns:
+        return {}
+    return {m: reach_edge(answers_of(population, m, EVENT_DAYS)) for m in metrics}
+
+
+def _anchor_of(metric: str, edges: Mapping[str, float | None], current: pd.DataFrame) -> str | None:
+    """The metric `metric` is read off beyond its reach (`anchor`); None where its own reach is widest."""
+    anchor, edge = choose_anchor(edges, current), edges.get(metric)
+    if anchor is None or edge is None or anchor == metric or edge >= (edges[anchor] or 0.0):
+        return None
+    return anchor
+
+
+def _outcome(
+    population: Population,
+    current: Floats,
+    edges: Mapping[str, float | None],
+    metric: str,
+    anchor: str | None,
+) -> Floats:
+    """The predictions the correction starts from: `current`, read off `anchor` beyond the metric's reach."""
+    edge = edges.get(metric)
+    if anchor is None or edge is None or population.event_days is None:
+        return current
+    scores = population.current[f"{anchor}_score"].to_numpy(dtype=float)
+    return anchored(current, scores, population.event_days, edge)
+
+
+def starting_predictions(
+    population: Population, metric: str, current: Floats, metrics: Sequence[str]
+) -> Floats:
+    """The predictions now that the correction of a `metric` figure starts from, among `metrics` answered.
+
+    `current` itself, or read off the metric reaching furthest beyond `metric`'s reach (`anchor`).
+    """
+    edges = _edges(population, metrics)
+    return _outcome(population, current, edges, metric, _anchor_of(metric, edges, population.current))
 
 
 def figure_values(
@@ -136,7 +198,7 @@ def _add_levels(
     rows: list[dict[str, object]],
     name: str,
     groups: pd.Series,
-    values: tuple[np.ndarray, np.ndarray, np.ndarray],
+    values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     propensity: np.ndarray,
 ) -> None:
     """Add one figure's estimate to each level's row (rows are created on the first figure)."""
@@ -148,6 +210,6 @@ def _add_levels(
             row = {"level": level, "customers": int((labels == level).sum())}
             rows.append(row)
         inside = labels == level
-        current, predicted, answers = (v[inside] for v in values)
-        part: Estimate = estimate(current, predicted, answers, propensity[inside])
+        current, predicted, answers, outcome = (v[inside] for v in values)
+        part: Estimate = estimate(current, predicted, answers, propensity[inside], outcome)
         row[name] = part.as_dict()

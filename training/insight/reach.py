@@ -33,6 +33,12 @@ def latest_event_days(features: pd.DataFrame, tables: Iterable[str]) -> Floats:
     return latest
 
 
+def reach_edge(answer_days: Floats) -> float | None:
+    """How many days past an event `REACH_QUANTILE` of the answers came; None without any."""
+    answered = answer_days[~np.isnan(answer_days)]
+    return float(np.quantile(answered, REACH_QUANTILE)) if len(answered) else None
+
+
 def reach(answer_days: Floats, base_days: Floats) -> dict[str, float | None]:
     """How the answers' recency compares with the base's now.
 
@@ -44,10 +50,10 @@ def reach(answer_days: Floats, base_days: Floats) -> dict[str, float | None]:
         The medians of both (None without any), and the share of the base further past its latest
         event than `REACH_QUANTILE` of the answers were (`beyond_answers_share`, 0..1).
     """
-    answered = answer_days[~np.isnan(answer_days)]
-    if not len(answered) or not len(base_days):
+    edge = reach_edge(answer_days)
+    if edge is None or not len(base_days):
         return {"answer_event_days": None, "base_event_days": None, "beyond_answers_share": None}
-    edge = float(np.quantile(answered, REACH_QUANTILE))
+    answered = answer_days[~np.isnan(answer_days)]
     known = base_days[~np.isnan(base_days)]
     beyond = np.isnan(base_days) | (base_days > edge)
     return {
