@@ -13,7 +13,11 @@ the generator's truth (every customer's expected answer at the end):
   corrected = model − carried;
 - *now*: the model's true mean error over the base at the end, and over the base's quiet customers
   (no event of any dated table in the window);
-- *left*: corrected − truth = now − carried.
+- *left, from the model alone*: what the corrected figure missed when it started from the
+  model's predictions now for every customer (now − carried);
+- *read off NPS*: the error of the predictions it starts from now, where beyond a metric's reach
+  they are read off the NPS model's (`training.insight.anchor`);
+- *left*: corrected − truth = read off NPS − carried.
 
 Reuses `bench_insight`'s companies and models (trains them where missing). Writes the `model-gap`
 section of docs/benchmarks.md.
@@ -32,7 +36,13 @@ from benchmarks.report import write_section
 from pipelines.insight import build_population
 from training.insight.exposure import SUFFIX
 from training.insight.figures import Figure, supported_figures
-from training.insight.population import EVENT_DAYS, Population, answers_of, figure_values
+from training.insight.population import (
+    EVENT_DAYS,
+    Population,
+    answers_of,
+    figure_values,
+    starting_predictions,
+)
 from training.insight.propensity import response_propensity
 from training.insight.reach import reach
 
@@ -60,6 +70,7 @@ def gaps(population: Population, figure: Figure, truth: np.ndarray, quiet: np.nd
     residual = np.where(answered, values - predicted, 0.0)
     carried = -float((residual / propensity).mean())
     now = current - truth
+    anchored = starting_predictions(population, figure.metric, current, ["nps", "csat"]) - truth
     beyond = reach(answers_of(population, figure.metric, EVENT_DAYS), population.event_days)
     return {
         "beyond": float(beyond["beyond_answers_share"] or 0.0),
@@ -67,7 +78,9 @@ def gaps(population: Population, figure: Figure, truth: np.ndarray, quiet: np.nd
         "carried": carried,
         "now": float(now.mean()),
         "quiet": float(now[quiet].mean()),
-        "left": float(now.mean()) - carried,
+        "left_plain": float(now.mean()) - carried,
+        "read_now": float(anchored.mean()),
+        "left": float(anchored.mean()) - carried,
     }
 
 
@@ -91,12 +104,12 @@ def run_seed(customers: int, seed: int) -> dict[str, Any]:
 
 def lines(rows: list[dict[str, Any]], name: str) -> list[str]:
     """One figure's per-seed table and the means over seeds."""
-    keys = ("at_answers", "carried", "now", "quiet", "left")
+    keys = ("at_answers", "carried", "now", "quiet", "left_plain", "read_now", "left")
     out = [
         f"\n**{name}** (model − truth; at answers: prediction − answer)\n",
         "| seed | base beyond the answers | at answers | carried | now, whole base | now, quiet customers "
-        "| left (corrected − truth) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| left, from the model alone | now, read off NPS beyond the reach | left (corrected − truth) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in [*rows, mean_row(rows, name, keys)]:
         errors = " | ".join(f"{row[name][k]:+.3f}" for k in keys)
@@ -121,9 +134,13 @@ def main() -> None:
         "respondents at their answers' moments; *carried*: the error the correction takes away "
         "(corrected = model − carried); *now*: the model's true mean error at the end, over the base and "
         f"over its quiet customers (no event of any dated table in the window: {100 * quiet:.0f}% of the "
-        "base on average); *left*: what the corrected figure misses (now − carried); *base beyond the "
-        "answers*: the share of the base further past its latest event now than 95% of the metric's answers "
-        "were at theirs (`response.<metric>.beyond_answers_share` of the report's summary).",
+        "base on average); *left, from the model alone*: what the corrected figure missed when it started "
+        "from the model's predictions for every customer (now − carried); *read off NPS*: the error of "
+        "the predictions it starts from now, where a metric's predictions beyond its answers' reach are "
+        "read off the NPS model's (`training.insight.anchor`); *left*: what the corrected figure misses "
+        "(read off NPS − carried); *base beyond the answers*: the share of the base further past its "
+        "latest event now than 95% of the metric's answers were at theirs "
+        "(`response.<metric>.beyond_answers_share` of the report's summary).",
     ]
     for name in FIGURES:
         body += lines(rows, name)
