@@ -36,11 +36,17 @@ def test_too_few_within_reach_or_none_beyond_leaves_the_values_as_they_are() -> 
     assert anchored(values, values, np.ones(200), edge=5.0) is values
 
 
-def test_the_anchor_is_the_metric_answered_furthest_past_an_event_with_a_score_now() -> None:
-    current = pd.DataFrame({"nps_score": [7.0], "csat_score": [4.0]})
-    assert choose_anchor({"nps": 80.0, "csat": 8.0, "ces": 90.0}, current) == "nps"  # CES has no score
-    assert choose_anchor({"nps": None, "csat": 8.0}, current) == "csat"
-    assert choose_anchor({}, current) is None
+def test_the_anchor_reaches_twice_as_far_and_of_two_that_do_is_the_one_answered_most() -> None:
+    current = pd.DataFrame({"nps_score": [7.0], "csat_score": [4.0], "ces_score": [3.0]})
+    edges = {"nps": 80.0, "csat": 8.0, "ces": 90.0}
+    assert choose_anchor("csat", edges, {"nps": 500, "csat": 400, "ces": 40}, current) == "nps"
+    assert choose_anchor("csat", edges, {"nps": 5, "csat": 400, "ces": 40}, current) == "ces"
+    assert (
+        choose_anchor("csat", edges, {"nps": 500}, current[["csat_score", "ces_score"]]) == "ces"
+    )  # no score
+    assert choose_anchor("nps", edges, {"nps": 500, "ces": 40}, current) is None  # CES reaches barely further
+    assert choose_anchor("csat", {"nps": None, "csat": 8.0}, {}, current) is None
+    assert choose_anchor("csat", {"nps": 0.0, "csat": 0.0}, {}, current) is None  # all at the event
 
 
 def two_metric_population(n: int = 4000, seed: int = 0, with_nps: bool = True) -> tuple[Population, float]:
@@ -88,7 +94,9 @@ def test_the_corrected_csat_reads_the_quiet_customers_off_nps_and_covers_the_tru
     assert csat["interval"][0] <= truth <= csat["interval"][1]
     assert summary["response"]["csat"]["beyond_reach_read_from"] == "nps"
     assert "beyond_reach_read_from" not in summary["response"]["nps"]
-    assert "read off the metric whose answers reach furthest" in summary["assumptions"]["corrected"]
+    assert (
+        "read off a metric whose answers reach at least twice as far" in summary["assumptions"]["corrected"]
+    )
 
 
 def test_without_a_metric_reaching_further_the_csat_extrapolation_stays_in_the_corrected_figure() -> None:

@@ -1,4 +1,4 @@
-"""Beyond a metric's reach, the corrected figure reads it off the metric whose answers reach furthest.
+"""Beyond a metric's reach, the corrected figure reads it off a metric whose answers reach much further.
 
 CSAT, asked after a delivery or a closed ticket, is answered a day or two after an event, while most
 of the base is weeks past its latest one (`reach`). For those customers the CSAT model reads a state
@@ -8,13 +8,13 @@ above their true expected answer, where the NPS model, whose quarterly relations
 them, erred by 0.03 at most. The corrected figure carries the answers' residuals to the whole base,
 so it carried that extrapolation too, and its interval missed the truth.
 
-So, for a metric whose answers reach less far than the anchor's (the answered metric reaching
-furthest), the corrected figure's per-customer prediction beyond its reach is the anchor's
-score read through a monotone fit of the metric's predictions on the anchor's among
-the customers now within its reach, where both models read states their answers saw. The answers'
-residuals then correct it as they correct any prediction of such a state. The model-based figure
-stays the plain mean of the model's predictions, as `cxpredict score` writes them. What this rests
-on: the two metrics' predictions relate far from an event as they do near one.
+So, for a metric whose answers reach much less far than another's (`choose_anchor`), the corrected
+figure's per-customer prediction beyond its reach is that anchor's score read through a monotone fit
+of the metric's predictions on the anchor's among the customers now within its reach, where both
+models read states their answers saw. The answers' residuals then correct it as they correct any
+prediction of such a state. The model-based figure stays the plain mean of the model's predictions,
+as `cxpredict score` writes them. What this rests on: the two metrics' predictions relate far from
+an event as they do near one.
 """
 
 from __future__ import annotations
@@ -27,19 +27,36 @@ from numpy.typing import NDArray
 from sklearn.isotonic import IsotonicRegression
 
 MIN_WITHIN = 50  # customers within reach that the monotone fit needs before it is trusted
+REACH_RATIO = 2.0  # how many times as far past an event an anchor's answers must reach
 
 Floats = NDArray[np.float64]
 
 
-def choose_anchor(edges: Mapping[str, float | None], current: pd.DataFrame) -> str | None:
-    """The metric whose answers reach furthest past an event and whose score the predictions hold.
+def choose_anchor(
+    metric: str, edges: Mapping[str, float | None], answers: Mapping[str, int], current: pd.DataFrame
+) -> str | None:
+    """The metric that `metric` is read off beyond its reach; None where none reaches far enough further.
+
+    Among the metrics whose answers reach at least `REACH_RATIO` times as far past an event as
+    `metric`'s, and whose score the predictions hold, the one answered most: one reaching barely
+    further would trade one model's extrapolation for another's fitted relation on as little ground,
+    and of two reaching far enough, the more answered has the better-trained model.
 
     Args:
+        metric: the metric whose figures are corrected.
         edges: metric -> how many days past an event 95% of its answers came (`reach.reach_edge`).
+        answers: metric -> how many answers it has in the window.
         current: the scores now; a metric without a `<metric>_score` column cannot anchor.
     """
-    reaching = {m: e for m, e in edges.items() if e is not None and f"{m}_score" in current.columns}
-    return max(reaching, key=lambda m: reaching[m]) if reaching else None
+    edge = edges.get(metric)
+    if edge is None:
+        return None
+    further = [
+        m
+        for m, e in edges.items()
+        if e is not None and e > edge and e >= REACH_RATIO * edge and f"{m}_score" in current.columns
+    ]
+    return max(further, key=lambda m: answers.get(m, 0)) if further else None
 
 
 def anchored(values: Floats, anchor_scores: Floats, days: Floats, edge: float) -> Floats:

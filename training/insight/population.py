@@ -35,7 +35,7 @@ ASSUMPTIONS = {
     "they answered is their error for that customer at the window's end (the response table shows "
     "how many days after an event the answers came and how much of the base is further past its "
     "latest event now); beyond a metric's reach (further past an event than 95% of its answers "
-    "came) its prediction is read off the metric whose answers reach furthest, through the two "
+    "came) its prediction is read off a metric whose answers reach at least twice as far, through the two "
     "models' relation among the customers within reach (`beyond_reach_read_from`), so the figure "
     "rests there on that relation holding far from an event as near one; the interval covers "
     "sampling noise only, not a breach of these",
@@ -95,13 +95,14 @@ def population_figures(
     # encoded once: the encoding does not depend on who answered, only each metric's fit does
     design = design_matrix(population.features, population.feature_columns) if metric_names else None
     edges = _edges(population, metric_names)
+    counts = _answer_counts(population)
     for metric in metric_names:
         answers = answers_of(population, metric)
         answered = ~np.isnan(answers)
         propensity = response_propensity(
             population.features, population.feature_columns, answered, clip, design
         )
-        anchor = _anchor_of(metric, edges, population.current)
+        anchor = choose_anchor(metric, edges, counts, population.current)
         response[metric] = _response(population, metric, answered, propensity, clip, anchor)
         for figure in (f for f in figures if f.metric == metric):
             current, predicted, given = figure_values(figure, population, answers)
@@ -149,12 +150,9 @@ def _edges(population: Population, metrics: Sequence[str]) -> dict[str, float | 
     return {m: reach_edge(answers_of(population, m, EVENT_DAYS)) for m in metrics}
 
 
-def _anchor_of(metric: str, edges: Mapping[str, float | None], current: pd.DataFrame) -> str | None:
-    """The metric `metric` is read off beyond its reach (`anchor`); None where its own reach is widest."""
-    anchor, edge = choose_anchor(edges, current), edges.get(metric)
-    if anchor is None or edge is None or anchor == metric or edge >= (edges[anchor] or 0.0):
-        return None
-    return anchor
+def _answer_counts(population: Population) -> dict[str, int]:
+    """Metric -> how many answers it has in the window."""
+    return {str(m): int(n) for m, n in population.answers["metric"].value_counts().items()}
 
 
 def _outcome(
@@ -177,10 +175,13 @@ def starting_predictions(
 ) -> Floats:
     """The predictions now that the correction of a `metric` figure starts from, among `metrics` answered.
 
-    `current` itself, or read off the metric reaching furthest beyond `metric`'s reach (`anchor`).
+    `current` itself, or read off a metric reaching much further beyond `metric`'s reach (`anchor`).
     """
     edges = _edges(population, metrics)
-    return _outcome(population, current, edges, metric, _anchor_of(metric, edges, population.current))
+    counts = _answer_counts(population)
+    return _outcome(
+        population, current, edges, metric, choose_anchor(metric, edges, counts, population.current)
+    )
 
 
 def figure_values(
