@@ -5,7 +5,7 @@ of the base is weeks past its latest one (`reach`). For those customers the CSAT
 none of its answers saw, and trees extrapolate flat from the nearest one they did: on the generated
 company (seed 9, 20,000 customers) it scored customers more than 30 days past their latest event 0.08
 above their true expected answer, where the NPS model, whose quarterly relationship survey reaches
-them, erred by 0.03 at most. The corrected figure carries the answers' residuals to the whole base,
+them, erred by 0.032 at most. The corrected figure carries the answers' residuals to the whole base,
 so it carried that extrapolation too, and its interval missed the truth.
 
 So, for a metric whose answers reach much less far than another's (`choose_anchor`), the corrected
