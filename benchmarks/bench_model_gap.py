@@ -70,7 +70,7 @@ def gaps(population: Population, figure: Figure, truth: np.ndarray, quiet: np.nd
     residual = np.where(answered, values - predicted, 0.0)
     carried = -float((residual / propensity).mean())
     now = current - truth
-    anchored = starting_predictions(population, figure.metric, current, ["nps", "csat"]) - truth
+    anchored = starting_predictions(population, figure.metric, current) - truth
     beyond = reach(answers_of(population, figure.metric, EVENT_DAYS), population.event_days)
     return {
         "beyond": float(beyond["beyond_answers_share"] or 0.0),

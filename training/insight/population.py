@@ -94,7 +94,7 @@ def population_figures(
     metric_names = sorted({f.metric for f in figures})
     # encoded once: the encoding does not depend on who answered, only each metric's fit does
     design = design_matrix(population.features, population.feature_columns) if metric_names else None
-    edges = _edges(population, metric_names)
+    edges = _edges(population)
     counts = _answer_counts(population)
     for metric in metric_names:
         answers = answers_of(population, metric)
@@ -143,10 +143,11 @@ def _reach(population: Population, metric: str) -> dict[str, float | None]:
     return reach(answers_of(population, metric, EVENT_DAYS), population.event_days)
 
 
-def _edges(population: Population, metrics: Sequence[str]) -> dict[str, float | None]:
-    """Metric -> how many days past an event 95% of its answers came; empty where not measured."""
+def _edges(population: Population) -> dict[str, float | None]:
+    """Answered metric -> how many days past an event 95% of its answers came; empty where not measured."""
     if population.event_days is None or EVENT_DAYS not in population.answers.columns:
         return {}
+    metrics = sorted(population.answers["metric"].unique())
     return {m: reach_edge(answers_of(population, m, EVENT_DAYS)) for m in metrics}
 
 
@@ -170,14 +171,12 @@ def _outcome(
     return anchored(current, scores, population.event_days, edge)
 
 
-def starting_predictions(
-    population: Population, metric: str, current: Floats, metrics: Sequence[str]
-) -> Floats:
-    """The predictions now that the correction of a `metric` figure starts from, among `metrics` answered.
+def starting_predictions(population: Population, metric: str, current: Floats) -> Floats:
+    """The predictions now that the correction of a `metric` figure starts from, as `population_figures`'.
 
     `current` itself, or read off a metric reaching much further beyond `metric`'s reach (`anchor`).
     """
-    edges = _edges(population, metrics)
+    edges = _edges(population)
     counts = _answer_counts(population)
     return _outcome(
         population, current, edges, metric, choose_anchor(metric, edges, counts, population.current)
