@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from features.catalogue import Aggregation, Catalogue, Measure
+from features.catalogue import Aggregation, Measure
 from features.contract import TEXT_SCORES_TABLE
 
 DAY_US = 86_400_000_000
@@ -216,38 +216,6 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
 def level_measure(column: str, level: str) -> str:
     """The measure counting a text column's level (`discover` names each level's count so)."""
     return f"{column}_{level}"
-
-
-# Measures of what can only hurt a customer: more of them never lowers the risk of churn or of a
-# negative answer, and the models are held to that (`harm_directions`, as LightGBM monotone
-# constraints). Unconstrained trees read these counts as loyalty too, since they grow with how much
-# a customer buys: halving late deliveries then raised predicted churn where the generator's replay
-# lowers it, and undoing every warranty claim or damaged parcel raised predicted churners.
-HARMFUL: frozenset[tuple[str, str | None]] = frozenset(
-    {
-        ("deliveries", "late"),
-        ("deliveries", "days_late"),
-        ("deliveries", "open_overdue"),
-        ("deliveries", level_measure("status", "damaged")),
-        ("deliveries", level_measure("status", "lost")),
-        ("calls", "wait_s"),  # the calls table's generic number column (see `discover`)
-        ("warranty_claims", None),  # every claim is a product that failed (the events' count)
-        ("warranty_claims", "rejected"),
-        ("warranty_claims", level_measure("outcome", "rejected")),  # the same rejections, as a level
-        ("tickets", "escalated"),
-        *(("tickets", level_measure("priority", p)) for p in ESCALATED_PRIORITIES),
-        ("tickets", "reopened"),
-    }
-)
-# Aggregations that rise with more (or worse) events of a measure.
-RISING: frozenset[str] = frozenset({"count", "sum", "max", "share", "mean", "last"})
-
-
-def harm_directions(catalogue: Catalogue) -> dict[str, int]:
-    """Feature -> +1 for every feature that rises with a harmful measure (`HARMFUL`, `RISING`)."""
-    return {
-        f.name: 1 for f in catalogue.features if (f.source, f.measure) in HARMFUL and f.aggregation in RISING
-    }
 
 
 # Outcome columns become known later than the event itself: (known-when condition, needed column).

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from features.config import WorkspaceConfig
+from features.harm import harm_directions, unheld
 from features.problems import DataProblem
-from features.sources import harm_directions
 from features.training_sets import TrainingFrame, build_churn_set, build_satisfaction_set
 from training.datasets import TrainingSet
 from training.fitting import FitOptions
@@ -35,6 +35,13 @@ def as_training_set(built: TrainingFrame, label_days: int = 0) -> TrainingSet:
         built.feature_set,
         label_days,
     )
+
+
+def churn_training_set(built: TrainingFrame, horizon_days: int) -> TrainingSet:
+    """The churn set as training reads it: without what no constraint holds (`features.harm.unheld`)."""
+    whole = as_training_set(built, horizon_days)
+    left_out = unheld(built.catalogue)
+    return dataclasses.replace(whole, features=tuple(f for f in whole.features if f not in left_out))
 
 
 def constrained(options: FitOptions | None, built: TrainingFrame) -> FitOptions:
@@ -66,7 +73,7 @@ def train_from_tables(
     # both sets come from the same catalogue, so either one's harmful features serve both
     options = next((constrained(options, b) for b in built if b is not None), options)
     satisfaction = None if built[0] is None else as_training_set(built[0])
-    churn = None if built[1] is None else as_training_set(built[1], config.churn.horizon_days)
+    churn = None if built[1] is None else churn_training_set(built[1], config.churn.horizon_days)
     return train_workspace(satisfaction, churn, holdout, mlflow_config, config.scales, options)
 
 
@@ -109,7 +116,7 @@ def _train_kind(
 ) -> dict[str, Any]:
     if kind == "churn":
         built = build_churn_set(tables, config)
-        churn = as_training_set(built, config.churn.horizon_days)
+        churn = churn_training_set(built, config.churn.horizon_days)
         return train_workspace(
             None, churn, holdout, mlflow_config, config.scales, constrained(options, built)
         )

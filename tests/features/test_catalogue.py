@@ -7,7 +7,7 @@ import pandas as pd
 from features.catalogue import FEATURE_SERVICES, Catalogue
 from features.config import EventAggregation, EventTableConfig, WorkspaceConfig
 from features.discover import build_catalogue
-from features.sources import harm_directions
+from features.harm import harm_directions, unheld
 from features.training_sets import build_scoring_set
 from tests.features.conftest import CONFIG, T, at, random_tables, typed
 
@@ -188,3 +188,59 @@ def test_harmful_measures_are_held_to_never_lower_risk_and_a_customers_volume_is
     free = {"deliveries_count_30d", "calls_count_30d"}
     assert free <= names(catalogue)
     assert not free & set(held)
+
+
+def test_the_churn_model_reads_a_table_of_harms_alone_through_held_counts_that_read_zero_without_rows() -> (
+    None
+):
+    claims = {
+        "customer_id": ["C1", "C1"],
+        "claim_id": ["W1", "W2"],
+        "filed_at": [at("-8D"), at("-50D")],
+        "resolved_at": [at("-4D"), at("-45D")],
+        "outcome": ["approved", "rejected"],
+        "product": ["kettle", "blender"],
+        "amount": ["40", "90"],
+    }
+    deliveries = {
+        "customer_id": ["C1", "C2"],
+        "order_id": ["O1", "O2"],
+        "ordered_at": [at("-9D")] * 2,
+        "promised_at": [at("-5D")] * 2,
+        "delivered_at": [at("-3D")] * 2,
+        "status": ["damaged", "delivered"],
+    }
+    customers = {"customer_id": ["C1", "C2"], "created_at": [at("-99D")] * 2}
+    tables = typed(warranty_claims=claims, deliveries=deliveries, customers=customers)
+    catalogue = build_catalogue(tables, CONFIG)
+    held, left_out = harm_directions(catalogue), unheld(catalogue)
+    row = build_scoring_set(tables, CONFIG, as_of=T).set_index("customer_id")
+    claim_features = [f.name for f in catalogue.features if f.source == "warranty_claims"]
+    kept = [f for f in claim_features if f not in left_out]
+    # what the churn model reads of the claims is held, and reads 0 (not missing) without a claim
+    assert {
+        "warranty_claims_count_all",
+        "warranty_claims_count_30d",
+        "warranty_claims_rejected_count_all",
+        "warranty_claims_outcome_rejected_count_all",
+    } <= set(kept)
+    assert set(kept) <= set(held)
+    assert (row.loc["C2", kept] == 0).all()
+    # the latest claim's product, the mean amount, the days since the last: missing without one
+    missing = {
+        "warranty_claims_product_last",
+        "warranty_claims_amount_mean_all",
+        "warranty_claims_days_since_last",
+    }
+    assert missing <= left_out
+    assert row.loc["C2", sorted(missing)].isna().all()
+    # approved claims, one product's claims: more failed products, yet none says more hurt
+    assert {
+        "warranty_claims_outcome_approved_count_all",
+        "warranty_claims_product_kettle_count_all",
+    } <= left_out
+    # a table whose rows are not all harms keeps its latest values and its other levels
+    assert not {f for f in left_out if not f.startswith("warranty_claims_")}
+    assert {"deliveries_status_last", "deliveries_status_delivered_count_all"} <= {
+        f.name for f in catalogue.features
+    }

@@ -27,7 +27,7 @@ runner = CliRunner()
 # (the replay also drops the tickets and complaints late parcels set off): it must move the same way
 # and reach between 30% and 130% of the replayed change. Measured at 3,000 customers (seed 21), with
 # the lateness features held monotone and the NPS change read from the model without past answers:
-# NPS +2.71 against +2.79, churners -3.9 against -3.90. At 1,000
+# NPS +2.71 against +2.79, churners -4.0 against -3.90. At 1,000
 # customers the churn model is too weak to judge by: its calibrator falls back to the base rate.
 LOW, HIGH = 0.3, 1.3
 
@@ -91,6 +91,21 @@ def test_shorter_call_waits_never_raise_predicted_churners(reported: tuple) -> N
     summary, _ = reported
     row = next(r for r in summary["what_if"] if r["scenario"] == "call_wait_30pct_shorter")
     assert row["churners_change"] <= 0, row
+
+
+def test_undoing_every_warranty_claim_keeps_churners_and_revenue_as_the_truth_does(reported: tuple) -> None:
+    # A claim undone takes its rejection's hurt with it. Before the churn model left out what no
+    # constraint holds of the claims (features.harm.unheld), it read "no claim" as a state of its
+    # own, which buying more makes loyal: churners -1.8 with revenue kept -20,070 here, the
+    # customers it put at more risk being the ones worth more. Now -0.8 and +7,579 (truth -4.4).
+    summary, truth = reported
+    effects = truth["drivers"]["effects"]
+    true_change = (
+        effects["product_defect"]["churners_if_removed"] + effects["claim_rejected"]["churners_if_removed"]
+    )
+    row = next(r for r in summary["driver_worth"] if r["driver"] == "no_warranty_claims")
+    assert true_change < 0
+    assert row["churners_change"] < 0 and row["revenue_kept"] > 0, row
 
 
 @pytest.mark.parametrize("model", ["nps", "csat"])
