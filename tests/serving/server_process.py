@@ -18,11 +18,20 @@ import psutil
 from models.mlflow_config import MlflowConfig
 from tests.serving.service_env import service_environment
 
+# Ports already handed out in this process. A port is free only until its server binds it, and a
+# server takes seconds to: two replicas started back to back were once both given 52849.
+_GIVEN: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now and never handed out before in this process."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def start_server(
