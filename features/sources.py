@@ -68,6 +68,12 @@ class MeasureSpec:
     measure: Measure
     needs: tuple[str, ...]
     aggs: tuple[tuple[Aggregation, Span], ...]
+    # columns whose presence hands this measure to a finer declaration of the same name
+    without: tuple[str, ...] = ()
+
+    def fits(self, present: set[str]) -> bool:
+        """Whether a table with the columns `present` gets this measure."""
+        return set(self.needs) <= present and not set(self.without) & present
 
 
 def spec(
@@ -77,13 +83,15 @@ def spec(
     phrase: str,
     *aggs: tuple[Aggregation, Span],
     text: bool = False,
+    without: tuple[str, ...] = (),
 ) -> MeasureSpec:
     """Shorthand for one MeasureSpec; `text` marks a category's value rather than a number."""
-    return MeasureSpec(Measure(name, sql, phrase, "text" if text else "number"), needs, aggs)
+    return MeasureSpec(Measure(name, sql, phrase, "text" if text else "number"), needs, aggs, without)
 
 
 _DELIVERED = known("delivered_at")
 _OPEN_DELIVERY = f"({q('delivered_at')} IS NULL OR {q('delivered_at')} >= as_of)"
+_NOT_YET_DUE = f"({q('promised_at')} IS NULL OR {q('promised_at')} >= as_of)"
 _CLOSED = known("closed_at")
 _RESOLVED = known("resolved_at")
 # the ticket priorities counted as escalated; the what-if that undoes escalations reads the same
@@ -138,7 +146,24 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
             ("sum", WIN),
             ("max", ALL),
         ),
-        spec("open", ("delivered_at",), flag(_OPEN_DELIVERY), "open deliveries", ("count", NOW)),
+        # Where promises are known, "open" and "open_overdue" split the open parcels between them.
+        # A lost parcel is a harm, counted once, as overdue: counted as open too, the churn model
+        # read it as recent buying, and undoing every lost parcel raised predicted churners.
+        spec(
+            "open",
+            ("delivered_at",),
+            flag(_OPEN_DELIVERY),
+            "open deliveries",
+            ("count", NOW),
+            without=("promised_at",),
+        ),
+        spec(
+            "open",
+            ("delivered_at", "promised_at"),
+            flag(f"{_OPEN_DELIVERY} AND {_NOT_YET_DUE}"),
+            "open deliveries not yet due",
+            ("count", NOW),
+        ),
         spec(
             "open_overdue",
             ("delivered_at", "promised_at"),

@@ -90,15 +90,15 @@ def test_a_refresh_after_a_new_event_equals_the_batch_result_at_that_moment(
 def test_a_new_version_of_an_event_replaces_the_old_one(
     store: OnlineStore, tables: dict[str, pd.DataFrame]
 ) -> None:
-    # given C2's delivery O2, still open when materialised
+    # given C2's delivery O2, still open and past its promised date when materialised
     store.materialise(tables, CONFIG, AS_OF)
-    assert store.get("C2")["deliveries_open_count"] == 1  # type: ignore[index]
+    assert store.get("C2")["deliveries_open_overdue_count"] == 1  # type: ignore[index]
     # when it is delivered and C2 refreshed
     delivered = {**O2, "delivered_at": "2024-02-09"}
     store.append_events("deliveries", [delivered])
     refreshed = store.refresh("C2", AS_OF)
     # then it is no longer open, and it was late
-    assert refreshed["deliveries_open_count"] == 0
+    assert refreshed["deliveries_open_overdue_count"] == 0
     assert refreshed["deliveries_late_count_all"] == 1
     assert differing(refreshed, batch_row(with_event(tables, "deliveries", delivered), store, "C2")) == []
 
