@@ -37,14 +37,14 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks.report import write_section
 from features.config import WorkspaceConfig
-from features.training_sets import build_churn_set, build_satisfaction_set
+from features.training_sets import build_churn_set
 from features.validation import load_workspace
 from pipelines.synthetic import generate_company
 from training.datasets import TrainingSet
-from training.fitting import FitOptions, fit_churn, fit_satisfaction
+from training.fitting import fit_churn, fit_satisfaction
 from training.monitoring.cbpe import IsotonicCalibrator, ReferenceCalibrator, expected_auc
 from training.monitoring.current import LABELLED_BASES
-from training.workspace import as_training_set
+from training.workspace import churn_training_set, constrained, prepared
 
 REFERENCE_FROM = pd.Timestamp("2025-04-01", tz="UTC")  # the company runs from mid-2024 to mid-2026
 TRAIN_UNTIL = pd.Timestamp("2025-07-01", tz="UTC")  # the end of the reference period
@@ -76,8 +76,9 @@ def churn_windows(
     the window's moment (up to one horizon earlier), which the model never saw: none whose horizon
     overlaps the training cutoffs' horizons.
     """
-    train = as_training_set(build_churn_set(tables, config, list(CHURN_TRAIN)))
-    model = fitted(cache, "churn", train, lambda: fit_churn(train, FitOptions()).churn)
+    built = build_churn_set(tables, config, list(CHURN_TRAIN))
+    train = churn_training_set(built, config.churn.horizon_days)
+    model = fitted(cache, "churn", train, lambda: fit_churn(train, constrained(None, built)).churn)
     later = build_churn_set(tables, config, list(CHURN_LATER)).frame
     p_all, churned = model.predict_proba(later[list(train.features)]), later["churned"].to_numpy()
     horizon = pd.Timedelta(days=config.churn.horizon_days)
@@ -96,12 +97,10 @@ def survey_windows(
     tables: dict[str, pd.DataFrame], config: WorkspaceConfig, cache: Path | None = None
 ) -> list[dict[str, object]]:
     """One row per (metric, month) after training, for each metric's negative side."""
-    built = as_training_set(build_satisfaction_set(tables, config))
+    built, options = prepared("satisfaction", tables, config)
     times = pd.to_datetime(built.frame["responded_at"])
     train = dataclasses.replace(built, frame=built.frame.loc[times < REFERENCE_FROM])
-    predictor = fitted(
-        cache, "satisfaction", train, lambda: fit_satisfaction(train, config.scales, FitOptions())
-    )
+    predictor = fitted(cache, "satisfaction", train, lambda: fit_satisfaction(train, config.scales, options))
     rows = []
     for metric, model in predictor.metrics.items():
         answers = built.frame.loc[

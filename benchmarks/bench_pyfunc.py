@@ -25,12 +25,12 @@ import pandas as pd
 
 from benchmarks.bench_text import company
 from benchmarks.report import write_section
-from features.training_sets import build_churn_set, build_satisfaction_set, build_scoring_set
+from features.training_sets import build_scoring_set
 from features.validation import load_workspace
 from models.predictor import Predictor
-from training.fitting import FitOptions, fit_churn, fit_satisfaction
+from training.fitting import fit_churn, fit_satisfaction
 from training.tracking import log_predictor
-from training.workspace import as_training_set
+from training.workspace import prepared
 
 OUT = Path("bench-out") / "pyfunc"
 ONE_ROW_MS, BATCH_ROWS_S = 5.0, 50_000
@@ -62,14 +62,10 @@ def trained_models(folder: Path, customers: int) -> tuple[dict[str, Any], pd.Dat
     loaded = load_workspace(company(customers, 0, OUT))
     parquet = folder / "features.parquet"
     build_scoring_set(loaded.tables, loaded.config).to_parquet(parquet, index=False)
-    sets = {
-        "churn": as_training_set(build_churn_set(loaded.tables, loaded.config)),
-        "satisfaction": as_training_set(build_satisfaction_set(loaded.tables, loaded.config)),
-    }
     mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
     models = {}
-    for kind, ts in sets.items():
-        options = FitOptions()
+    for kind in ("churn", "satisfaction"):
+        ts, options = prepared(kind, loaded.tables, loaded.config)
         predictor = (
             fit_churn(ts, options) if kind == "churn" else fit_satisfaction(ts, loaded.config.scales, options)
         )

@@ -114,14 +114,24 @@ def _train_kind(
     holdout: HoldoutSpec,
     options: FitOptions | None,
 ) -> dict[str, Any]:
+    ts, fit_options = prepared(kind, tables, config, options)
+    churn, satisfaction = (ts, None) if kind == "churn" else (None, ts)
+    return train_workspace(satisfaction, churn, holdout, mlflow_config, config.scales, fit_options)
+
+
+def prepared(
+    kind: str,
+    tables: Mapping[str, pd.DataFrame],
+    config: WorkspaceConfig,
+    options: FitOptions | None = None,
+) -> tuple[TrainingSet, FitOptions]:
+    """The training set of `kind` ("satisfaction" or "churn") and its fit options, as `train` fits them.
+
+    Everything that fits a model outside `train` (a benchmark, a test's champion) starts here, so
+    that it judges the model users get: harms held monotone, the churn set without `unheld`.
+    """
     if kind == "churn":
         built = build_churn_set(tables, config)
-        churn = churn_training_set(built, config.churn.horizon_days)
-        return train_workspace(
-            None, churn, holdout, mlflow_config, config.scales, constrained(options, built)
-        )
+        return churn_training_set(built, config.churn.horizon_days), constrained(options, built)
     built = build_satisfaction_set(tables, config)
-    satisfaction = as_training_set(built)
-    return train_workspace(
-        satisfaction, None, holdout, mlflow_config, config.scales, constrained(options, built)
-    )
+    return as_training_set(built), constrained(options, built)

@@ -18,7 +18,6 @@ from starlette.testclient import TestClient
 
 from features.config import load_config
 from features.online_db import Database
-from features.training_sets import build_churn_set
 from features.validation import ValidationReport, load_workspace
 from models.mlflow_config import MlflowConfig, activate
 from pipelines.monitoring import shadow_check, validated_workspace
@@ -38,7 +37,7 @@ from tests.serving.service_env import (
 from tests.serving.workspace import FAST
 from training.fitting import FitOptions, fit_churn
 from training.tracking import log_predictor
-from training.workspace import as_training_set
+from training.workspace import prepared
 
 CHAMPIONS = {"cx-churn": "1", "cx-satisfaction": "1"}
 Served = tuple[TestClient, dict[Role, str], Path, MlflowConfig]
@@ -47,9 +46,10 @@ Served = tuple[TestClient, dict[Role, str], Path, MlflowConfig]
 def register_challenger(workspace: Path, config: MlflowConfig) -> str:
     """A churn model fitted with another seed and fewer trees, registered without any alias."""
     loaded = load_workspace(workspace, load_config(workspace))
-    churn_set = as_training_set(build_churn_set(loaded.tables, loaded.config))
     params = dataclasses.replace(FAST, num_boost_round=30)
-    predictor = fit_churn(churn_set, FitOptions(seed=7, params=params))
+    options = FitOptions(seed=7, params=params)
+    churn_set, fit_options = prepared("churn", loaded.tables, loaded.config, options)
+    predictor = fit_churn(churn_set, fit_options)
     activate(config)
     with mlflow.start_run():
         info = log_predictor(predictor, churn_set.X.head(5), config.model_name("churn"))

@@ -8,7 +8,6 @@ import mlflow
 from mlflow import MlflowClient
 
 from features.config import load_config
-from features.training_sets import build_churn_set, build_satisfaction_set
 from features.validation import load_workspace
 from models.boosting import BoosterParams
 from models.mlflow_config import MlflowConfig, activate
@@ -17,10 +16,8 @@ from pipelines.synthetic import generate_company
 from pipelines.text import TextOptions, train_text, write_text_events
 from training.fitting import FitOptions, fit_churn, fit_satisfaction
 from training.tracking import log_predictor
-from training.workspace import as_training_set
+from training.workspace import prepared
 
-# late deliveries never lower churn risk: the behaviour the end-to-end test watches
-MONOTONE = {"deliveries_late_count_30d": 1, "deliveries_late_count_7d": 1}
 # one thread and few rounds: a test model in seconds on a busy machine
 FAST = BoosterParams(num_boost_round=80, learning_rate=0.1, num_threads=1)
 
@@ -28,10 +25,13 @@ FAST = BoosterParams(num_boost_round=80, learning_rate=0.1, num_threads=1)
 def train_champions(workspace: Path, config: MlflowConfig, seed: int = 0) -> None:
     """Fit both models on the workspace, register them and point @champion at them (no reports)."""
     loaded = load_workspace(workspace, load_config(workspace))
-    options = FitOptions(seed=seed, params=FAST, monotone=MONOTONE)
-    churn_set = as_training_set(build_churn_set(loaded.tables, loaded.config))
-    survey_set = as_training_set(build_satisfaction_set(loaded.tables, loaded.config))
-    predictors = [fit_churn(churn_set, options), fit_satisfaction(survey_set, loaded.config.scales, options)]
+    options = FitOptions(seed=seed, params=FAST)
+    churn_set, churn_options = prepared("churn", loaded.tables, loaded.config, options)
+    survey_set, survey_options = prepared("satisfaction", loaded.tables, loaded.config, options)
+    predictors = [
+        fit_churn(churn_set, churn_options),
+        fit_satisfaction(survey_set, loaded.config.scales, survey_options),
+    ]
     activate(config)
     client = MlflowClient(config.tracking_uri)
     for predictor, ts in zip(predictors, (churn_set, survey_set), strict=True):

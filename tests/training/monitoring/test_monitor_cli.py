@@ -17,7 +17,6 @@ from typer.testing import CliRunner, Result
 
 from features.discover import build_catalogue
 from features.engine import compute_features
-from features.training_sets import build_churn_set
 from features.validation import load_workspace
 from models.mlflow_config import MlflowConfig, activate
 from pipelines.cli import app
@@ -31,7 +30,7 @@ from training.fitting import FitOptions, fit_churn
 from training.monitoring.shadow import NO_CHALLENGER
 from training.pipeline import HoldoutSpec
 from training.tracking import log_predictor
-from training.workspace import as_training_set, train_supported
+from training.workspace import prepared, train_supported
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -231,8 +230,9 @@ def shadow_a_challenger(workspace: Path, config: MlflowConfig, moment: pd.Timest
     service that scored them then.
     """
     loaded = load_workspace(workspace)
-    churn_set = as_training_set(build_churn_set(loaded.tables, loaded.config))
-    predictor = fit_churn(churn_set, FitOptions(seed=7, params=dataclasses.replace(FAST, num_boost_round=30)))
+    options = FitOptions(seed=7, params=dataclasses.replace(FAST, num_boost_round=30))
+    churn_set, fit_options = prepared("churn", loaded.tables, loaded.config, options)
+    predictor = fit_churn(churn_set, fit_options)
     activate(config)
     with mlflow.start_run():
         info = log_predictor(predictor, churn_set.X.head(5), config.model_name("churn"))
