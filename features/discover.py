@@ -78,7 +78,7 @@ def build_catalogue(tables: dict[str, pd.DataFrame], config: WorkspaceConfig) ->
 def _contract_source(name: str, frame: pd.DataFrame) -> tuple[Source, list[MeasureSpec]]:
     table = TABLES[name]
     present = set(frame.columns)
-    specs = [s for s in MEASURES.get(name, ()) if s.fits(present)]
+    specs = [s for s in MEASURES.get(name, ()) if set(s.needs) <= present]
     specs.append(spec("any", (), "1", NOUNS[name], ("count", WIN), ("days_since_last", ALL)))
     if name == "surveys":
         specs.extend(_survey_specs(frame))
@@ -92,7 +92,7 @@ def _contract_source(name: str, frame: pd.DataFrame) -> tuple[Source, list[Measu
         specs.extend(_column_specs(name, column, frame[column]))
     # A value known only once another column says so (a delivery's status once delivered_at is
     # set) is never known without that column: no measure of it, rather than a leak or a crash.
-    specs = [s for s in specs if s.fits(present)]
+    specs = [s for s in specs if set(s.needs) <= present]
     used = {column for s in specs for column in s.needs}
     kinds = {c: _kind(frame[c]) for c in frame.columns if c in used | {table.time_column, table.key}}
     columns = tuple(SourceColumn(c, k) for c, k in kinds.items() if k is not None and c != "customer_id")

@@ -68,12 +68,6 @@ class MeasureSpec:
     measure: Measure
     needs: tuple[str, ...]
     aggs: tuple[tuple[Aggregation, Span], ...]
-    # columns whose presence hands this measure to a finer declaration of the same name
-    without: tuple[str, ...] = ()
-
-    def fits(self, present: set[str]) -> bool:
-        """Whether a table with the columns `present` gets this measure."""
-        return set(self.needs) <= present and not set(self.without) & present
 
 
 def spec(
@@ -83,10 +77,9 @@ def spec(
     phrase: str,
     *aggs: tuple[Aggregation, Span],
     text: bool = False,
-    without: tuple[str, ...] = (),
 ) -> MeasureSpec:
     """Shorthand for one MeasureSpec; `text` marks a category's value rather than a number."""
-    return MeasureSpec(Measure(name, sql, phrase, "text" if text else "number"), needs, aggs, without)
+    return MeasureSpec(Measure(name, sql, phrase, "text" if text else "number"), needs, aggs)
 
 
 _DELIVERED = known("delivered_at")
@@ -146,17 +139,9 @@ MEASURES: dict[str, tuple[MeasureSpec, ...]] = {
             ("sum", WIN),
             ("max", ALL),
         ),
-        # Where promises are known, "open" and "open_overdue" split the open parcels between them.
-        # A lost parcel is a harm, counted once, as overdue: counted as open too, the churn model
-        # read it as recent buying, and undoing every lost parcel raised predicted churners.
-        spec(
-            "open",
-            ("delivered_at",),
-            flag(_OPEN_DELIVERY),
-            "open deliveries",
-            ("count", NOW),
-            without=("promised_at",),
-        ),
+        # "open" and "open_overdue" split the open parcels between them. A lost parcel is a harm,
+        # counted once, as overdue: counted as open too, the churn model read it as recent buying,
+        # and undoing every lost parcel raised predicted churners.
         spec(
             "open",
             ("delivered_at", "promised_at"),
