@@ -54,6 +54,9 @@ def constrained(options: FitOptions | None, built: TrainingFrame) -> FitOptions:
     return dataclasses.replace(options, monotone={**harmful, **options.monotone})
 
 
+SOURCE_TABLE = {"satisfaction": "surveys", "churn": "churn"}
+
+
 def train_from_tables(
     tables: Mapping[str, pd.DataFrame],
     config: WorkspaceConfig,
@@ -66,18 +69,17 @@ def train_from_tables(
     Churn cutoffs and horizon come from `config.churn`. Returns the contract's metrics dict, where a
     model whose table is missing is absent.
     """
-    built = [
-        build_satisfaction_set(tables, config) if "surveys" in tables else None,
-        build_churn_set(tables, config) if "churn" in tables else None,
-    ]
+    sets = {
+        kind: prepared(kind, tables, config, options)
+        for kind, table in SOURCE_TABLE.items()
+        if table in tables
+    }
     # both sets come from the same catalogue, so either one's harmful features serve both
-    options = next((constrained(options, b) for b in built if b is not None), options)
-    satisfaction = None if built[0] is None else as_training_set(built[0])
-    churn = None if built[1] is None else churn_training_set(built[1], config.churn.horizon_days)
-    return train_workspace(satisfaction, churn, holdout, mlflow_config, config.scales, options)
-
-
-SOURCE_TABLE = {"satisfaction": "surveys", "churn": "churn"}
+    options = next((fit_options for _, fit_options in sets.values()), options)
+    training = {kind: ts for kind, (ts, _) in sets.items()}
+    return train_workspace(
+        training.get("satisfaction"), training.get("churn"), holdout, mlflow_config, config.scales, options
+    )
 
 
 def train_supported(
